@@ -1,0 +1,1 @@
+//! `PersistentList` and `PersistentMapping`. STUB: being implemented.

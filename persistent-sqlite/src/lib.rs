@@ -1,0 +1,1 @@
+//! `SqliteStorage`. STUB: being implemented.
