@@ -124,12 +124,17 @@ pub enum CacheError {
     HasOid,
     /// `new_ghost` with an object that already has a jar.
     HasJar,
+    /// A second cache was created for a jar that already has one.
+    JarHasCache,
 }
 
 impl fmt::Display for CacheError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CacheError::OidMismatch { key, object: Some(oid) } => {
+            CacheError::OidMismatch {
+                key,
+                object: Some(oid),
+            } => {
                 write!(f, "cache key {key} does not match the object's oid {oid}")
             }
             CacheError::OidMismatch { key, object: None } => {
@@ -142,6 +147,7 @@ impl fmt::Display for CacheError {
             }
             CacheError::HasOid => write!(f, "new_ghost needs an object without an oid"),
             CacheError::HasJar => write!(f, "new_ghost needs an object without a jar"),
+            CacheError::JarHasCache => write!(f, "this jar already has a cache"),
         }
     }
 }
@@ -167,7 +173,10 @@ impl fmt::Display for Error {
                 write!(f, "the data manager loaded no state for the object")
             }
             Error::Decode { type_name, message } => {
-                write!(f, "bytes do not decode as the state of {type_name}: {message}")
+                write!(
+                    f,
+                    "bytes do not decode as the state of {type_name}: {message}"
+                )
             }
             Error::Encode { type_name, message } => {
                 write!(f, "could not encode the state of {type_name}: {message}")
@@ -177,12 +186,20 @@ impl fmt::Display for Error {
             }
             Error::Cache(e) => write!(f, "{e}"),
             Error::NotFound(oid) => write!(f, "no object with oid {oid} in the database"),
-            Error::Conflict { oid, expected, actual } => write!(
+            Error::Conflict {
+                oid,
+                expected,
+                actual,
+            } => write!(
                 f,
                 "conflict on object {oid}: read at serial {expected:?}, but {actual:?} was \
                  committed since; abort and retry the transaction"
             ),
-            Error::TypeMismatch { oid, expected, found } => write!(
+            Error::TypeMismatch {
+                oid,
+                expected,
+                found,
+            } => write!(
                 f,
                 "object {oid} is stored as type {found:?}, not the expected {expected:?}"
             ),
@@ -190,7 +207,10 @@ impl fmt::Display for Error {
                 write!(f, "the record of object {oid} is corrupt: {message}")
             }
             Error::ConnectionClosed => {
-                write!(f, "the connection is closed; open a new one from the database")
+                write!(
+                    f,
+                    "the connection is closed; open a new one from the database"
+                )
             }
             Error::ForeignObject { oid: Some(oid) } => {
                 write!(f, "object {oid} belongs to another connection")

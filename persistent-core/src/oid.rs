@@ -5,7 +5,9 @@ use std::fmt;
 /// An object id, assigned by a storage and stable across processes.
 ///
 /// `Oid::ROOT` (0) is reserved for the database root object.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Oid(pub u64);
 
 impl Oid {

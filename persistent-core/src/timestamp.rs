@@ -4,7 +4,9 @@
 use crate::error::Result;
 
 /// ZODB's transaction id / serial: 8 big-endian bytes, ordered as bytes.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize,
+)]
 pub struct TimeStamp([u8; 8]);
 
 /// A transaction id is a timestamp.
@@ -35,7 +37,14 @@ impl TimeStamp {
     }
 
     /// From calendar fields (UTC); errors name the field out of range.
-    pub fn new(year: u32, month: u32, day: u32, hour: u32, minute: u32, second: f64) -> Result<TimeStamp> {
+    pub fn new(
+        year: u32,
+        month: u32,
+        day: u32,
+        hour: u32,
+        minute: u32,
+        second: f64,
+    ) -> Result<TimeStamp> {
         let _ = (year, month, day, hour, minute, second);
         todo!()
     }
@@ -47,7 +56,11 @@ impl TimeStamp {
 
     /// `self` if it is later than `other`, else the smallest timestamp after `other`.
     pub fn later_than(&self, other: TimeStamp) -> TimeStamp {
-        if *self > other { *self } else { TimeStamp::from_u64(other.as_u64() + 1) }
+        if *self > other {
+            *self
+        } else {
+            TimeStamp::from_u64(other.as_u64() + 1)
+        }
     }
 
     /// Seconds since the Unix epoch.

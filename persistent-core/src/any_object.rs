@@ -1,0 +1,131 @@
+//! Type-erased views of persistent objects: `AnyObject` (the protocol without the state
+//! type, what a data manager sees) and `ObjectRef` (a shared handle of unknown type, what
+//! the cache holds).
+
+use std::any::Any;
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+use crate::error::Result;
+use crate::jar::Jar;
+use crate::object::{Header, PObject};
+use crate::oid::Oid;
+use crate::persistent::{ObjectCell, Persistent};
+use crate::state::PState;
+use crate::timestamp::TimeStamp;
+use crate::P;
+
+/// The persistence protocol of an object whose state type is not known statically.
+///
+/// Each method keeps the rule of the `PObject` method of the same name.
+pub trait AnyObject: 'static {
+    /// See [`PObject::p_oid`].
+    fn p_oid(&self) -> Option<Oid>;
+    /// See [`PObject::p_jar`].
+    fn p_jar(&self) -> Option<Jar>;
+    /// See [`PObject::p_state`].
+    fn p_state(&self) -> PState;
+    /// See [`PObject::p_serial`].
+    fn p_serial(&self) -> TimeStamp;
+    /// See [`PObject::p_set_serial`].
+    fn p_set_serial(&self, serial: TimeStamp);
+    /// See [`PObject::p_estimated_size`].
+    fn p_estimated_size(&self) -> u64;
+    /// See [`PObject::p_set_estimated_size`].
+    fn p_set_estimated_size(&self, size: u64);
+    /// See [`PObject::p_set_changed`].
+    fn p_set_changed(&self, value: Option<bool>) -> Result<()>;
+    /// See [`PObject::p_activate`].
+    fn p_activate(&self) -> Result<()>;
+    /// See [`PObject::p_deactivate`].
+    fn p_deactivate(&self);
+    /// See [`PObject::p_invalidate`].
+    fn p_invalidate(&self) -> Result<()>;
+    /// See [`PObject::p_getstate`].
+    fn p_getstate(&self) -> Result<Vec<u8>>;
+    /// See [`PObject::p_setstate`].
+    fn p_setstate(&self, bytes: &[u8]) -> Result<()>;
+    /// The stable type name of the state (`Persistent::TYPE_NAME`).
+    fn type_name(&self) -> &'static str;
+    /// The object as `Any`, to downcast to `PObject<T>`.
+    fn as_any(&self) -> &dyn Any;
+    #[doc(hidden)]
+    fn header(&self) -> &Header;
+    #[doc(hidden)]
+    fn is_borrowed(&self) -> bool;
+    #[doc(hidden)]
+    fn take_state(&self) -> Option<Box<dyn Any>>;
+}
+
+impl dyn AnyObject {
+    /// The typed object, if its state type is `T`.
+    pub fn downcast_ref<T: Persistent>(&self) -> Option<&PObject<T>> {
+        self.as_any().downcast_ref::<PObject<T>>()
+    }
+}
+
+/// What the cache stores: any object cell, erased.
+#[doc(hidden)]
+pub trait ErasedCell: 'static {
+    fn erased(&self) -> &dyn AnyObject;
+    fn into_any_rc(self: Rc<Self>) -> Rc<dyn Any>;
+}
+
+impl<O: ObjectCell> ErasedCell for O {
+    fn erased(&self) -> &dyn AnyObject {
+        self.object()
+    }
+
+    fn into_any_rc(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+}
+
+/// A shared handle to a persistent object of any type; cloning shares identity.
+#[derive(Clone)]
+pub struct ObjectRef(pub(crate) Rc<dyn ErasedCell>);
+
+impl ObjectRef {
+    /// The object's protocol.
+    pub fn object(&self) -> &dyn AnyObject {
+        self.0.erased()
+    }
+
+    /// The typed handle, if the object's state type is `T`.
+    pub fn downcast<T: Persistent>(&self) -> Option<P<T>> {
+        self.0
+            .clone()
+            .into_any_rc()
+            .downcast::<T::Object>()
+            .ok()
+            .map(P::from_rc)
+    }
+
+    /// Whether both handles point to the same object.
+    pub fn ptr_eq(&self, other: &ObjectRef) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// How many strong handles exist (the cache's included).
+    pub fn strong_count(&self) -> usize {
+        Rc::strong_count(&self.0)
+    }
+
+    pub(crate) fn downgrade(&self) -> Weak<dyn ErasedCell> {
+        Rc::downgrade(&self.0)
+    }
+}
+
+impl std::ops::Deref for ObjectRef {
+    type Target = dyn AnyObject;
+
+    fn deref(&self) -> &dyn AnyObject {
+        self.0.erased()
+    }
+}
+
+impl fmt::Debug for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ObjectRef({} oid {:?})", self.type_name(), self.p_oid())
+    }
+}

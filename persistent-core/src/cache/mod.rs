@@ -1,0 +1,436 @@
+//! The object cache of one data manager (SPEC.md section 3): identity map from oid to
+//! object plus the LRU ring of non-ghosts (`ring`), the sweeps (`sweep`), and the `Cache`
+//! handle with its introspection. Objects reach their cache through their jar.
+
+mod hash;
+mod ring;
+mod sweep;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use ring::{Holder, Table};
+
+use crate::any_object::ObjectRef;
+use crate::error::{CacheError, Error, Result};
+use crate::jar::Jar;
+use crate::object::Strong;
+use crate::oid::Oid;
+use crate::state::PState;
+
+slotmap::new_key_type! {
+    /// An object's slot in its cache.
+    pub struct CacheKey;
+}
+
+/// Size limits and drain resistance of a cache. Zero means "off" for either limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheLimits {
+    /// Target number of non-ghost objects after `incrgc` (0: no count limit).
+    pub cache_size: usize,
+    /// Target total estimated size in bytes after `incrgc` (0: no byte limit).
+    pub cache_size_bytes: u64,
+    /// When >= 1, `incrgc` also drains about `1/drain_resistance` of the non-ghosts.
+    pub drain_resistance: usize,
+}
+
+/// The shared cache state, reached by objects through their jar.
+pub(crate) struct CacheShared {
+    pub(crate) jar: Jar,
+    pub(crate) table: RefCell<Table>,
+    pub(crate) limits: std::cell::Cell<CacheLimits>,
+    pub(crate) sweeping: std::cell::Cell<bool>,
+    /// Objects dropped while the table was borrowed, removed at the next operation.
+    pub(crate) dropped: RefCell<Vec<(Oid, CacheKey)>>,
+}
+
+impl CacheShared {
+    /// Moves a ring member to the MRU end. O(1).
+    #[inline]
+    pub(crate) fn touch(&self, key: CacheKey) {
+        if let Ok(mut table) = self.table.try_borrow_mut() {
+            table.touch(key);
+        }
+    }
+
+    /// A ghost starts loading: it joins the ring (held strongly) with `size` bytes.
+    pub(crate) fn join_ring(&self, key: CacheKey, size: u64) {
+        let Ok(mut table) = self.table.try_borrow_mut() else {
+            return;
+        };
+        let Some(entry) = table.entries.get(key) else {
+            return;
+        };
+        let strong = match &entry.holder {
+            Holder::Ghost(weak) => weak.upgrade(),
+            Holder::InRing(_) => None,
+        };
+        match strong {
+            Some(strong) => table.join(key, strong, size),
+            None => table.touch(key),
+        }
+    }
+
+    /// A member becomes a ghost: it leaves the ring. The returned strong handle must be
+    /// dropped by the caller after this returns.
+    #[must_use]
+    pub(crate) fn leave_ring(&self, key: CacheKey) -> Option<Strong> {
+        self.table.try_borrow_mut().ok()?.leave(key)
+    }
+
+    /// A ring member's estimated size changed.
+    pub(crate) fn resize(&self, key: CacheKey, size: u64) {
+        if let Ok(mut table) = self.table.try_borrow_mut() {
+            table.resize(key, size);
+        }
+    }
+
+    /// An object of this cache was dropped (only ghosts can be): forget its entry.
+    pub(crate) fn forget_dropped(&self, oid: Oid, key: CacheKey) {
+        match self.table.try_borrow_mut() {
+            Ok(mut table) => {
+                table.remove(key);
+            }
+            Err(_) => {
+                if let Ok(mut dropped) = self.dropped.try_borrow_mut() {
+                    dropped.push((oid, key));
+                }
+            }
+        }
+    }
+
+    /// Removes entries of objects dropped while the table was borrowed.
+    fn purge_dropped(&self, table: &mut Table) {
+        let Ok(mut dropped) = self.dropped.try_borrow_mut() else {
+            return;
+        };
+        for (_, key) in dropped.drain(..) {
+            let dead = match table.entries.get(key) {
+                Some(entry) => match &entry.holder {
+                    Holder::Ghost(weak) => weak.strong_count() == 0,
+                    Holder::InRing(_) => false,
+                },
+                None => false,
+            };
+            if dead {
+                table.remove(key);
+            }
+        }
+    }
+
+    fn table(&self) -> Result<std::cell::RefMut<'_, Table>> {
+        let mut table = self
+            .table
+            .try_borrow_mut()
+            .map_err(|_| Error::AlreadyBorrowed)?;
+        self.purge_dropped(&mut table);
+        Ok(table)
+    }
+}
+
+/// One entry of `Cache::debug_info`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheEntryInfo {
+    /// The object's oid.
+    pub oid: Oid,
+    /// Strong handles to the object (the cache's own, for a non-ghost, included).
+    pub strong_count: usize,
+    /// The object's stable type name.
+    pub type_name: &'static str,
+    /// The object's state.
+    pub state: PState,
+}
+
+/// The object cache of a data manager: an identity map (oid to object) and the ring of
+/// non-ghost objects in LRU order. Cloning the handle shares the cache.
+///
+/// Rules kept: at most one object per oid; every object in it has this cache's jar and its
+/// own oid as key; the non-ghost count always equals the ring length; the total estimated
+/// size is the sum over the ring; ghosts are held weakly and leave the map when nothing else
+/// holds them; a failed operation leaves the cache unchanged.
+#[derive(Clone)]
+pub struct Cache(pub(crate) Rc<CacheShared>);
+
+impl Cache {
+    /// The cache of `jar`, with no limits set (`cache_size` 0 and `cache_size_bytes` 0:
+    /// every sweep evicts every clean object). A jar has at most one cache.
+    pub fn new(jar: &Jar) -> Result<Cache> {
+        Cache::with_limits(jar, CacheLimits::default())
+    }
+
+    /// The cache of `jar` with the given limits.
+    pub fn with_limits(jar: &Jar, limits: CacheLimits) -> Result<Cache> {
+        let shared = Rc::new(CacheShared {
+            jar: jar.clone(),
+            table: RefCell::new(Table::default()),
+            limits: std::cell::Cell::new(limits),
+            sweeping: std::cell::Cell::new(false),
+            dropped: RefCell::new(Vec::new()),
+        });
+        jar.0
+            .cache
+            .set(Rc::downgrade(&shared))
+            .map_err(|_| CacheError::JarHasCache)?;
+        Ok(Cache(shared))
+    }
+
+    /// The jar whose objects this cache holds.
+    pub fn jar(&self) -> &Jar {
+        &self.0.jar
+    }
+
+    /// The object cached under `oid`, ghost or not. Never loads, never touches.
+    pub fn get(&self, oid: Oid) -> Option<ObjectRef> {
+        let table = self.0.table().ok()?;
+        let key = *table.index.get(&oid)?;
+        entry_object(&table, key)
+    }
+
+    /// Whether an object is cached under `oid`.
+    pub fn contains(&self, oid: Oid) -> bool {
+        self.get(oid).is_some()
+    }
+
+    /// Adds `obj` under `oid`. Errors (the cache unchanged): `oid` is not the object's oid,
+    /// the object has no jar or another jar, or another object is cached under `oid`.
+    /// Adding the same object again does nothing. A non-ghost joins the ring as most
+    /// recently used, with its estimated size.
+    pub fn insert(&self, oid: Oid, obj: impl Into<ObjectRef>) -> Result<()> {
+        let obj: ObjectRef = obj.into();
+        let header = obj.header();
+        if header.oid.get() != Some(oid) {
+            return Err(CacheError::OidMismatch {
+                key: oid,
+                object: header.oid.get(),
+            }
+            .into());
+        }
+        match header.jar() {
+            None => return Err(CacheError::NoJar.into()),
+            Some(jar) if !jar.ptr_eq(&self.0.jar) => return Err(CacheError::OtherJar.into()),
+            Some(_) => {}
+        }
+        let mut table = self.0.table()?;
+        if let Some(&key) = table.index.get(&oid) {
+            return match entry_object(&table, key) {
+                Some(existing) if existing.ptr_eq(&obj) => Ok(()),
+                Some(_) => Err(CacheError::Duplicate(oid).into()),
+                None => {
+                    // A dead ghost whose drop notice is pending: replace it.
+                    table.remove(key);
+                    drop(table);
+                    self.insert(oid, obj)
+                }
+            };
+        }
+        if header.cache_key.get().is_some() {
+            return Err(CacheError::OtherJar.into());
+        }
+        let holder = if header.state.get() == PState::Ghost {
+            Holder::Ghost(obj.downgrade())
+        } else {
+            Holder::InRing(obj.0.clone())
+        };
+        let key = table.add(oid, holder, obj.p_estimated_size());
+        header.cache_key.set(Some(key));
+        Ok(())
+    }
+
+    /// Makes `obj` a ghost of this cache under `oid` (the reference's `new_ghost`): the
+    /// object must have no oid and no jar, and `oid` must be free (errors otherwise, with no
+    /// side effect). It gets the oid and the cache's jar, its data (if any) is dropped, and
+    /// it does not join the ring.
+    pub fn new_ghost(&self, oid: Oid, obj: impl Into<ObjectRef>) -> Result<()> {
+        let obj: ObjectRef = obj.into();
+        let header = obj.header();
+        if header.oid.get().is_some() {
+            return Err(CacheError::HasOid.into());
+        }
+        if header.has_jar() {
+            return Err(CacheError::HasJar.into());
+        }
+        if obj.is_borrowed() {
+            return Err(Error::Borrowed {
+                operation: "make the object a ghost",
+            });
+        }
+        let mut table = self.0.table()?;
+        if let Some(&key) = table.index.get(&oid) {
+            if entry_object(&table, key).is_some() {
+                return Err(CacheError::Duplicate(oid).into());
+            }
+            table.remove(key);
+        }
+        let old = obj.take_state();
+        header.state.set(PState::Ghost);
+        header.oid.set(Some(oid));
+        *header.jar.borrow_mut() = Some(self.0.jar.clone());
+        let key = table.add(oid, Holder::Ghost(obj.downgrade()), 0);
+        header.cache_key.set(Some(key));
+        drop(table);
+        drop(old);
+        Ok(())
+    }
+
+    /// Removes the object cached under `oid` (leaving the ring and the counters if it was a
+    /// non-ghost) and returns it; its jar and oid may be cleared afterwards.
+    pub fn remove(&self, oid: Oid) -> Option<ObjectRef> {
+        let mut table = self.0.table().ok()?;
+        let key = *table.index.get(&oid)?;
+        let obj = entry_object(&table, key);
+        table.remove(key);
+        drop(table);
+        if let Some(obj) = &obj {
+            obj.header().cache_key.set(None);
+        }
+        obj
+    }
+
+    /// Number of entries (ghosts included).
+    pub fn len(&self) -> usize {
+        self.0.table().map(|t| t.entries.len()).unwrap_or(0)
+    }
+
+    /// Whether the cache holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Length of the LRU ring.
+    pub fn ring_len(&self) -> usize {
+        self.0.table().map(|t| t.ring_len).unwrap_or(0)
+    }
+
+    /// Number of non-ghost objects (always equal to `ring_len`).
+    pub fn non_ghost_count(&self) -> usize {
+        self.ring_len()
+    }
+
+    /// Sum of the accounted estimated sizes of the ring members, in bytes.
+    pub fn total_estimated_size(&self) -> u64 {
+        self.0.table().map(|t| t.total_size).unwrap_or(0)
+    }
+
+    /// Every cached object with its oid, ghosts included (in slot order).
+    pub fn items(&self) -> Vec<(Oid, ObjectRef)> {
+        let Ok(table) = self.0.table() else {
+            return Vec::new();
+        };
+        table
+            .entries
+            .iter()
+            .filter_map(|(key, entry)| Some((entry.oid, entry_object(&table, key)?)))
+            .collect()
+    }
+
+    /// The non-ghost objects with their oids, least recently used first.
+    pub fn lru_items(&self) -> Vec<(Oid, ObjectRef)> {
+        let Ok(table) = self.0.table() else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(table.ring_len);
+        let mut cursor = table.head;
+        while let Some(key) = cursor {
+            let entry = &table.entries[key];
+            if let Some(obj) = entry_object(&table, key) {
+                out.push((entry.oid, obj));
+            }
+            cursor = entry.next;
+        }
+        out
+    }
+
+    /// For each entry: oid, strong handle count, type name, state.
+    pub fn debug_info(&self) -> Vec<CacheEntryInfo> {
+        self.items()
+            .into_iter()
+            .map(|(oid, obj)| CacheEntryInfo {
+                oid,
+                // One handle is the `ObjectRef` made for this listing.
+                strong_count: obj.strong_count() - 1,
+                type_name: obj.type_name(),
+                state: obj.p_state(),
+            })
+            .collect()
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> CacheLimits {
+        self.0.limits.get()
+    }
+
+    /// Replaces the limits.
+    pub fn set_limits(&self, limits: CacheLimits) {
+        self.0.limits.set(limits);
+    }
+
+    /// Target number of non-ghosts (0: off).
+    pub fn cache_size(&self) -> usize {
+        self.limits().cache_size
+    }
+
+    /// Sets the target number of non-ghosts (0: off).
+    pub fn set_cache_size(&self, size: usize) {
+        self.set_limits(CacheLimits {
+            cache_size: size,
+            ..self.limits()
+        });
+    }
+
+    /// Target total estimated size in bytes (0: off).
+    pub fn cache_size_bytes(&self) -> u64 {
+        self.limits().cache_size_bytes
+    }
+
+    /// Sets the target total estimated size in bytes (0: off).
+    pub fn set_cache_size_bytes(&self, bytes: u64) {
+        self.set_limits(CacheLimits {
+            cache_size_bytes: bytes,
+            ..self.limits()
+        });
+    }
+
+    /// The drain resistance (0: off).
+    pub fn drain_resistance(&self) -> usize {
+        self.limits().drain_resistance
+    }
+
+    /// Sets the drain resistance (0: off).
+    pub fn set_drain_resistance(&self, resistance: usize) {
+        self.set_limits(CacheLimits {
+            drain_resistance: resistance,
+            ..self.limits()
+        });
+    }
+
+    /// Invalidates each cached object among `oids` (Changed ones included); absent oids are
+    /// ignored. Objects whose data is borrowed stay as they are and the first such refusal
+    /// is returned after all others were invalidated.
+    pub fn invalidate<'a>(&self, oids: impl IntoIterator<Item = &'a Oid>) -> Result<()> {
+        let objects: Vec<ObjectRef> = oids.into_iter().filter_map(|&oid| self.get(oid)).collect();
+        let mut first_error = None;
+        for obj in &objects {
+            if let Err(error) = obj.p_invalidate() {
+                first_error.get_or_insert(error);
+            }
+        }
+        drop(objects);
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Sets the estimated size of the object cached under `oid` and, for a ring member, its
+    /// accounted size. Unknown oids are ignored.
+    pub fn update_object_size_estimation(&self, oid: Oid, size: u64) {
+        if let Some(obj) = self.get(oid) {
+            obj.p_set_estimated_size(size);
+        }
+    }
+}
+
+/// The live object of an entry, if it still exists.
+fn entry_object(table: &Table, key: CacheKey) -> Option<ObjectRef> {
+    match &table.entries.get(key)?.holder {
+        Holder::InRing(strong) => Some(ObjectRef(strong.clone())),
+        Holder::Ghost(weak) => weak.upgrade().map(ObjectRef),
+    }
+}

@@ -1,0 +1,158 @@
+//! The cache's table and LRU ring: entries in a slotmap, the ring linked through slot keys
+//! (least recently used at the head, most recently used at the tail). Every operation here
+//! is O(1) and keeps `ring_len` and `total_size` equal to the count and sum over the ring.
+
+use std::collections::HashMap;
+use std::rc::Weak;
+
+use slotmap::SlotMap;
+
+use super::hash::BuildOidHasher;
+use super::CacheKey;
+use crate::any_object::ErasedCell;
+use crate::object::Strong;
+use crate::oid::Oid;
+
+/// How the cache holds an object: strongly while it is in the ring (a non-ghost), weakly
+/// while it is a ghost, so that a ghost nobody else holds is dropped and leaves the map.
+pub(crate) enum Holder {
+    InRing(Strong),
+    Ghost(Weak<dyn ErasedCell>),
+}
+
+pub(crate) struct Entry {
+    pub(crate) oid: Oid,
+    pub(crate) holder: Holder,
+    pub(crate) prev: Option<CacheKey>,
+    pub(crate) next: Option<CacheKey>,
+    /// The estimated size added to `total_size` when the object joined the ring.
+    pub(crate) accounted: u64,
+}
+
+/// The identity map and the ring.
+#[derive(Default)]
+pub(crate) struct Table {
+    pub(crate) entries: SlotMap<CacheKey, Entry>,
+    pub(crate) index: HashMap<Oid, CacheKey, BuildOidHasher>,
+    pub(crate) head: Option<CacheKey>,
+    pub(crate) tail: Option<CacheKey>,
+    pub(crate) ring_len: usize,
+    pub(crate) total_size: u64,
+}
+
+impl Table {
+    /// Adds an entry and indexes it under its oid; a ring member joins at the MRU end,
+    /// accounting `size` bytes.
+    pub(crate) fn add(&mut self, oid: Oid, holder: Holder, size: u64) -> CacheKey {
+        let accounted = if matches!(holder, Holder::InRing(_)) {
+            size
+        } else {
+            0
+        };
+        let key = self.entries.insert(Entry {
+            oid,
+            holder,
+            prev: None,
+            next: None,
+            accounted,
+        });
+        self.index.insert(oid, key);
+        if matches!(self.entries[key].holder, Holder::InRing(_)) {
+            self.link_tail(key);
+        }
+        key
+    }
+
+    /// Removes an entry, unlinking it from the ring first; returns how it was held.
+    pub(crate) fn remove(&mut self, key: CacheKey) -> Option<Holder> {
+        if matches!(self.entries.get(key)?.holder, Holder::InRing(_)) {
+            self.unlink(key);
+        }
+        let entry = self.entries.remove(key)?;
+        if self.index.get(&entry.oid) == Some(&key) {
+            self.index.remove(&entry.oid);
+        }
+        Some(entry.holder)
+    }
+
+    /// Moves a ring member to the most-recently-used end.
+    #[inline]
+    pub(crate) fn touch(&mut self, key: CacheKey) {
+        if self.tail == Some(key) {
+            return;
+        }
+        if let Some(entry) = self.entries.get(key) {
+            if matches!(entry.holder, Holder::InRing(_)) {
+                self.unlink(key);
+                self.link_tail(key);
+            }
+        }
+    }
+
+    /// Puts a ghost entry into the ring, holding `strong`, accounting `size` bytes.
+    pub(crate) fn join(&mut self, key: CacheKey, strong: Strong, size: u64) {
+        let Some(entry) = self.entries.get_mut(key) else {
+            return;
+        };
+        entry.holder = Holder::InRing(strong);
+        entry.accounted = size;
+        self.link_tail(key);
+    }
+
+    /// Takes a ring member out of the ring; it is then held weakly. Returns the strong
+    /// handle the ring held, to be dropped by the caller once no borrow is held.
+    pub(crate) fn leave(&mut self, key: CacheKey) -> Option<Strong> {
+        if !matches!(self.entries.get(key)?.holder, Holder::InRing(_)) {
+            return None;
+        }
+        self.unlink(key);
+        let entry = &mut self.entries[key];
+        let Holder::InRing(strong) = &entry.holder else {
+            return None;
+        };
+        let weak = std::rc::Rc::downgrade(strong);
+        match std::mem::replace(&mut entry.holder, Holder::Ghost(weak)) {
+            Holder::InRing(strong) => Some(strong),
+            Holder::Ghost(_) => None,
+        }
+    }
+
+    /// Changes the accounted size of a ring member.
+    pub(crate) fn resize(&mut self, key: CacheKey, size: u64) {
+        if let Some(entry) = self.entries.get_mut(key) {
+            if matches!(entry.holder, Holder::InRing(_)) {
+                self.total_size = self.total_size - entry.accounted + size;
+                entry.accounted = size;
+            }
+        }
+    }
+
+    fn link_tail(&mut self, key: CacheKey) {
+        let old_tail = self.tail;
+        let entry = &mut self.entries[key];
+        entry.prev = old_tail;
+        entry.next = None;
+        self.total_size += entry.accounted;
+        match old_tail {
+            Some(tail) => self.entries[tail].next = Some(key),
+            None => self.head = Some(key),
+        }
+        self.tail = Some(key);
+        self.ring_len += 1;
+    }
+
+    fn unlink(&mut self, key: CacheKey) {
+        let entry = &mut self.entries[key];
+        let (prev, next) = (entry.prev.take(), entry.next.take());
+        self.total_size -= entry.accounted;
+        match prev {
+            Some(prev) => self.entries[prev].next = next,
+            None => self.head = next,
+        }
+        match next {
+            Some(next) => self.entries[next].prev = prev,
+            None => self.tail = prev,
+        }
+        self.ring_len -= 1;
+    }
+}

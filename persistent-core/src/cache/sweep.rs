@@ -1,0 +1,81 @@
+//! The cache sweeps of SPEC.md 3.2: `incrgc` (down to the limits, with drain resistance),
+//! `full_sweep` and `minimize` (every clean object). A sweep walks the ring from the LRU end
+//! and costs what it evicts plus what it skips, never the cache size.
+
+use std::any::Any;
+
+use super::{Cache, Table};
+use crate::object::Strong;
+use crate::state::PState;
+
+impl Cache {
+    /// Evicts least recently used clean objects until the limits are met (SPEC 3.2):
+    /// the count target is `cache_size`, lowered by drain resistance when that is >= 1;
+    /// the byte target is `cache_size_bytes`; both 0 evicts every clean object.
+    pub fn incrgc(&self) {
+        let limits = self.limits();
+        let mut target = limits.cache_size as i64;
+        if limits.drain_resistance >= 1 {
+            let n = self.ring_len() as i64;
+            target = target.min(n - 1 - n / limits.drain_resistance as i64);
+        }
+        self.sweep(target, limits.cache_size_bytes);
+    }
+
+    /// Evicts every clean (UpToDate, not borrowed) object.
+    pub fn full_sweep(&self) {
+        self.sweep(0, 0);
+    }
+
+    /// Same as `full_sweep`.
+    pub fn minimize(&self) {
+        self.full_sweep();
+    }
+
+    /// Walks the ring from the LRU end up to the member that was most recent when the sweep
+    /// began, ghostifying UpToDate objects (Changed, Sticky and borrowed ones stay in place)
+    /// until `limits_met`. A sweep started during a sweep returns at once.
+    fn sweep(&self, target: i64, target_bytes: u64) {
+        if self.0.sweeping.replace(true) {
+            return;
+        }
+        let mut dropped_states: Vec<Box<dyn Any>> = Vec::new();
+        let mut released: Vec<Strong> = Vec::new();
+        if let Ok(mut table) = self.0.table() {
+            let stop_at = table.tail;
+            let mut cursor = table.head;
+            while let Some(key) = cursor {
+                if limits_met(&table, target, target_bytes) {
+                    break;
+                }
+                let entry = &table.entries[key];
+                cursor = entry.next;
+                let super::Holder::InRing(strong) = &entry.holder else {
+                    break;
+                };
+                let obj = strong.erased();
+                if obj.header().state.get() == PState::UpToDate && !obj.is_borrowed() {
+                    if let Some(state) = obj.take_state() {
+                        dropped_states.push(state);
+                    }
+                    obj.header().state.set(PState::Ghost);
+                    released.extend(table.leave(key));
+                }
+                if Some(key) == stop_at {
+                    break;
+                }
+            }
+        }
+        self.0.sweeping.set(false);
+        // Dropping states and handles may drop objects, which then leave the table.
+        drop(dropped_states);
+        drop(released);
+    }
+}
+
+/// Whether a sweep may stop: some limit is set and every set limit is met.
+fn limits_met(table: &Table, target: i64, target_bytes: u64) -> bool {
+    (target != 0 || target_bytes != 0)
+        && (target == 0 || (table.ring_len as i64) <= target)
+        && (target_bytes == 0 || table.total_size <= target_bytes)
+}

@@ -1,0 +1,69 @@
+//! Field-by-field state encoding with postcard, used by `#[derive(Persistent)]` and by
+//! hand-written `Persistent` impls: each persistent field is appended in declaration order;
+//! decoding takes them back in the same order and refuses trailing bytes.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::reference::take_pending_error;
+use crate::error::{Error, Result};
+
+/// Appends `value` to `out`.
+pub fn encode_field<F: Serialize + ?Sized>(
+    type_name: &str,
+    value: &F,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let buffer = std::mem::take(out);
+    match postcard::to_extend(value, buffer) {
+        Ok(buffer) => {
+            *out = buffer;
+            Ok(())
+        }
+        Err(error) => Err(take_pending_error().unwrap_or_else(|| Error::Encode {
+            type_name: type_name.to_string(),
+            message: error.to_string(),
+        })),
+    }
+}
+
+/// Takes the next field from the front of `input`.
+pub fn decode_field<F: DeserializeOwned>(type_name: &str, input: &mut &[u8]) -> Result<F> {
+    match postcard::take_from_bytes::<F>(input) {
+        Ok((value, rest)) => {
+            *input = rest;
+            Ok(value)
+        }
+        Err(error) => Err(take_pending_error().unwrap_or_else(|| Error::Decode {
+            type_name: type_name.to_string(),
+            message: error.to_string(),
+        })),
+    }
+}
+
+/// Checks that every byte was consumed.
+pub fn finish_decode(type_name: &str, input: &[u8]) -> Result<()> {
+    if input.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Decode {
+            type_name: type_name.to_string(),
+            message: format!("{} unexpected trailing bytes", input.len()),
+        })
+    }
+}
+
+/// Encodes a whole value (for states that are one serde value, like the collections').
+pub fn encode_value<F: Serialize + ?Sized>(type_name: &str, value: &F) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    encode_field(type_name, value, &mut out)?;
+    Ok(out)
+}
+
+/// Decodes a whole value written by `encode_value`.
+pub fn decode_value<F: DeserializeOwned>(type_name: &str, bytes: &[u8]) -> Result<F> {
+    let mut input = bytes;
+    let value = decode_field(type_name, &mut input)?;
+    finish_decode(type_name, input)?;
+    Ok(value)
+}

@@ -1,0 +1,99 @@
+//! Persistent references: a `P<T>` inside a state is stored as its oid. Encoding and
+//! decoding need the data manager that owns the objects; it installs itself as the
+//! thread's `ReferenceContext` for the duration (`with_context`). Outside a context a
+//! reference cannot be encoded or decoded (`Error::NoCodecContext`).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::any_object::ObjectRef;
+use crate::error::{Error, Result};
+use crate::oid::Oid;
+use crate::persistent::Persistent;
+use crate::P;
+
+/// What a data manager provides to encode and decode references.
+pub trait ReferenceContext {
+    /// The oid to store for `obj`: its own if it belongs to this data manager; a new one if
+    /// it has no jar yet (the object is then added and stored with the transaction, as
+    /// ZODB's `persistent_id` does); an error for an object of another data manager.
+    fn encode_reference(&self, obj: &ObjectRef) -> Result<Oid>;
+
+    /// The object already known under `oid`, if any.
+    fn lookup(&self, oid: Oid) -> Option<ObjectRef>;
+
+    /// Takes `obj` (a fresh `P::uninitialized()`) in as the ghost of `oid`.
+    fn adopt_ghost(&self, oid: Oid, obj: &ObjectRef) -> Result<()>;
+}
+
+thread_local! {
+    static CONTEXT: RefCell<Vec<Rc<dyn ReferenceContext>>> = const { RefCell::new(Vec::new()) };
+    static PENDING_ERROR: RefCell<Option<Error>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `context` as the thread's reference context (contexts nest).
+pub fn with_context<R>(context: Rc<dyn ReferenceContext>, f: impl FnOnce() -> R) -> R {
+    struct Pop;
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            CONTEXT.with(|c| {
+                c.borrow_mut().pop();
+            });
+        }
+    }
+    CONTEXT.with(|c| c.borrow_mut().push(context));
+    let _pop = Pop;
+    f()
+}
+
+fn current() -> Result<Rc<dyn ReferenceContext>> {
+    CONTEXT
+        .with(|c| c.borrow().last().cloned())
+        .ok_or(Error::NoCodecContext)
+}
+
+/// The detailed error behind the last failed reference, for the field codec.
+pub(crate) fn take_pending_error() -> Option<Error> {
+    PENDING_ERROR.with(|e| e.borrow_mut().take())
+}
+
+fn stash(error: Error) -> String {
+    let message = error.to_string();
+    PENDING_ERROR.with(|e| *e.borrow_mut() = Some(error));
+    message
+}
+
+/// The object a stored reference names, typed: the known object, or a new ghost.
+fn resolve<T: Persistent>(oid: Oid) -> Result<P<T>> {
+    let context = current()?;
+    if let Some(obj) = context.lookup(oid) {
+        return obj.downcast::<T>().ok_or_else(|| Error::TypeMismatch {
+            oid,
+            expected: T::TYPE_NAME.to_string(),
+            found: obj.type_name().to_string(),
+        });
+    }
+    let ghost = P::<T>::uninitialized();
+    context.adopt_ghost(oid, &ghost.erase())?;
+    Ok(ghost)
+}
+
+/// A reference is stored as the object's oid.
+impl<T: Persistent> Serialize for P<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match current().and_then(|context| context.encode_reference(&self.erase())) {
+            Ok(oid) => serializer.serialize_u64(oid.0),
+            Err(error) => Err(serde::ser::Error::custom(stash(error))),
+        }
+    }
+}
+
+/// A stored reference comes back as the cached object or a ghost, without a storage read.
+impl<'de, T: Persistent> Deserialize<'de> for P<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<P<T>, D::Error> {
+        let oid = Oid(u64::deserialize(deserializer)?);
+        resolve::<T>(oid).map_err(|error| serde::de::Error::custom(stash(error)))
+    }
+}

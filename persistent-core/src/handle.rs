@@ -1,0 +1,95 @@
+//! `P<T>`: the shared handle to a persistent object. Cloning shares identity (like `Rc`);
+//! equality and hashing are by identity. It dereferences to the object type, so the
+//! protocol (`p_*`) and the derive's field accessors are called right on the handle.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+use std::rc::Rc;
+
+use crate::any_object::ObjectRef;
+use crate::object::PObject;
+use crate::persistent::{ObjectCell, Persistent};
+
+/// A handle to a persistent object whose state is a `T`.
+pub struct P<T: Persistent>(Rc<T::Object>);
+
+impl<T: Persistent> P<T> {
+    /// A new unsaved object holding `value` (no jar, no oid).
+    pub fn new(value: T) -> P<T> {
+        P(Rc::new(T::Object::from_object(PObject::new(value))))
+    }
+
+    /// An object without state, for `Cache::new_ghost` (Python's `C.__new__(C)`).
+    pub fn uninitialized() -> P<T> {
+        P(Rc::new(T::Object::from_object(PObject::uninitialized())))
+    }
+
+    pub(crate) fn from_rc(rc: Rc<T::Object>) -> P<T> {
+        P(rc)
+    }
+
+    /// The persistent object behind the handle (the protocol without field accessors).
+    pub fn as_object(&self) -> &PObject<T> {
+        self.0.object()
+    }
+
+    /// A type-erased handle to the same object.
+    pub fn erase(&self) -> ObjectRef {
+        ObjectRef(self.0.clone())
+    }
+
+    /// Whether both handles point to the same object.
+    pub fn ptr_eq(a: &P<T>, b: &P<T>) -> bool {
+        Rc::ptr_eq(&a.0, &b.0)
+    }
+}
+
+impl<T: Persistent> Deref for P<T> {
+    type Target = T::Object;
+
+    #[inline]
+    fn deref(&self) -> &T::Object {
+        &self.0
+    }
+}
+
+impl<T: Persistent> Clone for P<T> {
+    fn clone(&self) -> P<T> {
+        P(self.0.clone())
+    }
+}
+
+/// Identity: two handles are equal when they point to the same object.
+impl<T: Persistent> PartialEq for P<T> {
+    fn eq(&self, other: &P<T>) -> bool {
+        P::ptr_eq(self, other)
+    }
+}
+
+impl<T: Persistent> Eq for P<T> {}
+
+/// Hashes the object's address, consistent with identity equality.
+impl<T: Persistent> Hash for P<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (Rc::as_ptr(&self.0) as *const u8 as usize).hash(state);
+    }
+}
+
+impl<T: Persistent> fmt::Debug for P<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_object(), f)
+    }
+}
+
+impl<T: Persistent> From<&P<T>> for ObjectRef {
+    fn from(p: &P<T>) -> ObjectRef {
+        p.erase()
+    }
+}
+
+impl<T: Persistent> From<P<T>> for ObjectRef {
+    fn from(p: P<T>) -> ObjectRef {
+        ObjectRef(p.0)
+    }
+}

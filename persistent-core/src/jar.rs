@@ -1,0 +1,96 @@
+//! The data-manager side of an object: the `DataManager` trait (setstate, register,
+//! oldstate) and `Jar`, the shared link from objects to their data manager and its cache.
+
+use std::cell::OnceCell;
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+use crate::any_object::AnyObject;
+use crate::cache::CacheShared;
+use crate::error::{Error, Result};
+use crate::timestamp::Tid;
+
+/// What an object asks of the data manager that owns it (Python's `IPersistentDataManager`).
+///
+/// Implement it to back objects with your own store; `Connection` is the implementation this
+/// crate ships. A data manager is held weakly by its objects: keep it alive (in an `Rc`) as
+/// long as its objects are used.
+pub trait DataManager: 'static {
+    /// Loads the state of a ghost: call `obj.p_setstate(bytes)` (or set a typed value through
+    /// `downcast_ref`). While this runs the object counts as Changed, so writes made here do
+    /// not register it. An error leaves the object a ghost.
+    fn setstate(&self, obj: &dyn AnyObject) -> Result<()>;
+
+    /// Called once when an object first changes (UpToDate, Sticky or Ghost to Changed). An
+    /// error cancels the change: the object's state and data stay as they were.
+    fn register(&self, obj: &dyn AnyObject) -> Result<()>;
+
+    /// The state the transaction `tid` wrote for `obj` (history). The default reports that
+    /// this data manager keeps no history.
+    fn oldstate(&self, obj: &dyn AnyObject, tid: Tid) -> Result<Vec<u8>> {
+        let _ = (obj, tid);
+        Err(Error::Custom("this data manager keeps no history".into()))
+    }
+
+    /// A short name shown in object representations (`in <name at 0x...>`).
+    fn name(&self) -> String {
+        "DataManager".into()
+    }
+}
+
+/// An object's link to its data manager (Python's `_p_jar`), shared by all objects of that
+/// data manager. Two jars are equal when they are the same link.
+#[derive(Clone)]
+pub struct Jar(pub(crate) Rc<JarInner>);
+
+pub(crate) struct JarInner {
+    pub(crate) dm: Weak<dyn DataManager>,
+    pub(crate) cache: OnceCell<Weak<CacheShared>>,
+}
+
+impl Jar {
+    /// A jar for `dm`. The jar holds the data manager weakly.
+    pub fn new<D: DataManager>(dm: &Rc<D>) -> Jar {
+        let weak: Weak<D> = Rc::downgrade(dm);
+        Jar(Rc::new(JarInner {
+            dm: weak,
+            cache: OnceCell::new(),
+        }))
+    }
+
+    /// The data manager, or `Error::ConnectionClosed` when it no longer exists.
+    pub fn data_manager(&self) -> Result<Rc<dyn DataManager>> {
+        self.0.dm.upgrade().ok_or(Error::ConnectionClosed)
+    }
+
+    /// Whether both are the same jar.
+    pub fn ptr_eq(&self, other: &Jar) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    pub(crate) fn cache(&self) -> Option<Rc<CacheShared>> {
+        self.0.cache.get().and_then(Weak::upgrade)
+    }
+}
+
+impl PartialEq for Jar {
+    fn eq(&self, other: &Jar) -> bool {
+        self.ptr_eq(other)
+    }
+}
+
+impl Eq for Jar {}
+
+impl fmt::Debug for Jar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self.0.dm.upgrade() {
+            Some(dm) => dm.name(),
+            None => "closed data manager".into(),
+        };
+        write!(
+            f,
+            "<{name} at {:#x}>",
+            Rc::as_ptr(&self.0) as *const u8 as usize
+        )
+    }
+}

@@ -1,0 +1,564 @@
+//! `PObject<T>`: one persistent object, a header of persistence metadata plus the state cell
+//! (empty while the object is a ghost), and the whole `p_*` protocol of SPEC.md section 2.
+//! The cache side (ring, counters) lives in `cache`; representation in `repr`.
+
+use std::any::Any;
+use std::cell::{Cell, Ref, RefCell, RefMut};
+use std::rc::Rc;
+
+use crate::any_object::{AnyObject, ErasedCell};
+use crate::cache::{CacheKey, CacheShared};
+use crate::error::{Error, Result};
+use crate::jar::Jar;
+use crate::oid::Oid;
+use crate::persistent::Persistent;
+use crate::size::{size_to_units, units_to_size};
+use crate::state::PState;
+use crate::timestamp::TimeStamp;
+
+/// Persistence metadata of an object. Reading any of it never loads or touches the object.
+#[doc(hidden)]
+pub struct Header {
+    /// The state as kept; `p_state()` reports UpToDate for objects without a jar.
+    pub(crate) state: Cell<PState>,
+    pub(crate) size_units: Cell<u32>,
+    pub(crate) oid: Cell<Option<Oid>>,
+    pub(crate) serial: Cell<TimeStamp>,
+    pub(crate) jar: RefCell<Option<Jar>>,
+    /// The object's slot in its jar's cache, while it is cached.
+    pub(crate) cache_key: Cell<Option<CacheKey>>,
+}
+
+impl Header {
+    fn new(state: PState) -> Header {
+        Header {
+            state: Cell::new(state),
+            size_units: Cell::new(0),
+            oid: Cell::new(None),
+            serial: Cell::new(TimeStamp::ZERO),
+            jar: RefCell::new(None),
+            cache_key: Cell::new(None),
+        }
+    }
+
+    pub(crate) fn has_jar(&self) -> bool {
+        self.jar.borrow().is_some()
+    }
+
+    pub(crate) fn jar(&self) -> Option<Jar> {
+        self.jar.borrow().clone()
+    }
+
+    /// The cache this object sits in, with its slot.
+    pub(crate) fn cache_link(&self) -> Option<(Rc<CacheShared>, CacheKey)> {
+        let key = self.cache_key.get()?;
+        let cache = self.jar.borrow().as_ref()?.cache()?;
+        Some((cache, key))
+    }
+}
+
+/// A persistent object: persistence metadata and a state of type `T` that is loaded on
+/// first access and dropped when the object becomes a ghost.
+///
+/// Reach it through a [`P<T>`](crate::P) handle. Methods named `p_*` are the persistence
+/// protocol; `with`/`read` read the state (loading a ghost, touching the cache), and
+/// `update`/`write` change it (registering the object with its data manager once).
+pub struct PObject<T> {
+    pub(crate) header: Header,
+    pub(crate) data: RefCell<Option<T>>,
+}
+
+impl<T: Persistent> PObject<T> {
+    /// A new unsaved object holding `value`: no jar, no oid, serial zero, size 0.
+    pub fn new(value: T) -> PObject<T> {
+        PObject {
+            header: Header::new(PState::UpToDate),
+            data: RefCell::new(Some(value)),
+        }
+    }
+
+    /// An object shell without state, to be made a ghost by `Cache::new_ghost`.
+    pub fn uninitialized() -> PObject<T> {
+        PObject {
+            header: Header::new(PState::Ghost),
+            data: RefCell::new(None),
+        }
+    }
+
+    // ----- metadata -------------------------------------------------------------------
+
+    /// The object id, if one was assigned.
+    pub fn p_oid(&self) -> Option<Oid> {
+        self.header.oid.get()
+    }
+
+    /// Sets the oid. In a cache, only the same value is accepted (a no-op);
+    /// anything else is `Error::CachedOidChange`.
+    pub fn p_set_oid(&self, oid: Option<Oid>) -> Result<()> {
+        if self.header.cache_key.get().is_some() && self.header.oid.get() != oid {
+            return Err(Error::CachedOidChange);
+        }
+        self.header.oid.set(oid);
+        Ok(())
+    }
+
+    /// The object's data manager link, if any.
+    pub fn p_jar(&self) -> Option<Jar> {
+        self.header.jar()
+    }
+
+    /// Sets the jar. In a cache, only the same jar is accepted (a no-op); anything else is
+    /// `Error::CachedJarChange`. Outside a cache it may be set, changed and cleared.
+    pub fn p_set_jar(&self, jar: Option<Jar>) -> Result<()> {
+        let same = match (&*self.header.jar.borrow(), &jar) {
+            (Some(a), Some(b)) => a.ptr_eq(b),
+            (None, None) => true,
+            _ => false,
+        };
+        if same {
+            return Ok(());
+        }
+        if self.header.cache_key.get().is_some() {
+            return Err(Error::CachedJarChange);
+        }
+        if jar.is_none() && self.header.state.get() != PState::Ghost {
+            // Without a jar nothing can be Changed or Sticky: it is simply unsaved.
+            self.header.state.set(PState::UpToDate);
+        }
+        *self.header.jar.borrow_mut() = jar;
+        Ok(())
+    }
+
+    /// The state: UpToDate without a jar; Sticky while the data is borrowed.
+    pub fn p_state(&self) -> PState {
+        if !self.header.has_jar() {
+            return PState::UpToDate;
+        }
+        match self.header.state.get() {
+            PState::UpToDate if self.is_borrowed() => PState::Sticky,
+            state => state,
+        }
+    }
+
+    /// `None` for a ghost, `Some(true)` when Changed, else `Some(false)`.
+    pub fn p_changed(&self) -> Option<bool> {
+        match self.p_state() {
+            PState::Ghost => None,
+            PState::Changed => Some(true),
+            PState::UpToDate | PState::Sticky => Some(false),
+        }
+    }
+
+    /// "unsaved" without a jar, else "ghost", "saved", "changed" or "sticky".
+    pub fn p_status(&self) -> &'static str {
+        if !self.header.has_jar() {
+            return "unsaved";
+        }
+        match self.p_state() {
+            PState::Ghost => "ghost",
+            PState::UpToDate => "saved",
+            PState::Changed => "changed",
+            PState::Sticky => "sticky",
+        }
+    }
+
+    /// Whether the object is Sticky (borrowed data counts as sticky).
+    pub fn p_sticky(&self) -> bool {
+        self.p_state() == PState::Sticky
+    }
+
+    /// The serial: the tid of the revision this object holds (zero if never stored).
+    pub fn p_serial(&self) -> TimeStamp {
+        self.header.serial.get()
+    }
+
+    /// Sets the serial; never loads the object.
+    pub fn p_set_serial(&self, serial: TimeStamp) {
+        self.header.serial.set(serial);
+    }
+
+    /// The estimated size in bytes: 0 by default, else a multiple of 64 (see SPEC 2.7).
+    pub fn p_estimated_size(&self) -> u64 {
+        match self.header.size_units.get() {
+            0 => 0,
+            units => units_to_size(units),
+        }
+    }
+
+    /// Sets the estimated size, stored as 24 bits of 64-byte units; a cached non-ghost's
+    /// accounted size follows.
+    pub fn p_set_estimated_size(&self, size: u64) {
+        self.header.size_units.set(size_to_units(size));
+        if self.header.state.get() != PState::Ghost {
+            if let Some((cache, key)) = self.header.cache_link() {
+                cache.resize(key, self.p_estimated_size());
+            }
+        }
+    }
+
+    /// The modification time (the serial's `time_time()`), `None` for a zero serial. Loads
+    /// a ghost and touches the object.
+    pub fn p_mtime(&self) -> Result<Option<f64>> {
+        self.accessed()?;
+        let serial = self.p_serial();
+        Ok((serial != TimeStamp::ZERO).then(|| serial.time_time()))
+    }
+
+    // ----- state transitions ----------------------------------------------------------
+
+    /// Python's assignment to `_p_changed` (SPEC 2.2): `None` deactivates an UpToDate
+    /// object; `Some(true)` loads a ghost if needed and registers (unless already Changed);
+    /// `Some(false)` makes a Changed or Sticky object UpToDate, keeping its data.
+    /// Without a jar it does nothing. A failing register leaves the state unchanged.
+    pub fn p_set_changed(&self, value: Option<bool>) -> Result<()> {
+        if !self.header.has_jar() {
+            return Ok(());
+        }
+        match (value, self.header.state.get()) {
+            (None, PState::UpToDate) => {
+                self.p_deactivate();
+                Ok(())
+            }
+            (None, _) => Ok(()),
+            (Some(true), PState::Changed) => Ok(()),
+            (Some(true), PState::Ghost) => {
+                self.load()?;
+                self.register_and_mark()
+            }
+            (Some(true), _) => self.register_and_mark(),
+            (Some(false), PState::Changed | PState::Sticky) => {
+                self.header.state.set(PState::UpToDate);
+                Ok(())
+            }
+            (Some(false), _) => Ok(()),
+        }
+    }
+
+    /// Loads a ghost that has a jar; does nothing (no load, no touch) for a non-ghost.
+    pub fn p_activate(&self) -> Result<()> {
+        if self.header.state.get() == PState::Ghost {
+            self.load()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Asks an UpToDate object with a jar to become a ghost, dropping its state (volatile
+    /// fields included). Changed, Sticky, borrowed and unsaved objects ignore the request.
+    pub fn p_deactivate(&self) {
+        if self.header.state.get() == PState::UpToDate && self.header.has_jar() {
+            let _ = self.ghostify();
+        }
+    }
+
+    /// Drops the state whatever it is (modifications of a Changed object are lost, nothing is
+    /// registered) and becomes a ghost. A no-op on a ghost or an unsaved object; an error
+    /// (`Error::Borrowed`) while the data is borrowed.
+    pub fn p_invalidate(&self) -> Result<()> {
+        if self.header.state.get() == PState::Ghost || !self.header.has_jar() {
+            return Ok(());
+        }
+        if self.is_borrowed() {
+            return Err(Error::Borrowed {
+                operation: "invalidate the object",
+            });
+        }
+        self.ghostify();
+        Ok(())
+    }
+
+    /// Sets or clears the sticky flag. On a ghost with a jar, setting it is
+    /// `Error::StickyGhost`; without a jar it is ignored. Either way a Changed object stops
+    /// being Changed.
+    pub fn p_set_sticky(&self, sticky: bool) -> Result<()> {
+        if !self.header.has_jar() {
+            return Ok(());
+        }
+        match (self.header.state.get(), sticky) {
+            (PState::Ghost, true) => Err(Error::StickyGhost),
+            (PState::Ghost, false) => Ok(()),
+            (_, true) => {
+                self.header.state.set(PState::Sticky);
+                Ok(())
+            }
+            (_, false) => {
+                self.header.state.set(PState::UpToDate);
+                Ok(())
+            }
+        }
+    }
+
+    // ----- state (pickling) -----------------------------------------------------------
+
+    /// The encoded persistent fields (volatile fields excluded), loading a ghost first.
+    pub fn p_getstate(&self) -> Result<Vec<u8>> {
+        self.p_activate()?;
+        let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
+        let value = data
+            .as_ref()
+            .ok_or(Error::NoStateLoaded { oid: self.p_oid() })?;
+        let mut out = Vec::new();
+        value.encode_state(&mut out)?;
+        Ok(out)
+    }
+
+    /// Replaces every persistent field from `bytes` and resets volatile fields to their
+    /// `Default`; never changes the serial or the state. Bytes that do not decode are an
+    /// `Error::Decode` and the object keeps its old state.
+    pub fn p_setstate(&self, bytes: &[u8]) -> Result<()> {
+        let value = T::decode_state(bytes)?;
+        self.p_set_state_value(value)
+    }
+
+    /// Replaces the whole state with `value` (the typed form of `p_setstate`).
+    pub fn p_set_state_value(&self, value: T) -> Result<()> {
+        let mut data = self
+            .data
+            .try_borrow_mut()
+            .map_err(|_| Error::AlreadyBorrowed)?;
+        let old = data.replace(value);
+        drop(data);
+        drop(old);
+        Ok(())
+    }
+
+    // ----- access ---------------------------------------------------------------------
+
+    /// Reads the state through `f`: loads a ghost, touches the object, then calls `f`.
+    #[inline]
+    pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> Result<R> {
+        self.accessed()?;
+        let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
+        match &*data {
+            Some(value) => Ok(f(value)),
+            None => Err(Error::NoStateLoaded { oid: self.p_oid() }),
+        }
+    }
+
+    /// Changes the state through `f`: loads a ghost, touches, marks the object changed
+    /// (registering it once), then calls `f`. If registering fails, `f` is not called.
+    #[inline]
+    pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R> {
+        self.p_mark_changed()?;
+        self.modify(f)
+    }
+
+    /// Changes volatile data through `f`: loads a ghost and touches, never marks changed.
+    #[inline]
+    pub fn update_volatile<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R> {
+        self.accessed()?;
+        self.modify(f)
+    }
+
+    /// A read guard on the state (loads and touches first). While it lives the object is
+    /// sticky: the cache will not ghostify it and invalidation reports an error.
+    pub fn read(&self) -> Result<Ref<'_, T>> {
+        self.accessed()?;
+        let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
+        Ref::filter_map(data, Option::as_ref)
+            .map_err(|_| Error::NoStateLoaded { oid: self.p_oid() })
+    }
+
+    /// A write guard on the state: loads, touches and marks the object changed when taken
+    /// (whether or not the guard is then written through).
+    pub fn write(&self) -> Result<RefMut<'_, T>> {
+        self.p_mark_changed()?;
+        let data = self
+            .data
+            .try_borrow_mut()
+            .map_err(|_| Error::AlreadyBorrowed)?;
+        RefMut::filter_map(data, Option::as_mut)
+            .map_err(|_| Error::NoStateLoaded { oid: self.p_oid() })
+    }
+
+    /// Building block for hand-written accessors (the reference's `_p_getattr`): loads a
+    /// ghost and touches the object.
+    #[inline]
+    pub fn p_accessed(&self) -> Result<()> {
+        self.accessed()
+    }
+
+    /// Building block for hand-written setters (the reference's `_p_setattr` plus
+    /// `_p_changed = True`): loads, touches, and registers the object unless it is already
+    /// Changed. Without a jar it only loads and touches.
+    #[inline]
+    pub fn p_mark_changed(&self) -> Result<()> {
+        self.accessed()?;
+        if self.header.state.get() != PState::Changed && self.header.has_jar() {
+            self.register_and_mark()?;
+        }
+        Ok(())
+    }
+
+    // ----- internals ------------------------------------------------------------------
+
+    #[inline]
+    fn accessed(&self) -> Result<()> {
+        if self.header.state.get() == PState::Ghost {
+            self.load()
+        } else {
+            self.touch();
+            Ok(())
+        }
+    }
+
+    #[inline]
+    fn touch(&self) {
+        if let Some(key) = self.header.cache_key.get() {
+            self.touch_cached(key);
+        }
+    }
+
+    fn touch_cached(&self, key: CacheKey) {
+        if let Some(cache) = self.header.jar.borrow().as_ref().and_then(Jar::cache) {
+            cache.touch(key);
+        }
+    }
+
+    fn modify<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R> {
+        let mut data = self
+            .data
+            .try_borrow_mut()
+            .map_err(|_| Error::AlreadyBorrowed)?;
+        match &mut *data {
+            Some(value) => Ok(f(value)),
+            None => Err(Error::NoStateLoaded { oid: self.p_oid() }),
+        }
+    }
+
+    fn register_and_mark(&self) -> Result<()> {
+        let jar = self.header.jar().ok_or(Error::ConnectionClosed)?;
+        jar.data_manager()?.register(self)?;
+        self.header.state.set(PState::Changed);
+        Ok(())
+    }
+
+    /// Loads a ghost (SPEC 2.3). Counts as Changed while the data manager runs; joins the
+    /// ring on entry and leaves it again if the load fails.
+    fn load(&self) -> Result<()> {
+        let Some(jar) = self.header.jar() else {
+            return Err(Error::NoStateLoaded { oid: self.p_oid() });
+        };
+        let dm = jar.data_manager()?;
+        self.header.state.set(PState::Changed);
+        let link = self.header.cache_link();
+        if let Some((cache, key)) = &link {
+            cache.join_ring(*key, self.p_estimated_size());
+        }
+        let loaded = dm
+            .setstate(self)
+            .and_then(|()| match self.data.try_borrow() {
+                Ok(data) if data.is_some() => Ok(()),
+                _ => Err(Error::NoStateLoaded { oid: self.p_oid() }),
+            });
+        match loaded {
+            Ok(()) => {
+                self.header.state.set(PState::UpToDate);
+                Ok(())
+            }
+            Err(error) => {
+                let old = self.data.try_borrow_mut().ok().and_then(|mut d| d.take());
+                self.header.state.set(PState::Ghost);
+                let held = link.and_then(|(cache, key)| cache.leave_ring(key));
+                drop(old);
+                drop(held);
+                Err(error)
+            }
+        }
+    }
+
+    /// Drops the state and becomes a ghost, leaving the ring. Returns false (doing nothing)
+    /// while the data is borrowed.
+    fn ghostify(&self) -> bool {
+        let Ok(mut data) = self.data.try_borrow_mut() else {
+            return false;
+        };
+        let old = data.take();
+        drop(data);
+        self.header.state.set(PState::Ghost);
+        let held = self
+            .header
+            .cache_link()
+            .and_then(|(cache, key)| cache.leave_ring(key));
+        drop(old);
+        drop(held);
+        true
+    }
+
+    pub(crate) fn is_borrowed(&self) -> bool {
+        self.data.try_borrow_mut().is_err()
+    }
+}
+
+impl<T: Persistent> AnyObject for PObject<T> {
+    fn p_oid(&self) -> Option<Oid> {
+        PObject::p_oid(self)
+    }
+    fn p_jar(&self) -> Option<Jar> {
+        PObject::p_jar(self)
+    }
+    fn p_state(&self) -> PState {
+        PObject::p_state(self)
+    }
+    fn p_serial(&self) -> TimeStamp {
+        PObject::p_serial(self)
+    }
+    fn p_set_serial(&self, serial: TimeStamp) {
+        PObject::p_set_serial(self, serial)
+    }
+    fn p_estimated_size(&self) -> u64 {
+        PObject::p_estimated_size(self)
+    }
+    fn p_set_estimated_size(&self, size: u64) {
+        PObject::p_set_estimated_size(self, size)
+    }
+    fn p_set_changed(&self, value: Option<bool>) -> Result<()> {
+        PObject::p_set_changed(self, value)
+    }
+    fn p_activate(&self) -> Result<()> {
+        PObject::p_activate(self)
+    }
+    fn p_deactivate(&self) {
+        PObject::p_deactivate(self)
+    }
+    fn p_invalidate(&self) -> Result<()> {
+        PObject::p_invalidate(self)
+    }
+    fn p_getstate(&self) -> Result<Vec<u8>> {
+        PObject::p_getstate(self)
+    }
+    fn p_setstate(&self, bytes: &[u8]) -> Result<()> {
+        PObject::p_setstate(self, bytes)
+    }
+    fn type_name(&self) -> &'static str {
+        T::TYPE_NAME
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn header(&self) -> &Header {
+        &self.header
+    }
+    fn is_borrowed(&self) -> bool {
+        PObject::is_borrowed(self)
+    }
+    fn take_state(&self) -> Option<Box<dyn Any>> {
+        let old = self.data.try_borrow_mut().ok()?.take()?;
+        Some(Box::new(old))
+    }
+}
+
+/// A dropped object leaves its cache's identity map (ghosts are held weakly there).
+impl<T> Drop for PObject<T> {
+    fn drop(&mut self) {
+        let (Some(key), Some(oid)) = (self.header.cache_key.get(), self.header.oid.get()) else {
+            return;
+        };
+        if let Some(cache) = self.header.jar.get_mut().as_ref().and_then(Jar::cache) {
+            cache.forget_dropped(oid, key);
+        }
+    }
+}
+
+/// Used by the cache to hold an object strongly while it is in the ring.
+pub(crate) type Strong = Rc<dyn ErasedCell>;
