@@ -8,6 +8,7 @@
 mod any_object;
 pub mod cache;
 pub mod codec;
+pub mod db;
 pub mod error;
 mod handle;
 pub mod jar;
@@ -22,6 +23,7 @@ pub mod timestamp;
 
 pub use any_object::{AnyObject, ObjectRef};
 pub use cache::{Cache, CacheEntryInfo, CacheLimits};
+pub use db::{Connection, Database, DatabaseConfig, TransactionNote};
 pub use error::{CacheError, Error, Result};
 pub use handle::P;
 pub use jar::{DataManager, Jar};
@@ -35,7 +37,9 @@ pub use timestamp::{Tid, TimeStamp};
 
 /// What most users import: `use persistent_core::prelude::*;`.
 pub mod prelude {
-    pub use crate::{DataManager, Jar, Oid, PState, Persistent, TimeStamp, P};
+    pub use crate::{
+        Connection, DataManager, Database, Jar, Oid, PState, Persistent, TimeStamp, P,
+    };
 }
 
 /// Used by code that `#[derive(Persistent)]` generates; not a public API.

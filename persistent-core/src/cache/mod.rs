@@ -2,7 +2,7 @@
 //! object plus the LRU ring of non-ghosts (`ring`), the sweeps (`sweep`), and the `Cache`
 //! handle with its introspection. Objects reach their cache through their jar.
 
-mod hash;
+pub(crate) mod hash;
 mod ring;
 mod sweep;
 

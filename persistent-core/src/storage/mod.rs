@@ -87,6 +87,12 @@ pub trait Storage: Send + Sync + 'static {
     /// A fresh oid, never returned before by this storage.
     fn new_oid(&self) -> Result<Oid>;
 
+    /// `count` fresh oids (connections reserve them in batches). The default calls
+    /// `new_oid` `count` times; storages override it with one round trip.
+    fn new_oids(&self, count: usize) -> Result<Vec<Oid>> {
+        (0..count).map(|_| self.new_oid()).collect()
+    }
+
     /// The tid of the newest committed transaction (`TimeStamp::ZERO` for an empty storage).
     fn last_transaction(&self) -> Result<Tid>;
 
@@ -95,6 +101,17 @@ pub trait Storage: Send + Sync + 'static {
 
     /// The newest tid and the oids written by transactions with tid > `after`, each once.
     fn changes_since(&self, after: Tid) -> Result<(Tid, Vec<Oid>)>;
+
+    /// Like `changes_since`, with the tid of the newest revision of each oid. The default
+    /// reads each oid's current revision; storages override it with one query.
+    fn latest_changes_since(&self, after: Tid) -> Result<(Tid, Vec<(Oid, Tid)>)> {
+        let (last, oids) = self.changes_since(after)?;
+        let mut changes = Vec::with_capacity(oids.len());
+        for oid in oids {
+            changes.push((oid, self.load(oid)?.serial));
+        }
+        Ok((last, changes))
+    }
 
     /// The revisions of `oid`, newest first, at most `limit` of them.
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>>;

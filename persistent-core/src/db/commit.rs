@@ -1,0 +1,203 @@
+//! Transaction boundaries of a connection: `commit` (store every changed and new reachable
+//! object in one storage transaction, or nothing), `abort` (drop changes, forget new
+//! objects) and the start of the next transaction (invalidations, then `incrgc`).
+
+use std::collections::HashSet;
+
+use super::connection::{Connection, ConnectionInner};
+use crate::any_object::ObjectRef;
+use crate::cache::hash::BuildOidHasher;
+use crate::codec::envelope::encode_record;
+use crate::error::{Error, Result};
+use crate::oid::Oid;
+use crate::state::PState;
+use crate::storage::{ObjectWrite, TransactionData};
+use crate::timestamp::Tid;
+
+impl Connection {
+    /// Commits the transaction: every registered object and every new object reachable from
+    /// them is stored, new objects get oids, all under one new tid; then they are UpToDate
+    /// with that serial and a new transaction begins. Returns the new tid (or the snapshot
+    /// when there was nothing to store). On `Error::Conflict` (or any storage error) nothing
+    /// is written and the transaction must be aborted.
+    pub fn commit(&self) -> Result<Tid> {
+        self.inner.commit()
+    }
+
+    /// Aborts the transaction: changed objects become ghosts (reloaded on next access), new
+    /// objects lose their oid and jar, objects only read stay cached; then a new transaction
+    /// begins, seeing other connections' commits.
+    pub fn abort(&self) -> Result<()> {
+        self.inner.abort()
+    }
+}
+
+/// One object to store, with the record length for its estimated size.
+struct Pending {
+    obj: ObjectRef,
+    size: usize,
+}
+
+impl ConnectionInner {
+    fn commit(&self) -> Result<Tid> {
+        self.check_open()?;
+        if self.txn.borrow().doomed {
+            return Err(Error::TransactionDoomed);
+        }
+        let (writes, pending) = match self.collect_writes() {
+            Ok(collected) => collected,
+            Err(error) => {
+                self.txn.borrow_mut().doomed = true;
+                return Err(error);
+            }
+        };
+        if writes.is_empty() {
+            self.clear_transaction();
+            self.begin(None)?;
+            return Ok(self.txn.borrow().snapshot);
+        }
+        let note = self.txn.borrow().note.clone();
+        let data = TransactionData {
+            user: note.user,
+            description: note.description,
+            extension: Vec::new(),
+            writes,
+        };
+        let tid = match self.db.storage.commit(&data) {
+            Ok(tid) => tid,
+            Err(error) => {
+                self.txn.borrow_mut().doomed = true;
+                return Err(error);
+            }
+        };
+        let mut written: HashSet<Oid, BuildOidHasher> = HashSet::default();
+        for Pending { obj, size } in pending {
+            obj.p_set_serial(tid);
+            if obj.header().state.get() == PState::Changed {
+                obj.header().state.set(PState::UpToDate);
+            }
+            obj.p_set_estimated_size(size as u64);
+            written.extend(obj.p_oid());
+        }
+        self.clear_transaction();
+        self.begin(Some((tid, written)))?;
+        Ok(tid)
+    }
+
+    /// Encodes every object to store, following references to new objects (which the
+    /// reference codec adds to `added` as it meets them).
+    fn collect_writes(&self) -> Result<(Vec<ObjectWrite>, Vec<Pending>)> {
+        let mut seen: HashSet<Oid, BuildOidHasher> = HashSet::default();
+        let mut writes = Vec::new();
+        let mut pending = Vec::new();
+        let (mut next_added, mut next_registered) = (0, 0);
+        self.decode_with_references(|| loop {
+            let next = {
+                let txn = self.txn.borrow();
+                if next_added < txn.added.len() {
+                    next_added += 1;
+                    txn.added[next_added - 1].clone()
+                } else if next_registered < txn.registered.len() {
+                    next_registered += 1;
+                    txn.registered[next_registered - 1].clone()
+                } else {
+                    return Ok((writes, pending));
+                }
+            };
+            let Some(oid) = next.p_oid() else { continue };
+            let is_new = self.txn.borrow().added_oids.contains(&oid);
+            let changed = next.header().state.get() == PState::Changed;
+            if !(is_new || changed) || !seen.insert(oid) {
+                continue;
+            }
+            let state = next.p_getstate()?;
+            let record = encode_record(next.type_name(), &state);
+            let expected_serial = if is_new { None } else { Some(next.p_serial()) };
+            pending.push(Pending {
+                obj: next,
+                size: record.len(),
+            });
+            writes.push(ObjectWrite {
+                oid,
+                expected_serial,
+                data: record,
+            });
+        })
+    }
+
+    fn abort(&self) -> Result<()> {
+        let (registered, added) = {
+            let mut txn = self.txn.borrow_mut();
+            txn.doomed = false;
+            txn.note = Default::default();
+            txn.added_oids.clear();
+            (
+                std::mem::take(&mut txn.registered),
+                std::mem::take(&mut txn.added),
+            )
+        };
+        for obj in &added {
+            if let Some(oid) = obj.p_oid() {
+                self.cache.remove(oid);
+            }
+            let header = obj.header();
+            *header.jar.borrow_mut() = None;
+            header.oid.set(None);
+            if header.state.get() != PState::Ghost {
+                header.state.set(PState::UpToDate);
+            }
+        }
+        let mut first_error = None;
+        for obj in &registered {
+            if obj.header().state.get() == PState::Changed {
+                if let Err(error) = obj.p_invalidate() {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        drop((registered, added));
+        if self.closed.get() {
+            return first_error.map_or(Ok(()), Err);
+        }
+        self.begin(None)?;
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn clear_transaction(&self) {
+        let mut txn = self.txn.borrow_mut();
+        txn.registered.clear();
+        txn.added.clear();
+        txn.added_oids.clear();
+        txn.note = Default::default();
+    }
+
+    /// Starts the next transaction: moves the snapshot to the newest tid, invalidates what
+    /// others changed since (not what this connection's own commit `own` just wrote), then
+    /// sweeps the cache down to its limits.
+    fn begin(&self, own: Option<(Tid, HashSet<Oid, BuildOidHasher>)>) -> Result<()> {
+        let previous = self.txn.borrow().snapshot;
+        let (last, changes) = self.db.storage.latest_changes_since(previous)?;
+        let mut stale: Vec<Oid> = std::mem::take(&mut self.txn.borrow_mut().pending_invalidations);
+        for (oid, tid) in changes {
+            let ours = matches!(&own, Some((own_tid, written)) if *own_tid == tid && written.contains(&oid));
+            if !ours {
+                stale.push(oid);
+            }
+        }
+        let mut refused = Vec::new();
+        for oid in stale {
+            if let Some(obj) = self.cache.get(oid) {
+                if obj.p_invalidate().is_err() {
+                    refused.push(oid);
+                }
+            }
+        }
+        {
+            let mut txn = self.txn.borrow_mut();
+            txn.snapshot = last;
+            txn.pending_invalidations = refused;
+        }
+        self.cache.incrgc();
+        Ok(())
+    }
+}

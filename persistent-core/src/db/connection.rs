@@ -1,0 +1,293 @@
+//! `Connection`: one thread's view of the database and the data manager of its objects.
+//! This file holds the public API and the connection's state; loading lives in `loader`,
+//! commit and abort in `commit`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::rc::{Rc, Weak};
+
+use super::database::{is_conflict, Database};
+use crate::any_object::ObjectRef;
+use crate::cache::hash::BuildOidHasher;
+use crate::cache::Cache;
+use crate::error::{Error, Result};
+use crate::jar::Jar;
+use crate::oid::Oid;
+use crate::persistent::Persistent;
+use crate::state::PState;
+use crate::storage::RevisionInfo;
+use crate::timestamp::Tid;
+use crate::P;
+
+/// User and description recorded with the next commit.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TransactionNote {
+    /// Who commits.
+    pub user: String,
+    /// What the transaction does.
+    pub description: String,
+}
+
+/// A connection to a database: the data manager of the objects it loads, with its own cache
+/// and its own transaction. Not `Send`: one connection per thread, as in ZODB.
+///
+/// Rules kept: reads within a transaction see the database as of the transaction's start;
+/// `commit` stores every changed object and every new object reachable from them in one
+/// storage transaction, or nothing; other connections' commits become visible at the next
+/// transaction start (`commit`, `abort`, `sync`), when their oids are invalidated here.
+pub struct Connection {
+    pub(crate) inner: Rc<ConnectionInner>,
+}
+
+pub(crate) struct ConnectionInner {
+    pub(crate) db: Database,
+    pub(crate) jar: Jar,
+    pub(crate) cache: Cache,
+    pub(crate) this: Weak<ConnectionInner>,
+    pub(crate) closed: Cell<bool>,
+    pub(crate) txn: RefCell<TransactionState>,
+}
+
+/// What the current transaction has done so far.
+#[derive(Default)]
+pub(crate) struct TransactionState {
+    /// The tid this transaction reads at (the newest tid when it began).
+    pub(crate) snapshot: Tid,
+    /// Objects registered as changed, in registration order.
+    pub(crate) registered: Vec<ObjectRef>,
+    /// Objects added (explicitly or by reachability) and never stored.
+    pub(crate) added: Vec<ObjectRef>,
+    /// Oids of `added`, to tell new objects from stored ones.
+    pub(crate) added_oids: HashSet<Oid, BuildOidHasher>,
+    /// Oids reserved from the storage and not yet used.
+    pub(crate) spare_oids: Vec<Oid>,
+    /// Set when a commit failed: only `abort` is allowed then.
+    pub(crate) doomed: bool,
+    /// Oids to invalidate at the next transaction start (their objects were borrowed).
+    pub(crate) pending_invalidations: Vec<Oid>,
+    pub(crate) note: TransactionNote,
+}
+
+impl Connection {
+    pub(crate) fn open(db: Database) -> Result<Connection> {
+        let snapshot = db.storage.last_transaction()?;
+        let limits = db.config.cache;
+        let inner = Rc::new_cyclic(|this: &Weak<ConnectionInner>| {
+            let jar = Jar(Rc::new(crate::jar::JarInner {
+                dm: this.clone(),
+                cache: std::cell::OnceCell::new(),
+            }));
+            let cache = Cache::with_limits(&jar, limits).expect("a new jar has no cache");
+            ConnectionInner {
+                db,
+                jar,
+                cache,
+                this: this.clone(),
+                closed: Cell::new(false),
+                txn: RefCell::new(TransactionState {
+                    snapshot,
+                    ..TransactionState::default()
+                }),
+            }
+        });
+        Ok(Connection { inner })
+    }
+
+    /// The database this connection belongs to.
+    pub fn database(&self) -> &Database {
+        &self.inner.db
+    }
+
+    /// The jar of this connection's objects.
+    pub fn jar(&self) -> &Jar {
+        &self.inner.jar
+    }
+
+    /// This connection's object cache.
+    pub fn cache(&self) -> &Cache {
+        &self.inner.cache
+    }
+
+    /// The tid this transaction reads at.
+    pub fn snapshot(&self) -> Tid {
+        self.inner.txn.borrow().snapshot
+    }
+
+    /// The root object (oid 0) as an `R`, created with `R::default()` on first use (stored
+    /// by the next commit). A stored root of another type is `Error::TypeMismatch`.
+    pub fn root<R: Persistent + Default>(&self) -> Result<P<R>> {
+        self.inner.check_open()?;
+        match self.get::<R>(Oid::ROOT) {
+            Err(Error::NotFound(_)) => {
+                let root = P::new(R::default());
+                self.inner.add_with_oid(&root.erase(), Oid::ROOT)?;
+                Ok(root)
+            }
+            other => other,
+        }
+    }
+
+    /// The object stored under `oid`, typed. Gives the cached object when there is one (an
+    /// object of another type is `Error::TypeMismatch`); otherwise reads the record at this
+    /// transaction's snapshot: `Error::NotFound` if there is none, `Error::TypeMismatch` if
+    /// it holds another type.
+    pub fn get<T: Persistent>(&self, oid: Oid) -> Result<P<T>> {
+        self.inner.check_open()?;
+        if let Some(obj) = self.inner.cache.get(oid) {
+            return obj.downcast::<T>().ok_or_else(|| Error::TypeMismatch {
+                oid,
+                expected: T::TYPE_NAME.to_string(),
+                found: obj.type_name().to_string(),
+            });
+        }
+        let ghost = P::<T>::uninitialized();
+        self.inner.cache.new_ghost(oid, &ghost)?;
+        match ghost.as_object().p_activate() {
+            Ok(()) => Ok(ghost),
+            Err(error) => {
+                self.inner.cache.remove(oid);
+                Err(error)
+            }
+        }
+    }
+
+    /// Adds a new object: it gets an oid and this connection as jar and is stored by the
+    /// next commit. Adding an object of this connection again returns its oid; an object of
+    /// another connection is `Error::ForeignObject`.
+    pub fn add<T: Persistent>(&self, obj: &P<T>) -> Result<Oid> {
+        self.inner.check_open()?;
+        self.inner.add(&obj.erase())
+    }
+
+    /// Sets the user and description recorded with the next commit.
+    pub fn set_note(&self, note: TransactionNote) {
+        self.inner.txn.borrow_mut().note = note;
+    }
+
+    /// The stored revisions of an object, newest first, at most `limit`.
+    pub fn history<T: Persistent>(&self, obj: &P<T>, limit: usize) -> Result<Vec<RevisionInfo>> {
+        self.inner.check_open()?;
+        let oid = obj
+            .as_object()
+            .p_oid()
+            .ok_or(Error::ForeignObject { oid: None })?;
+        self.inner.db.storage.history(oid, limit)
+    }
+
+    /// The value of `obj` as transaction `tid` wrote it (history), decoded without
+    /// touching the object itself.
+    pub fn old_value<T: Persistent>(&self, obj: &P<T>, tid: Tid) -> Result<T> {
+        self.inner.check_open()?;
+        let oid = obj
+            .as_object()
+            .p_oid()
+            .ok_or(Error::ForeignObject { oid: None })?;
+        let state = self.inner.old_state(oid, tid, T::TYPE_NAME)?;
+        self.inner
+            .decode_with_references(|| T::decode_state(&state))
+    }
+
+    /// Whether the transaction has changes to commit.
+    pub fn has_changes(&self) -> bool {
+        let txn = self.inner.txn.borrow();
+        !txn.registered.is_empty() || !txn.added.is_empty()
+    }
+
+    /// Runs `work` and commits; on a conflict aborts and runs it again, up to the
+    /// database's `max_attempts`. Any other error aborts and is returned.
+    pub fn transact<R>(&self, mut work: impl FnMut(&Connection) -> Result<R>) -> Result<R> {
+        let attempts = self.inner.db.config.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = work(self).and_then(|value| self.commit().map(|_| value));
+            match outcome {
+                Ok(value) => return Ok(value),
+                Err(error) => {
+                    self.abort()?;
+                    if !is_conflict(&error) || attempt >= attempts {
+                        return Err(error);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Aborts what is pending and closes the connection: its objects can no longer load
+    /// (`Error::ConnectionClosed`), and every call on it fails the same way.
+    pub fn close(&self) -> Result<()> {
+        if self.inner.closed.get() {
+            return Ok(());
+        }
+        self.abort()?;
+        self.inner.closed.set(true);
+        Ok(())
+    }
+
+    /// Whether `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.get()
+    }
+}
+
+impl ConnectionInner {
+    pub(crate) fn check_open(&self) -> Result<()> {
+        if self.closed.get() {
+            Err(Error::ConnectionClosed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A fresh oid from the reserved batch, reserving a new batch when it runs out.
+    pub(crate) fn next_oid(&self) -> Result<Oid> {
+        if let Some(oid) = self.txn.borrow_mut().spare_oids.pop() {
+            return Ok(oid);
+        }
+        let mut batch = self.db.storage.new_oids(self.db.config.oid_batch.max(1))?;
+        batch.reverse();
+        let oid = batch.pop().ok_or_else(|| Error::Storage {
+            message: "the storage allocated no oid".into(),
+        })?;
+        self.txn.borrow_mut().spare_oids = batch;
+        Ok(oid)
+    }
+
+    /// Adds a jar-less object under a new oid (see `Connection::add`).
+    pub(crate) fn add(&self, obj: &ObjectRef) -> Result<Oid> {
+        match obj.p_jar() {
+            Some(jar) if jar.ptr_eq(&self.jar) => {
+                obj.p_oid().ok_or(Error::ForeignObject { oid: None })
+            }
+            Some(_) => Err(Error::ForeignObject { oid: obj.p_oid() }),
+            None => {
+                let oid = self.next_oid()?;
+                self.add_with_oid(obj, oid)?;
+                Ok(oid)
+            }
+        }
+    }
+
+    /// Gives `obj` the oid and this jar, caches it, and marks it new and Changed (so no
+    /// sweep drops it before it is stored).
+    pub(crate) fn add_with_oid(&self, obj: &ObjectRef, oid: Oid) -> Result<()> {
+        let header = obj.header();
+        if header.jar().is_some() {
+            return Err(Error::ForeignObject { oid: obj.p_oid() });
+        }
+        header.oid.set(Some(oid));
+        *header.jar.borrow_mut() = Some(self.jar.clone());
+        if let Err(error) = self.cache.insert(oid, obj.clone()) {
+            header.oid.set(None);
+            *header.jar.borrow_mut() = None;
+            return Err(error);
+        }
+        if header.state.get() != PState::Ghost {
+            header.state.set(PState::Changed);
+        }
+        let mut txn = self.txn.borrow_mut();
+        txn.added.push(obj.clone());
+        txn.added_oids.insert(oid);
+        Ok(())
+    }
+}

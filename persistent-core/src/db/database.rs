@@ -1,0 +1,63 @@
+//! `Database`: a storage plus connection settings, shared between threads. Each thread
+//! opens its own `Connection`.
+
+use std::sync::Arc;
+
+use super::config::DatabaseConfig;
+use super::connection::Connection;
+use crate::error::{Error, Result};
+use crate::storage::Storage;
+
+/// A database over a storage. Cheap to clone (shared), `Send + Sync`.
+#[derive(Clone)]
+pub struct Database {
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) config: DatabaseConfig,
+}
+
+impl Database {
+    /// A database over `storage` with the default settings.
+    pub fn open(storage: impl Storage) -> Result<Database> {
+        Database::open_with(Arc::new(storage), DatabaseConfig::default())
+    }
+
+    /// A database over a shared storage with the given settings. Checks that the storage
+    /// answers (reads its last transaction).
+    pub fn open_with(storage: Arc<dyn Storage>, config: DatabaseConfig) -> Result<Database> {
+        storage.last_transaction()?;
+        Ok(Database { storage, config })
+    }
+
+    /// The storage.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// The settings new connections get.
+    pub fn config(&self) -> DatabaseConfig {
+        self.config
+    }
+
+    /// Opens a connection (a data manager with its own cache) in a new transaction that
+    /// sees the database as of now.
+    pub fn connect(&self) -> Result<Connection> {
+        Connection::open(self.clone())
+    }
+
+    /// Runs `work` in a new connection and commits; on `Error::Conflict` aborts and runs it
+    /// again, up to `config.max_attempts` times. Any other error aborts and is returned.
+    pub fn transact<R>(&self, work: impl FnMut(&Connection) -> Result<R>) -> Result<R> {
+        self.connect()?.transact(work)
+    }
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Database({})", self.storage.name())
+    }
+}
+
+/// Whether an error is worth a retry of the whole transaction.
+pub(crate) fn is_conflict(error: &Error) -> bool {
+    matches!(error, Error::Conflict { .. })
+}

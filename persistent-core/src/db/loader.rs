@@ -1,0 +1,106 @@
+//! How a connection loads: the `DataManager` duties (setstate at the transaction's
+//! snapshot, register, oldstate) and the `ReferenceContext` that turns stored oids into
+//! cached objects or ghosts and new reachable objects into added ones.
+
+use std::rc::Rc;
+
+use super::connection::ConnectionInner;
+use crate::any_object::{AnyObject, ObjectRef};
+use crate::codec::envelope::decode_record;
+use crate::codec::reference::{with_context, ReferenceContext};
+use crate::error::{Error, Result};
+use crate::jar::DataManager;
+use crate::oid::Oid;
+use crate::timestamp::{Tid, TimeStamp};
+
+impl ConnectionInner {
+    /// Runs `f` with this connection as the thread's reference context.
+    pub(crate) fn decode_with_references<R>(&self, f: impl FnOnce() -> R) -> R {
+        match self.this.upgrade() {
+            Some(this) => with_context(this as Rc<dyn ReferenceContext>, f),
+            None => f(),
+        }
+    }
+
+    /// The state bytes transaction `tid` wrote for `oid`, checked to be a `type_name`.
+    pub(crate) fn old_state(&self, oid: Oid, tid: Tid, type_name: &str) -> Result<Vec<u8>> {
+        let record = self.db.storage.load_serial(oid, tid)?;
+        let (found, state) = decode_record(oid, &record)?;
+        check_type(oid, type_name, found)?;
+        Ok(state.to_vec())
+    }
+}
+
+fn check_type(oid: Oid, expected: &str, found: &str) -> Result<()> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(Error::TypeMismatch {
+            oid,
+            expected: expected.to_string(),
+            found: found.to_string(),
+        })
+    }
+}
+
+impl DataManager for ConnectionInner {
+    /// Loads the revision visible at the snapshot, checks its type name, decodes the state
+    /// (references become cached objects or ghosts) and sets serial and estimated size.
+    fn setstate(&self, obj: &dyn AnyObject) -> Result<()> {
+        self.check_open()?;
+        let oid = obj.p_oid().ok_or(Error::ForeignObject { oid: None })?;
+        let snapshot = self.txn.borrow().snapshot;
+        let before = TimeStamp::from_u64(snapshot.as_u64().saturating_add(1));
+        let revision = self
+            .db
+            .storage
+            .load_before(oid, before)?
+            .ok_or(Error::NotFound(oid))?;
+        let (type_name, state) = decode_record(oid, &revision.data)?;
+        check_type(oid, obj.type_name(), type_name)?;
+        self.decode_with_references(|| obj.p_setstate(state))?;
+        obj.p_set_serial(revision.serial);
+        obj.p_set_estimated_size(revision.data.len() as u64);
+        Ok(())
+    }
+
+    /// Remembers the object for the next commit.
+    fn register(&self, obj: &dyn AnyObject) -> Result<()> {
+        self.check_open()?;
+        let mut txn = self.txn.borrow_mut();
+        if txn.doomed {
+            return Err(Error::TransactionDoomed);
+        }
+        let oid = obj.p_oid().ok_or(Error::ForeignObject { oid: None })?;
+        let handle = self
+            .cache
+            .get(oid)
+            .ok_or(Error::ForeignObject { oid: Some(oid) })?;
+        txn.registered.push(handle);
+        Ok(())
+    }
+
+    fn oldstate(&self, obj: &dyn AnyObject, tid: Tid) -> Result<Vec<u8>> {
+        self.check_open()?;
+        let oid = obj.p_oid().ok_or(Error::ForeignObject { oid: None })?;
+        self.old_state(oid, tid, obj.type_name())
+    }
+
+    fn name(&self) -> String {
+        format!("Connection to {}", self.db.storage.name())
+    }
+}
+
+impl ReferenceContext for ConnectionInner {
+    fn encode_reference(&self, obj: &ObjectRef) -> Result<Oid> {
+        self.add(obj)
+    }
+
+    fn lookup(&self, oid: Oid) -> Option<ObjectRef> {
+        self.cache.get(oid)
+    }
+
+    fn adopt_ghost(&self, oid: Oid, obj: &ObjectRef) -> Result<()> {
+        self.cache.new_ghost(oid, obj.clone())
+    }
+}

@@ -1,0 +1,13 @@
+//! The database layer (SPEC.md section 6): `Database` (shared, `Send + Sync`) over a
+//! `Storage`, and `Connection`, the data manager that loads ghosts, tracks changed objects
+//! and commits them atomically with optimistic conflict detection.
+
+mod commit;
+mod config;
+mod connection;
+mod database;
+mod loader;
+
+pub use config::DatabaseConfig;
+pub use connection::{Connection, TransactionNote};
+pub use database::Database;
