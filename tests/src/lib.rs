@@ -1,1 +1,132 @@
-//! Integration tests live in `tests/`; this crate has no library code.
+//! Shared support for the workspace's integration tests: a hand-implemented persistent type
+//! (`Item`: an int, a string and a float, the benchmark shape) and `StubDm`, a data manager
+//! whose `setstate` applies a fixed state and which counts `setstate` and `register` calls
+//! and can be told to fail.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use persistent_core::codec::fields::{decode_field, encode_field, finish_decode};
+use persistent_core::prelude::*;
+use persistent_core::{AnyObject, Cache, Error, PObject, Result};
+
+/// Three fields, like the Python reference's benchmark objects.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Item {
+    /// An integer.
+    pub n: i64,
+    /// A string.
+    pub name: String,
+    /// A float.
+    pub value: f64,
+}
+
+impl Persistent for Item {
+    type Object = PObject<Item>;
+    const TYPE_NAME: &'static str = "persistent_tests::Item";
+
+    fn encode_state(&self, out: &mut Vec<u8>) -> Result<()> {
+        encode_field(Self::TYPE_NAME, &self.n, out)?;
+        encode_field(Self::TYPE_NAME, &self.name, out)?;
+        encode_field(Self::TYPE_NAME, &self.value, out)
+    }
+
+    fn decode_state(bytes: &[u8]) -> Result<Self> {
+        let mut input = bytes;
+        let n = decode_field(Self::TYPE_NAME, &mut input)?;
+        let name = decode_field(Self::TYPE_NAME, &mut input)?;
+        let value = decode_field(Self::TYPE_NAME, &mut input)?;
+        finish_decode(Self::TYPE_NAME, input)?;
+        Ok(Item { n, name, value })
+    }
+}
+
+impl Item {
+    /// An item numbered `n`.
+    pub fn numbered(n: i64) -> Item {
+        Item { n, name: format!("item-{n}"), value: n as f64 * 0.5 }
+    }
+}
+
+/// A data manager for tests: `setstate` applies `state` (encoded bytes), `register` counts.
+pub struct StubDm {
+    /// How many times `register` was called (failed calls included).
+    pub registered: Cell<usize>,
+    /// How many times `setstate` was called (failed calls included).
+    pub loads: Cell<usize>,
+    /// When set, `register` fails.
+    pub fail_register: Cell<bool>,
+    /// When set, `setstate` fails.
+    pub fail_setstate: Cell<bool>,
+    /// The bytes `setstate` applies.
+    pub state: RefCell<Vec<u8>>,
+}
+
+impl StubDm {
+    /// A stub whose `setstate` applies `state`.
+    pub fn new(state: Vec<u8>) -> Rc<StubDm> {
+        Rc::new(StubDm {
+            registered: Cell::new(0),
+            loads: Cell::new(0),
+            fail_register: Cell::new(false),
+            fail_setstate: Cell::new(false),
+            state: RefCell::new(state),
+        })
+    }
+
+    /// A stub whose `setstate` applies the encoded `value`.
+    pub fn loading<T: Persistent>(value: &T) -> Rc<StubDm> {
+        let mut bytes = Vec::new();
+        value.encode_state(&mut bytes).expect("test state encodes");
+        StubDm::new(bytes)
+    }
+
+    /// A stub, its jar and a cache for that jar.
+    pub fn with_cache<T: Persistent>(value: &T) -> (Rc<StubDm>, Jar, Cache) {
+        let dm = StubDm::loading(value);
+        let jar = Jar::new(&dm);
+        let cache = Cache::new(&jar).expect("a new jar has no cache");
+        (dm, jar, cache)
+    }
+}
+
+impl DataManager for StubDm {
+    fn setstate(&self, obj: &dyn AnyObject) -> Result<()> {
+        self.loads.set(self.loads.get() + 1);
+        if self.fail_setstate.get() {
+            return Err(Error::Custom("setstate failed on purpose".into()));
+        }
+        obj.p_setstate(&self.state.borrow())
+    }
+
+    fn register(&self, _obj: &dyn AnyObject) -> Result<()> {
+        self.registered.set(self.registered.get() + 1);
+        if self.fail_register.get() {
+            return Err(Error::Custom("register failed on purpose".into()));
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> String {
+        "StubDm".into()
+    }
+}
+
+/// Gives `p` an oid and a jar (outside any cache).
+pub fn attach<T: Persistent>(p: &P<T>, oid: u64, jar: &Jar) {
+    p.as_object().p_set_oid(Some(Oid(oid))).expect("not cached");
+    p.as_object().p_set_jar(Some(jar.clone())).expect("not cached");
+}
+
+/// A new UpToDate item numbered `n` with oid `n`, inserted into `cache`.
+pub fn cached_item(cache: &Cache, n: u64) -> P<Item> {
+    let p = P::new(Item::numbered(n as i64));
+    attach(&p, n, cache.jar());
+    cache.insert(Oid(n), &p).expect("insert");
+    p
+}
+
+/// The oids of the ring, LRU first.
+pub fn ring_oids(cache: &Cache) -> Vec<u64> {
+    cache.lru_items().into_iter().map(|(oid, _)| oid.0).collect()
+}
