@@ -124,7 +124,8 @@ fn invalid_field(result: crate::Result<TimeStamp>) -> &'static str {
 
 #[test]
 fn each_invalid_field_is_named() {
-    let cases: [((u32, u32, u32, u32, u32, f64), &str); 15] = [
+    type Fields = (u32, u32, u32, u32, u32, f64);
+    let cases: [(Fields, &str); 15] = [
         ((1899, 12, 31, 0, 0, 0.0), "year"),
         ((9918, 1, 1, 0, 0, 0.0), "year"),
         ((u32::MAX, 1, 1, 0, 0, 0.0), "year"),
