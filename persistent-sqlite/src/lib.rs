@@ -3,9 +3,11 @@
 //!
 //! * `storage.rs`: the `SqliteStorage` type, opening, and its `Storage` implementation.
 //! * `schema.rs`: the tables, their creation, and the check that a file holds our schema.
+//! * `busy.rs`: how a connection waits (up to about 30 s) for another one's write lock.
 //! * `convert.rs`: oids and tids to and from SQLite integers.
 //! * `sql_error.rs`: turning rusqlite errors into `persistent_core::Error::Storage`.
 
+mod busy;
 mod convert;
 mod schema;
 mod sql_error;

@@ -1,4 +1,4 @@
-//! `SqliteStorage`: opening a database file (WAL, `synchronous=FULL`, busy timeout) and the
+//! `SqliteStorage`: opening a database file (WAL, `synchronous=FULL`, a busy handler) and the
 //! `Storage` implementation on top of the tables of `schema.rs`. Commits run inside
 //! `BEGIN IMMEDIATE`, which serializes writers across connections and processes, and pick
 //! their tid there, so tids strictly increase across every process sharing the file.
@@ -6,18 +6,15 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
 
 use persistent_core::storage::{Revision, RevisionInfo, Storage, TransactionData};
 use persistent_core::{Error, Oid, Result, Tid, TimeStamp};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
+use crate::busy::wait_for_lock;
 use crate::convert::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
 use crate::schema::ensure_schema;
 use crate::sql_error::sql_error;
-
-/// How long a call waits for another connection's write lock before failing.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How many oids one trip to the allocator table reserves for this connection.
 const OID_BLOCK: i64 = 32;
@@ -56,8 +53,8 @@ impl SqliteStorage {
             move |e| sql_error(&path, what, e)
         };
         let mut conn = Connection::open(&path).map_err(err("opening the file"))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(err("setting the busy timeout"))?;
+        conn.busy_handler(Some(wait_for_lock))
+            .map_err(err("setting the busy handler"))?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
             .map_err(err("switching to WAL mode"))?;
