@@ -49,7 +49,8 @@ pub enum Error {
     },
     /// A calendar field given to `TimeStamp` is out of range.
     InvalidTimeStamp {
-        /// The field that is wrong: "year", "month", "day", "hour", "minute" or "second".
+        /// The field that is wrong: "year", "month", "day", "hour", "minute", "second", or
+        /// "raw" for a byte string that is not 8 bytes long.
         field: &'static str,
         /// The value that was given, as text.
         value: String,

@@ -1,1 +1,17 @@
-//! `SqliteStorage`. STUB: being implemented.
+//! `SqliteStorage`: the embedded default storage, one SQLite file in WAL mode that several
+//! processes on one machine may share. Layout after RelStorage's history-preserving schema.
+//!
+//! * `storage.rs`: the `SqliteStorage` type, opening, and its `Storage` implementation.
+//! * `schema.rs`: the tables, their creation, and the check that a file holds our schema.
+//! * `busy.rs`: how a connection waits (up to about 30 s) for another one's write lock.
+//! * `convert.rs`: oids and tids to and from SQLite integers.
+//! * `sql_error.rs`: turning rusqlite errors into `persistent_core::Error::Storage`.
+
+mod busy;
+mod convert;
+mod schema;
+mod sql_error;
+mod storage;
+
+pub use schema::SCHEMA_VERSION;
+pub use storage::SqliteStorage;

@@ -1,6 +1,254 @@
-//! `MemoryStorage`: a history-preserving storage kept in memory, for tests and demos.
-//! STUB: being implemented.
+//! `MemoryStorage`: a history-preserving storage kept in memory, for tests and demos, after
+//! ZODB's `MappingStorage`. All state sits behind one mutex, so every call is atomic.
+//! Nothing here is durable; nothing here knows what a record contains.
 
-/// A history-preserving storage in memory.
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, MutexGuard};
+
+use super::{Revision, RevisionInfo, Storage, TransactionData};
+use crate::error::{Error, Result};
+use crate::oid::Oid;
+use crate::timestamp::{Tid, TimeStamp};
+
+/// A history-preserving storage in memory. `Send + Sync`; share it through an `Arc`.
+///
+/// Keeps every revision of every object and the metadata of every transaction until it is
+/// dropped. Accepts writes to any oid, allocated or not (the root, oid 0, is written without
+/// allocation); `new_oid` counts up from 1.
 #[derive(Default)]
-pub struct MemoryStorage {}
+pub struct MemoryStorage {
+    state: Mutex<State>,
+}
+
+/// Everything the storage holds.
+#[derive(Default)]
+struct State {
+    /// The revisions of each object, oldest first (tids ascending).
+    objects: BTreeMap<Oid, Vec<(Tid, Vec<u8>)>>,
+    /// Every committed transaction by tid.
+    transactions: BTreeMap<Tid, TransactionRecord>,
+    /// The newest committed tid (`TimeStamp::ZERO` before the first commit).
+    last_tid: Tid,
+    /// The highest oid handed out by `new_oid` (0 before the first call).
+    last_oid: u64,
+}
+
+/// What is kept about one committed transaction (the extension bytes are not: no trait
+/// method reads them back).
+struct TransactionRecord {
+    user: String,
+    description: String,
+    /// The oids it wrote, in write order.
+    oids: Vec<Oid>,
+}
+
+impl MemoryStorage {
+    /// An empty storage.
+    pub fn new() -> MemoryStorage {
+        MemoryStorage::default()
+    }
+
+    /// The state; a panic in another thread cannot leave it half-changed (commit checks
+    /// everything before changing anything), so a poisoned lock is still usable.
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl State {
+    fn current_serial(&self, oid: Oid) -> Option<Tid> {
+        self.objects
+            .get(&oid)
+            .and_then(|revs| revs.last())
+            .map(|(tid, _)| *tid)
+    }
+
+    /// Checks every write against the current serials; the first mismatch is the error.
+    fn check_writes(&self, txn: &TransactionData) -> Result<()> {
+        let mut seen = BTreeSet::new();
+        for write in &txn.writes {
+            if !seen.insert(write.oid) {
+                return Err(Error::Storage {
+                    message: format!(
+                        "object {} is written twice in one transaction; write it once",
+                        write.oid
+                    ),
+                });
+            }
+            let actual = self.current_serial(write.oid);
+            if actual != write.expected_serial {
+                return Err(Error::Conflict {
+                    oid: write.oid,
+                    expected: write.expected_serial.unwrap_or(TimeStamp::ZERO),
+                    actual: actual.unwrap_or(TimeStamp::ZERO),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn name(&self) -> String {
+        "memory".to_string()
+    }
+
+    fn load(&self, oid: Oid) -> Result<Revision> {
+        let state = self.state();
+        let (serial, data) = state
+            .objects
+            .get(&oid)
+            .and_then(|revs| revs.last())
+            .ok_or(Error::NotFound(oid))?;
+        Ok(Revision {
+            data: data.clone(),
+            serial: *serial,
+            next_serial: None,
+        })
+    }
+
+    fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>> {
+        let state = self.state();
+        let Some(revs) = state.objects.get(&oid) else {
+            return Ok(None);
+        };
+        // Revisions are sorted by tid: the ones before `before` form a prefix.
+        let visible = revs.partition_point(|(tid, _)| *tid < before);
+        if visible == 0 {
+            return Ok(None);
+        }
+        let (serial, data) = &revs[visible - 1];
+        Ok(Some(Revision {
+            data: data.clone(),
+            serial: *serial,
+            next_serial: revs.get(visible).map(|(tid, _)| *tid),
+        }))
+    }
+
+    fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>> {
+        let state = self.state();
+        state
+            .objects
+            .get(&oid)
+            .and_then(|revs| revs.iter().find(|(tid, _)| *tid == serial))
+            .map(|(_, data)| data.clone())
+            .ok_or(Error::NotFound(oid))
+    }
+
+    fn new_oid(&self) -> Result<Oid> {
+        let mut state = self.state();
+        state.last_oid = state
+            .last_oid
+            .checked_add(1)
+            .ok_or_else(|| Error::Storage {
+                message: "memory storage ran out of oids".to_string(),
+            })?;
+        Ok(Oid(state.last_oid))
+    }
+
+    fn new_oids(&self, count: usize) -> Result<Vec<Oid>> {
+        let mut state = self.state();
+        let first = state.last_oid;
+        let last = first
+            .checked_add(count as u64)
+            .ok_or_else(|| Error::Storage {
+                message: "memory storage ran out of oids".to_string(),
+            })?;
+        state.last_oid = last;
+        Ok((first + 1..=last).map(Oid).collect())
+    }
+
+    fn last_transaction(&self) -> Result<Tid> {
+        Ok(self.state().last_tid)
+    }
+
+    fn commit(&self, txn: &TransactionData) -> Result<Tid> {
+        let mut state = self.state();
+        state.check_writes(txn)?;
+        let tid = TimeStamp::now().later_than(state.last_tid);
+        if tid <= state.last_tid {
+            return Err(Error::Storage {
+                message: "memory storage has no timestamp left after the last one".to_string(),
+            });
+        }
+        for write in &txn.writes {
+            state
+                .objects
+                .entry(write.oid)
+                .or_default()
+                .push((tid, write.data.clone()));
+        }
+        state.transactions.insert(
+            tid,
+            TransactionRecord {
+                user: txn.user.clone(),
+                description: txn.description.clone(),
+                oids: txn.writes.iter().map(|w| w.oid).collect(),
+            },
+        );
+        state.last_tid = tid;
+        Ok(tid)
+    }
+
+    fn changes_since(&self, after: Tid) -> Result<(Tid, Vec<Oid>)> {
+        let state = self.state();
+        let changed: BTreeSet<Oid> = state
+            .transactions
+            .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+            .flat_map(|(_, record)| record.oids.iter().copied())
+            .collect();
+        Ok((state.last_tid, changed.into_iter().collect()))
+    }
+
+    fn latest_changes_since(&self, after: Tid) -> Result<(Tid, Vec<(Oid, Tid)>)> {
+        let state = self.state();
+        let mut latest: BTreeMap<Oid, Tid> = BTreeMap::new();
+        for (tid, record) in state
+            .transactions
+            .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+        {
+            for oid in &record.oids {
+                latest.insert(*oid, *tid);
+            }
+        }
+        Ok((state.last_tid, latest.into_iter().collect()))
+    }
+
+    fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>> {
+        let state = self.state();
+        let revs = state.objects.get(&oid).ok_or(Error::NotFound(oid))?;
+        Ok(revs
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|(tid, data)| {
+                let record = &state.transactions[tid];
+                RevisionInfo {
+                    tid: *tid,
+                    user: record.user.clone(),
+                    description: record.description.clone(),
+                    size: data.len(),
+                }
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MemoryStorage;
+    use crate::storage::{conformance, Storage};
+
+    #[test]
+    fn memory_storage_passes_the_conformance_suite() {
+        conformance::run_all(&|| Box::new(MemoryStorage::new()) as Box<dyn Storage>);
+    }
+
+    #[test]
+    fn memory_storage_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<MemoryStorage>();
+    }
+}

@@ -2,6 +2,8 @@
 //! oid and transaction id. Implementations: [`MemoryStorage`] here, SQLite in
 //! `persistent-sqlite`. What lives in a record (the envelope) is the connection's business.
 
+#[doc(hidden)]
+pub mod conformance;
 mod memory;
 
 pub use memory::MemoryStorage;
@@ -113,6 +115,7 @@ pub trait Storage: Send + Sync + 'static {
         Ok((last, changes))
     }
 
-    /// The revisions of `oid`, newest first, at most `limit` of them.
+    /// The revisions of `oid`, newest first, at most `limit` of them; `Error::NotFound` if
+    /// it was never stored.
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>>;
 }

@@ -1,0 +1,126 @@
+//! The tables of a `SqliteStorage` file (after RelStorage's history-preserving layout),
+//! their creation in an empty file, and the check that an existing file holds this schema
+//! in a version this library reads. Nothing here reads or writes objects.
+
+use std::path::Path;
+
+use persistent_core::Error;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::sql_error::sql_error;
+
+/// The schema version this library writes and reads, recorded in the `schema_info` table.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The value of the `schema` key in `schema_info` that marks our files.
+const SCHEMA_NAME: &str = "persistent-sqlite";
+
+/// The tables every file of this schema has.
+const TABLES: [&str; 5] = [
+    "schema_info",
+    "object_state",
+    "current_object",
+    "transaction",
+    "oid_allocator",
+];
+
+/// Creates every table in an empty database.
+const CREATE_TABLES: &str = r#"
+CREATE TABLE schema_info (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE object_state (
+    zoid INTEGER NOT NULL,
+    tid INTEGER NOT NULL,
+    state BLOB NOT NULL,
+    PRIMARY KEY (zoid, tid)
+);
+CREATE INDEX object_state_tid ON object_state (tid);
+CREATE TABLE current_object (
+    zoid INTEGER PRIMARY KEY,
+    tid INTEGER NOT NULL
+);
+CREATE TABLE "transaction" (
+    tid INTEGER PRIMARY KEY,
+    username TEXT NOT NULL,
+    description TEXT NOT NULL,
+    extension BLOB NOT NULL
+);
+CREATE TABLE oid_allocator (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    last_oid INTEGER NOT NULL
+);
+INSERT INTO oid_allocator (id, last_oid) VALUES (0, 0);
+"#;
+
+/// Creates the schema if the database has no tables yet, else checks that it is ours and
+/// of [`SCHEMA_VERSION`]. Runs inside `BEGIN IMMEDIATE`, so two processes opening a new
+/// file at once do not both create it.
+pub(crate) fn ensure_schema(conn: &mut Connection, path: &Path) -> Result<(), Error> {
+    let err = |what: &'static str| move |e| sql_error(path, what, e);
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(err("starting the schema check"))?;
+    let tables = {
+        let mut stmt = tx
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .map_err(err("listing tables"))?;
+        let rows = stmt
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(err("listing tables"))?;
+        rows.collect::<Result<Vec<String>, _>>()
+            .map_err(err("listing tables"))?
+    };
+    if tables.is_empty() {
+        tx.execute_batch(CREATE_TABLES)
+            .map_err(err("creating the schema"))?;
+        tx.execute(
+            "INSERT INTO schema_info (key, value) VALUES ('schema', ?1), ('version', ?2)",
+            (SCHEMA_NAME, SCHEMA_VERSION.to_string()),
+        )
+        .map_err(err("recording the schema version"))?;
+        return tx.commit().map_err(err("committing the new schema"));
+    }
+    let foreign = |detail: String| Error::Storage {
+        message: format!(
+            "{} is an SQLite database but not a persistent-sqlite storage ({detail}); \
+             open a file made by SqliteStorage or a new path",
+            path.display()
+        ),
+    };
+    if !tables.iter().any(|t| t == "schema_info") {
+        return Err(foreign(format!("it has the tables {}", tables.join(", "))));
+    }
+    let info = |key: &str| -> Result<Option<String>, Error> {
+        tx.query_row(
+            "SELECT value FROM schema_info WHERE key = ?1",
+            [key],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(err("reading the schema version"))
+    };
+    let name = info("schema")?;
+    if name.as_deref() != Some(SCHEMA_NAME) {
+        return Err(foreign(format!("its schema is {name:?}")));
+    }
+    let version = info("version")?;
+    if version.as_deref() != Some(SCHEMA_VERSION.to_string().as_str()) {
+        return Err(Error::Storage {
+            message: format!(
+                "{} has persistent-sqlite schema version {}, but this library reads version \
+                 {SCHEMA_VERSION}; use a matching version of the library",
+                path.display(),
+                version.as_deref().unwrap_or("(none)")
+            ),
+        });
+    }
+    if let Some(missing) = TABLES
+        .iter()
+        .find(|t| !tables.iter().any(|have| have == *t))
+    {
+        return Err(foreign(format!("the table {missing} is missing")));
+    }
+    tx.commit().map_err(err("finishing the schema check"))
+}

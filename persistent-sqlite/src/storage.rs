@@ -1,0 +1,382 @@
+//! `SqliteStorage`: opening a database file (WAL, `synchronous=FULL`, a busy handler) and the
+//! `Storage` implementation on top of the tables of `schema.rs`. Commits run inside
+//! `BEGIN IMMEDIATE`, which serializes writers across connections and processes, and pick
+//! their tid there, so tids strictly increase across every process sharing the file.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use persistent_core::storage::{Revision, RevisionInfo, Storage, TransactionData};
+use persistent_core::{Error, Oid, Result, Tid, TimeStamp};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::busy::wait_for_lock;
+use crate::convert::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
+use crate::schema::ensure_schema;
+use crate::sql_error::sql_error;
+
+/// How many oids one trip to the allocator table reserves for this connection.
+const OID_BLOCK: i64 = 32;
+
+/// A history-preserving storage in one SQLite file (WAL mode, durable commits).
+///
+/// Several `SqliteStorage` values, in one process or several on the same machine, may open
+/// the same file: writers take turns (waiting up to 30 s for the lock), each commit is
+/// atomic and durable when `commit` returns, and tids increase strictly across all of them.
+/// Each value holds one connection behind a mutex, so it is `Send + Sync` and its calls run
+/// one at a time.
+pub struct SqliteStorage {
+    path: PathBuf,
+    inner: Mutex<Inner>,
+}
+
+/// The connection and the oids reserved for it but not handed out yet.
+struct Inner {
+    conn: Connection,
+    /// The next oid to hand out from the reserved block.
+    next_oid: i64,
+    /// The last oid of the reserved block (`next_oid > reserved_end`: block used up).
+    reserved_end: i64,
+}
+
+impl SqliteStorage {
+    /// Opens (creating if absent) the storage file at `path`, switches it to WAL mode with
+    /// `synchronous=FULL`, and creates or checks the schema.
+    ///
+    /// Errors are `Error::Storage` with a message naming the path: the file cannot be
+    /// opened, is not an SQLite database, holds another schema or another schema version.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStorage> {
+        let path = path.as_ref().to_path_buf();
+        let err = |what: &'static str| {
+            let path = path.clone();
+            move |e| sql_error(&path, what, e)
+        };
+        let mut conn = Connection::open(&path).map_err(err("opening the file"))?;
+        conn.busy_handler(Some(wait_for_lock))
+            .map_err(err("setting the busy handler"))?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(err("switching to WAL mode"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Storage {
+                message: format!(
+                    "{} could not be switched to WAL mode (journal mode is {mode}); \
+                     use a file on a local file system",
+                    path.display()
+                ),
+            });
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(err("setting synchronous=FULL"))?;
+        ensure_schema(&mut conn, &path)?;
+        Ok(SqliteStorage {
+            path,
+            inner: Mutex::new(Inner {
+                conn,
+                next_oid: 1,
+                reserved_end: 0,
+            }),
+        })
+    }
+
+    /// The path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `PRAGMA integrity_check`: `true` if SQLite finds the file sound.
+    pub fn integrity_check(&self) -> Result<bool> {
+        let inner = self.lock();
+        let mut stmt = inner
+            .conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(|e| self.err("integrity check", e))?;
+        let rows = stmt
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(|e| self.err("integrity check", e))?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|e| self.err("integrity check", e))?;
+        Ok(rows == ["ok"])
+    }
+
+    /// The connection; a panic while it was held leaves no SQL transaction open (rusqlite
+    /// rolls back on drop), so a poisoned lock is still usable.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn err(&self, what: &str, error: rusqlite::Error) -> Error {
+        sql_error(&self.path, what, error)
+    }
+}
+
+/// The current serial of `oid`, if it was ever stored.
+fn current_serial(conn: &Connection, oid: Oid) -> rusqlite::Result<Option<Tid>> {
+    conn.prepare_cached("SELECT tid FROM current_object WHERE zoid = ?1")?
+        .query_row([oid_to_sql(oid)], |row| row.get::<_, i64>(0))
+        .optional()
+        .map(|tid| tid.map(tid_from_sql))
+}
+
+/// The newest committed tid, `TimeStamp::ZERO` if none.
+fn last_tid(conn: &Connection) -> rusqlite::Result<Tid> {
+    conn.prepare_cached(r#"SELECT MAX(tid) FROM "transaction""#)?
+        .query_row([], |row| row.get::<_, Option<i64>>(0))
+        .map(|tid| tid.map_or(TimeStamp::ZERO, tid_from_sql))
+}
+
+impl Storage for SqliteStorage {
+    fn name(&self) -> String {
+        format!("sqlite:{}", self.path.display())
+    }
+
+    fn load(&self, oid: Oid) -> Result<Revision> {
+        let inner = self.lock();
+        let found = inner
+            .conn
+            .prepare_cached(
+                "SELECT o.tid, o.state FROM current_object c \
+                 JOIN object_state o ON o.zoid = c.zoid AND o.tid = c.tid WHERE c.zoid = ?1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row([oid_to_sql(oid)], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
+                })
+                .optional()
+            })
+            .map_err(|e| self.err("loading an object", e))?;
+        let (tid, data) = found.ok_or(Error::NotFound(oid))?;
+        Ok(Revision {
+            data,
+            serial: tid_from_sql(tid),
+            next_serial: None,
+        })
+    }
+
+    fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>> {
+        let mut inner = self.lock();
+        let tx = inner
+            .conn
+            .transaction()
+            .map_err(|e| self.err("starting a read", e))?;
+        let found = tx
+            .prepare_cached(
+                "SELECT tid, state FROM object_state WHERE zoid = ?1 AND tid < ?2 \
+                 ORDER BY tid DESC LIMIT 1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row((oid_to_sql(oid), tid_bound(before)), |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
+                })
+                .optional()
+            })
+            .map_err(|e| self.err("loading a revision before a tid", e))?;
+        let Some((tid, data)) = found else {
+            return Ok(None);
+        };
+        let next = tx
+            .prepare_cached("SELECT MIN(tid) FROM object_state WHERE zoid = ?1 AND tid > ?2")
+            .and_then(|mut stmt| {
+                stmt.query_row((oid_to_sql(oid), tid), |row| row.get::<_, Option<i64>>(0))
+            })
+            .map_err(|e| self.err("finding the next revision", e))?;
+        Ok(Some(Revision {
+            data,
+            serial: tid_from_sql(tid),
+            next_serial: next.map(tid_from_sql),
+        }))
+    }
+
+    fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>> {
+        let Ok(tid) = tid_to_sql(serial) else {
+            return Err(Error::NotFound(oid));
+        };
+        let inner = self.lock();
+        inner
+            .conn
+            .prepare_cached("SELECT state FROM object_state WHERE zoid = ?1 AND tid = ?2")
+            .and_then(|mut stmt| {
+                stmt.query_row((oid_to_sql(oid), tid), |row| row.get::<_, Vec<u8>>(0))
+                    .optional()
+            })
+            .map_err(|e| self.err("loading a revision", e))?
+            .ok_or(Error::NotFound(oid))
+    }
+
+    fn new_oid(&self) -> Result<Oid> {
+        let mut inner = self.lock();
+        if inner.next_oid > inner.reserved_end {
+            let end: i64 = inner
+                .conn
+                .prepare_cached(
+                    "UPDATE oid_allocator SET last_oid = last_oid + ?1 WHERE id = 0 \
+                     RETURNING last_oid",
+                )
+                .and_then(|mut stmt| stmt.query_row([OID_BLOCK], |row| row.get(0)))
+                .map_err(|e| self.err("allocating oids", e))?;
+            inner.next_oid = end - OID_BLOCK + 1;
+            inner.reserved_end = end;
+        }
+        let oid = inner.next_oid;
+        inner.next_oid += 1;
+        Ok(oid_from_sql(oid))
+    }
+
+    fn new_oids(&self, count: usize) -> Result<Vec<Oid>> {
+        let mut inner = self.lock();
+        let mut oids = Vec::with_capacity(count);
+        while oids.len() < count && inner.next_oid <= inner.reserved_end {
+            oids.push(oid_from_sql(inner.next_oid));
+            inner.next_oid += 1;
+        }
+        let missing = (count - oids.len()) as i64;
+        if missing > 0 {
+            let end: i64 = inner
+                .conn
+                .prepare_cached(
+                    "UPDATE oid_allocator SET last_oid = last_oid + ?1 WHERE id = 0 \
+                     RETURNING last_oid",
+                )
+                .and_then(|mut stmt| stmt.query_row([missing], |row| row.get(0)))
+                .map_err(|e| self.err("allocating oids", e))?;
+            oids.extend((end - missing + 1..=end).map(oid_from_sql));
+        }
+        Ok(oids)
+    }
+
+    fn last_transaction(&self) -> Result<Tid> {
+        let inner = self.lock();
+        last_tid(&inner.conn).map_err(|e| self.err("reading the last transaction", e))
+    }
+
+    fn commit(&self, txn: &TransactionData) -> Result<Tid> {
+        let mut inner = self.lock();
+        let tx = inner
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err("starting a commit", e))?;
+        let mut seen = BTreeSet::new();
+        for write in &txn.writes {
+            if !seen.insert(write.oid) {
+                return Err(Error::Storage {
+                    message: format!(
+                        "object {} is written twice in one transaction; write it once",
+                        write.oid
+                    ),
+                });
+            }
+            let actual = current_serial(&tx, write.oid)
+                .map_err(|e| self.err("checking an object's serial", e))?;
+            if actual != write.expected_serial {
+                // Dropping `tx` rolls back; nothing was written yet anyway.
+                return Err(Error::Conflict {
+                    oid: write.oid,
+                    expected: write.expected_serial.unwrap_or(TimeStamp::ZERO),
+                    actual: actual.unwrap_or(TimeStamp::ZERO),
+                });
+            }
+        }
+        let last = last_tid(&tx).map_err(|e| self.err("reading the last transaction", e))?;
+        let tid = TimeStamp::now().later_than(last);
+        if tid <= last {
+            return Err(Error::Storage {
+                message: format!("no timestamp is left after the last tid {last:?}"),
+            });
+        }
+        let tid_sql = tid_to_sql(tid)?;
+        tx.prepare_cached(
+            r#"INSERT INTO "transaction" (tid, username, description, extension)
+               VALUES (?1, ?2, ?3, ?4)"#,
+        )
+        .and_then(|mut stmt| stmt.execute((tid_sql, &txn.user, &txn.description, &txn.extension)))
+        .map_err(|e| self.err("recording the transaction", e))?;
+        for write in &txn.writes {
+            let zoid = oid_to_sql(write.oid);
+            tx.prepare_cached("INSERT INTO object_state (zoid, tid, state) VALUES (?1, ?2, ?3)")
+                .and_then(|mut stmt| stmt.execute((zoid, tid_sql, &write.data)))
+                .map_err(|e| self.err("writing an object", e))?;
+            tx.prepare_cached(
+                "INSERT INTO current_object (zoid, tid) VALUES (?1, ?2) \
+                 ON CONFLICT (zoid) DO UPDATE SET tid = excluded.tid",
+            )
+            .and_then(|mut stmt| stmt.execute((zoid, tid_sql)))
+            .map_err(|e| self.err("updating an object's current revision", e))?;
+        }
+        tx.commit().map_err(|e| self.err("committing", e))?;
+        Ok(tid)
+    }
+
+    fn changes_since(&self, after: Tid) -> Result<(Tid, Vec<Oid>)> {
+        let mut inner = self.lock();
+        let tx = inner
+            .conn
+            .transaction()
+            .map_err(|e| self.err("starting a read", e))?;
+        let newest = last_tid(&tx).map_err(|e| self.err("reading the last transaction", e))?;
+        let oids = tx
+            .prepare_cached("SELECT DISTINCT zoid FROM object_state WHERE tid > ?1 ORDER BY zoid")
+            .and_then(|mut stmt| {
+                stmt.query_map([tid_bound(after)], |row| row.get::<_, i64>(0))?
+                    .map(|zoid| zoid.map(oid_from_sql))
+                    .collect::<rusqlite::Result<Vec<Oid>>>()
+            })
+            .map_err(|e| self.err("listing changed objects", e))?;
+        Ok((newest, oids))
+    }
+
+    fn latest_changes_since(&self, after: Tid) -> Result<(Tid, Vec<(Oid, Tid)>)> {
+        let mut inner = self.lock();
+        let tx = inner
+            .conn
+            .transaction()
+            .map_err(|e| self.err("starting a read", e))?;
+        let newest = last_tid(&tx).map_err(|e| self.err("reading the last transaction", e))?;
+        let changes = tx
+            .prepare_cached(
+                "SELECT zoid, MAX(tid) FROM object_state WHERE tid > ?1 GROUP BY zoid ORDER BY zoid",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([tid_bound(after)], |row| {
+                    Ok((oid_from_sql(row.get::<_, i64>(0)?), tid_from_sql(row.get::<_, i64>(1)?)))
+                })?
+                .collect::<rusqlite::Result<Vec<(Oid, Tid)>>>()
+            })
+            .map_err(|e| self.err("listing changed objects", e))?;
+        Ok((newest, changes))
+    }
+
+    fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>> {
+        let mut inner = self.lock();
+        let tx = inner
+            .conn
+            .transaction()
+            .map_err(|e| self.err("starting a read", e))?;
+        if current_serial(&tx, oid)
+            .map_err(|e| self.err("checking an object", e))?
+            .is_none()
+        {
+            return Err(Error::NotFound(oid));
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        tx.prepare_cached(
+            r#"SELECT o.tid, t.username, t.description, length(o.state)
+               FROM object_state o JOIN "transaction" t ON t.tid = o.tid
+               WHERE o.zoid = ?1 ORDER BY o.tid DESC LIMIT ?2"#,
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map((oid_to_sql(oid), limit), |row| {
+                Ok(RevisionInfo {
+                    tid: tid_from_sql(row.get(0)?),
+                    user: row.get(1)?,
+                    description: row.get(2)?,
+                    size: row.get::<_, i64>(3)? as usize,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<RevisionInfo>>>()
+        })
+        .map_err(|e| self.err("reading the history", e))
+    }
+}
