@@ -223,7 +223,7 @@ impl<T: Persistent> PObject<T> {
             (Some(true), PState::Changed) => Ok(()),
             (Some(true), PState::Ghost) => {
                 self.load()?;
-                self.register_and_mark()
+                self.register_or_unload()
             }
             (Some(true), _) => self.register_and_mark(),
             (Some(false), PState::Changed | PState::Sticky) => {
@@ -383,7 +383,14 @@ impl<T: Persistent> PObject<T> {
     /// Changed. Without a jar it only loads and touches.
     #[inline]
     pub fn p_mark_changed(&self) -> Result<()> {
-        self.accessed()?;
+        if self.header.state.get() == PState::Ghost {
+            self.load()?;
+            if self.header.has_jar() {
+                return self.register_or_unload();
+            }
+            return Ok(());
+        }
+        self.touch();
         if self.header.state.get() != PState::Changed && self.header.has_jar() {
             self.register_and_mark()?;
         }
@@ -424,6 +431,16 @@ impl<T: Persistent> PObject<T> {
             Some(value) => Ok(f(value)),
             None => Err(Error::NoStateLoaded { oid: self.p_oid() }),
         }
+    }
+
+    /// Registers an object this call just loaded; if registering fails it becomes a ghost
+    /// again, so the failed call leaves it exactly as it was.
+    fn register_or_unload(&self) -> Result<()> {
+        let registered = self.register_and_mark();
+        if registered.is_err() {
+            self.ghostify();
+        }
+        registered
     }
 
     fn register_and_mark(&self) -> Result<()> {
