@@ -1,0 +1,57 @@
+//! Memory per cached object, every allocation counted: a counting global allocator
+//! (`stats_alloc`) measures the net bytes allocated while 1,000,000 ghosts, then 1,000,000
+//! loaded objects, are created and cached, divided by the count. Run:
+//! `cargo bench -p persistent-core --bench memory`.
+
+mod common;
+
+use std::alloc::System;
+
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const COUNT: u64 = 1_000_000;
+
+/// Net bytes allocated (and not freed) during `f`, with what `f` returns kept alive.
+fn net_bytes<R>(f: impl FnOnce() -> R) -> (R, i64) {
+    let region = Region::new(GLOBAL);
+    let kept = f();
+    let change = region.change();
+    // stats_alloc already books a realloc's growth in bytes_allocated (and its shrinking
+    // in bytes_deallocated); bytes_reallocated is the same delta again, so it is not added.
+    let net = change.bytes_allocated as i64 - change.bytes_deallocated as i64;
+    (kept, net)
+}
+
+fn report(what: &str, net: i64, held_by_caller: i64) {
+    let per = net as f64 / COUNT as f64;
+    let handles = held_by_caller as f64 / COUNT as f64;
+    println!(
+        "{what}: {per:.1} bytes per object ({:.1} without the caller's Vec of handles)",
+        per - handles
+    );
+}
+
+fn main() {
+    let handle_vec = (COUNT * std::mem::size_of::<persistent_core::P<common::Row>>() as u64) as i64;
+
+    let (ghosts, net) = net_bytes(|| common::ghost_cache(COUNT));
+    assert_eq!(ghosts.1.len() as u64, COUNT);
+    report("ghost (header, cache entry, map slot)", net, handle_vec);
+    drop(ghosts);
+
+    let (loaded, net) = net_bytes(|| {
+        let (dm, cache, rows) = common::ghost_cache(COUNT);
+        for p in &rows {
+            p.with(|r| r.n).unwrap();
+        }
+        (dm, cache, rows)
+    });
+    assert_eq!(loaded.1.non_ghost_count() as u64, COUNT);
+    report("loaded object (its string too)", net, handle_vec);
+    let name_bytes: usize = loaded.2.iter().map(|p| p.with(|r| r.name.len()).unwrap()).sum();
+    println!("  (of which string bytes: {:.1} per object)", name_bytes as f64 / COUNT as f64);
+}
+
