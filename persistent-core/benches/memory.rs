@@ -54,4 +54,3 @@ fn main() {
     let name_bytes: usize = loaded.2.iter().map(|p| p.with(|r| r.name.len()).unwrap()).sum();
     println!("  (of which string bytes: {:.1} per object)", name_bytes as f64 / COUNT as f64);
 }
-

@@ -53,8 +53,9 @@ pub trait AnyObject: 'static {
     fn header(&self) -> &Header;
     #[doc(hidden)]
     fn is_borrowed(&self) -> bool;
+    /// Drops the state in place (the sweep's ghostify; the caller sets the state).
     #[doc(hidden)]
-    fn take_state(&self) -> Option<Box<dyn Any>>;
+    fn drop_state(&self);
 }
 
 impl dyn AnyObject {
@@ -93,12 +94,7 @@ impl ObjectRef {
 
     /// The typed handle, if the object's state type is `T`.
     pub fn downcast<T: Persistent>(&self) -> Option<P<T>> {
-        self.0
-            .clone()
-            .into_any_rc()
-            .downcast::<T::Object>()
-            .ok()
-            .map(P::from_rc)
+        self.0.clone().into_any_rc().downcast::<T::Object>().ok().map(P::from_rc)
     }
 
     /// Whether both handles point to the same object.

@@ -132,10 +132,7 @@ pub enum CacheError {
 impl fmt::Display for CacheError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CacheError::OidMismatch {
-                key,
-                object: Some(oid),
-            } => {
+            CacheError::OidMismatch { key, object: Some(oid) } => {
                 write!(f, "cache key {key} does not match the object's oid {oid}")
             }
             CacheError::OidMismatch { key, object: None } => {
@@ -163,10 +160,9 @@ impl fmt::Display for Error {
                 f,
                 "can not {operation}: the object's data is borrowed; drop the guard first"
             ),
-            Error::AlreadyBorrowed => write!(
-                f,
-                "the object's data is already borrowed; drop the other guard first"
-            ),
+            Error::AlreadyBorrowed => {
+                write!(f, "the object's data is already borrowed; drop the other guard first")
+            }
             Error::NoStateLoaded { oid: Some(oid) } => {
                 write!(f, "the data manager loaded no state for object {oid}")
             }
@@ -174,10 +170,7 @@ impl fmt::Display for Error {
                 write!(f, "the data manager loaded no state for the object")
             }
             Error::Decode { type_name, message } => {
-                write!(
-                    f,
-                    "bytes do not decode as the state of {type_name}: {message}"
-                )
+                write!(f, "bytes do not decode as the state of {type_name}: {message}")
             }
             Error::Encode { type_name, message } => {
                 write!(f, "could not encode the state of {type_name}: {message}")
@@ -187,31 +180,19 @@ impl fmt::Display for Error {
             }
             Error::Cache(e) => write!(f, "{e}"),
             Error::NotFound(oid) => write!(f, "no object with oid {oid} in the database"),
-            Error::Conflict {
-                oid,
-                expected,
-                actual,
-            } => write!(
+            Error::Conflict { oid, expected, actual } => write!(
                 f,
                 "conflict on object {oid}: read at serial {expected:?}, but {actual:?} was \
                  committed since; abort and retry the transaction"
             ),
-            Error::TypeMismatch {
-                oid,
-                expected,
-                found,
-            } => write!(
-                f,
-                "object {oid} is stored as type {found:?}, not the expected {expected:?}"
-            ),
+            Error::TypeMismatch { oid, expected, found } => {
+                write!(f, "object {oid} is stored as type {found:?}, not the expected {expected:?}")
+            }
             Error::CorruptRecord { oid, message } => {
                 write!(f, "the record of object {oid} is corrupt: {message}")
             }
             Error::ConnectionClosed => {
-                write!(
-                    f,
-                    "the connection is closed; open a new one from the database"
-                )
+                write!(f, "the connection is closed; open a new one from the database")
             }
             Error::ForeignObject { oid: Some(oid) } => {
                 write!(f, "object {oid} belongs to another connection")
@@ -225,10 +206,9 @@ impl fmt::Display for Error {
                  (commit or load)"
             ),
             Error::Storage { message } => write!(f, "storage error: {message}"),
-            Error::TransactionDoomed => write!(
-                f,
-                "the transaction failed earlier and must be aborted before going on"
-            ),
+            Error::TransactionDoomed => {
+                write!(f, "the transaction failed earlier and must be aborted before going on")
+            }
             Error::Custom(message) => write!(f, "{message}"),
         }
     }

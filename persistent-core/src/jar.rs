@@ -45,17 +45,16 @@ pub struct Jar(pub(crate) Rc<JarInner>);
 
 pub(crate) struct JarInner {
     pub(crate) dm: Weak<dyn DataManager>,
-    pub(crate) cache: OnceCell<Weak<CacheShared>>,
+    /// The jar's cache. Held strongly so that touching needs no upgrade; the cycle through
+    /// the cached objects is broken when the `Cache` owner is dropped (it empties itself).
+    pub(crate) cache: OnceCell<Rc<CacheShared>>,
 }
 
 impl Jar {
     /// A jar for `dm`. The jar holds the data manager weakly.
     pub fn new<D: DataManager>(dm: &Rc<D>) -> Jar {
         let weak: Weak<D> = Rc::downgrade(dm);
-        Jar(Rc::new(JarInner {
-            dm: weak,
-            cache: OnceCell::new(),
-        }))
+        Jar(Rc::new(JarInner { dm: weak, cache: OnceCell::new() }))
     }
 
     /// The data manager, or `Error::ConnectionClosed` when it no longer exists.
@@ -68,8 +67,9 @@ impl Jar {
         Rc::ptr_eq(&self.0, &other.0)
     }
 
-    pub(crate) fn cache(&self) -> Option<Rc<CacheShared>> {
-        self.0.cache.get().and_then(Weak::upgrade)
+    #[inline]
+    pub(crate) fn cache(&self) -> Option<&Rc<CacheShared>> {
+        self.0.cache.get()
     }
 }
 
@@ -87,10 +87,6 @@ impl fmt::Debug for Jar {
             Some(dm) => dm.name(),
             None => "closed data manager".into(),
         };
-        write!(
-            f,
-            "<{name} at {:#x}>",
-            Rc::as_ptr(&self.0) as *const u8 as usize
-        )
+        write!(f, "<{name} at {:#x}>", Rc::as_ptr(&self.0) as *const u8 as usize)
     }
 }

@@ -24,7 +24,9 @@ pub struct Header {
     pub(crate) size_units: Cell<u32>,
     pub(crate) oid: Cell<Option<Oid>>,
     pub(crate) serial: Cell<TimeStamp>,
-    pub(crate) jar: RefCell<Option<Jar>>,
+    /// Read by `with_jar` (take, use, put back): a `Cell` has no borrow flag to check on
+    /// the hot path. Nothing called while the jar is taken reads it.
+    jar: Cell<Option<Jar>>,
     /// The object's slot in its jar's cache, while it is cached.
     pub(crate) cache_key: Cell<Option<CacheKey>>,
 }
@@ -36,24 +38,50 @@ impl Header {
             size_units: Cell::new(0),
             oid: Cell::new(None),
             serial: Cell::new(TimeStamp::ZERO),
-            jar: RefCell::new(None),
+            jar: Cell::new(None),
             cache_key: Cell::new(None),
         }
     }
 
+    /// Runs `f` on the jar; `f` must not read or write this header's jar.
+    #[inline]
+    pub(crate) fn with_jar<R>(&self, f: impl FnOnce(Option<&Jar>) -> R) -> R {
+        let jar = self.jar.take();
+        let result = f(jar.as_ref());
+        self.jar.set(jar);
+        result
+    }
+
     pub(crate) fn has_jar(&self) -> bool {
-        self.jar.borrow().is_some()
+        self.with_jar(|jar| jar.is_some())
     }
 
     pub(crate) fn jar(&self) -> Option<Jar> {
-        self.jar.borrow().clone()
+        self.with_jar(|jar| jar.cloned())
+    }
+
+    /// Replaces the jar, returning the old one.
+    pub(crate) fn replace_jar(&self, jar: Option<Jar>) -> Option<Jar> {
+        self.jar.replace(jar)
     }
 
     /// The cache this object sits in, with its slot.
     pub(crate) fn cache_link(&self) -> Option<(Rc<CacheShared>, CacheKey)> {
         let key = self.cache_key.get()?;
-        let cache = self.jar.borrow().as_ref()?.cache()?;
+        let cache = self.with_jar(|jar| jar?.cache().cloned())?;
         Some((cache, key))
+    }
+
+    /// Moves the object to the most recently used end of its cache's ring.
+    #[inline]
+    pub(crate) fn touch(&self) {
+        if let Some(key) = self.cache_key.get() {
+            self.with_jar(|jar| {
+                if let Some(cache) = jar.and_then(Jar::cache) {
+                    cache.touch(key);
+                }
+            });
+        }
     }
 }
 
@@ -71,18 +99,12 @@ pub struct PObject<T> {
 impl<T: Persistent> PObject<T> {
     /// A new unsaved object holding `value`: no jar, no oid, serial zero, size 0.
     pub fn new(value: T) -> PObject<T> {
-        PObject {
-            header: Header::new(PState::UpToDate),
-            data: RefCell::new(Some(value)),
-        }
+        PObject { header: Header::new(PState::UpToDate), data: RefCell::new(Some(value)) }
     }
 
     /// An object shell without state, to be made a ghost by `Cache::new_ghost`.
     pub fn uninitialized() -> PObject<T> {
-        PObject {
-            header: Header::new(PState::Ghost),
-            data: RefCell::new(None),
-        }
+        PObject { header: Header::new(PState::Ghost), data: RefCell::new(None) }
     }
 
     // ----- metadata -------------------------------------------------------------------
@@ -110,11 +132,11 @@ impl<T: Persistent> PObject<T> {
     /// Sets the jar. In a cache, only the same jar is accepted (a no-op); anything else is
     /// `Error::CachedJarChange`. Outside a cache it may be set, changed and cleared.
     pub fn p_set_jar(&self, jar: Option<Jar>) -> Result<()> {
-        let same = match (&*self.header.jar.borrow(), &jar) {
+        let same = self.header.with_jar(|current| match (current, &jar) {
             (Some(a), Some(b)) => a.ptr_eq(b),
             (None, None) => true,
             _ => false,
-        };
+        });
         if same {
             return Ok(());
         }
@@ -125,7 +147,7 @@ impl<T: Persistent> PObject<T> {
             // Without a jar nothing can be Changed or Sticky: it is simply unsaved.
             self.header.state.set(PState::UpToDate);
         }
-        *self.header.jar.borrow_mut() = jar;
+        drop(self.header.replace_jar(jar));
         Ok(())
     }
 
@@ -259,9 +281,7 @@ impl<T: Persistent> PObject<T> {
             return Ok(());
         }
         if self.is_borrowed() {
-            return Err(Error::Borrowed {
-                operation: "invalidate the object",
-            });
+            return Err(Error::Borrowed { operation: "invalidate the object" });
         }
         self.ghostify();
         Ok(())
@@ -294,9 +314,7 @@ impl<T: Persistent> PObject<T> {
     pub fn p_getstate(&self) -> Result<Vec<u8>> {
         self.p_activate()?;
         let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
-        let value = data
-            .as_ref()
-            .ok_or(Error::NoStateLoaded { oid: self.p_oid() })?;
+        let value = data.as_ref().ok_or(Error::NoStateLoaded { oid: self.p_oid() })?;
         let mut out = Vec::new();
         value.encode_state(&mut out)?;
         Ok(out)
@@ -312,10 +330,7 @@ impl<T: Persistent> PObject<T> {
 
     /// Replaces the whole state with `value` (the typed form of `p_setstate`).
     pub fn p_set_state_value(&self, value: T) -> Result<()> {
-        let mut data = self
-            .data
-            .try_borrow_mut()
-            .map_err(|_| Error::AlreadyBorrowed)?;
+        let mut data = self.data.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
         let old = data.replace(value);
         drop(data);
         drop(old);
@@ -339,6 +354,9 @@ impl<T: Persistent> PObject<T> {
     /// (registering it once), then calls `f`. If registering fails, `f` is not called.
     #[inline]
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R> {
+        if self.is_borrowed() {
+            return Err(Error::AlreadyBorrowed);
+        }
         self.p_mark_changed()?;
         self.modify(f)
     }
@@ -362,11 +380,11 @@ impl<T: Persistent> PObject<T> {
     /// A write guard on the state: loads, touches and marks the object changed when taken
     /// (whether or not the guard is then written through).
     pub fn write(&self) -> Result<RefMut<'_, T>> {
+        if self.is_borrowed() {
+            return Err(Error::AlreadyBorrowed);
+        }
         self.p_mark_changed()?;
-        let data = self
-            .data
-            .try_borrow_mut()
-            .map_err(|_| Error::AlreadyBorrowed)?;
+        let data = self.data.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
         RefMut::filter_map(data, Option::as_mut)
             .map_err(|_| Error::NoStateLoaded { oid: self.p_oid() })
     }
@@ -390,7 +408,7 @@ impl<T: Persistent> PObject<T> {
             }
             return Ok(());
         }
-        self.touch();
+        self.header.touch();
         if self.header.state.get() != PState::Changed && self.header.has_jar() {
             self.register_and_mark()?;
         }
@@ -404,29 +422,13 @@ impl<T: Persistent> PObject<T> {
         if self.header.state.get() == PState::Ghost {
             self.load()
         } else {
-            self.touch();
+            self.header.touch();
             Ok(())
         }
     }
 
-    #[inline]
-    fn touch(&self) {
-        if let Some(key) = self.header.cache_key.get() {
-            self.touch_cached(key);
-        }
-    }
-
-    fn touch_cached(&self, key: CacheKey) {
-        if let Some(cache) = self.header.jar.borrow().as_ref().and_then(Jar::cache) {
-            cache.touch(key);
-        }
-    }
-
     fn modify<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R> {
-        let mut data = self
-            .data
-            .try_borrow_mut()
-            .map_err(|_| Error::AlreadyBorrowed)?;
+        let mut data = self.data.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
         match &mut *data {
             Some(value) => Ok(f(value)),
             None => Err(Error::NoStateLoaded { oid: self.p_oid() }),
@@ -462,12 +464,10 @@ impl<T: Persistent> PObject<T> {
         if let Some((cache, key)) = &link {
             cache.join_ring(*key, self.p_estimated_size());
         }
-        let loaded = dm
-            .setstate(self)
-            .and_then(|()| match self.data.try_borrow() {
-                Ok(data) if data.is_some() => Ok(()),
-                _ => Err(Error::NoStateLoaded { oid: self.p_oid() }),
-            });
+        let loaded = dm.setstate(self).and_then(|()| match self.data.try_borrow() {
+            Ok(data) if data.is_some() => Ok(()),
+            _ => Err(Error::NoStateLoaded { oid: self.p_oid() }),
+        });
         match loaded {
             Ok(()) => {
                 self.header.state.set(PState::UpToDate);
@@ -493,15 +493,13 @@ impl<T: Persistent> PObject<T> {
         let old = data.take();
         drop(data);
         self.header.state.set(PState::Ghost);
-        let held = self
-            .header
-            .cache_link()
-            .and_then(|(cache, key)| cache.leave_ring(key));
+        let held = self.header.cache_link().and_then(|(cache, key)| cache.leave_ring(key));
         drop(old);
         drop(held);
         true
     }
 
+    #[inline]
     pub(crate) fn is_borrowed(&self) -> bool {
         self.data.try_borrow_mut().is_err()
     }
@@ -559,9 +557,9 @@ impl<T: Persistent> AnyObject for PObject<T> {
     fn is_borrowed(&self) -> bool {
         PObject::is_borrowed(self)
     }
-    fn take_state(&self) -> Option<Box<dyn Any>> {
-        let old = self.data.try_borrow_mut().ok()?.take()?;
-        Some(Box::new(old))
+    fn drop_state(&self) {
+        let old = self.data.try_borrow_mut().ok().and_then(|mut data| data.take());
+        drop(old);
     }
 }
 

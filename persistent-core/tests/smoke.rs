@@ -38,9 +38,7 @@ struct Stub {
 impl DataManager for Stub {
     fn setstate(&self, obj: &dyn AnyObject) -> Result<()> {
         self.loads.set(self.loads.get() + 1);
-        obj.downcast_ref::<Counter>()
-            .unwrap()
-            .p_set_state_value(Counter { x: 42 })
+        obj.downcast_ref::<Counter>().unwrap().p_set_state_value(Counter { x: 42 })
     }
 
     fn register(&self, _obj: &dyn AnyObject) -> Result<()> {

@@ -16,13 +16,8 @@ pub const SCHEMA_VERSION: i64 = 1;
 const SCHEMA_NAME: &str = "persistent-sqlite";
 
 /// The tables every file of this schema has.
-const TABLES: [&str; 5] = [
-    "schema_info",
-    "object_state",
-    "current_object",
-    "transaction",
-    "oid_allocator",
-];
+const TABLES: [&str; 5] =
+    ["schema_info", "object_state", "current_object", "transaction", "oid_allocator"];
 
 /// Creates every table in an empty database.
 const CREATE_TABLES: &str = r#"
@@ -66,15 +61,12 @@ pub(crate) fn ensure_schema(conn: &mut Connection, path: &Path) -> Result<(), Er
         let mut stmt = tx
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
             .map_err(err("listing tables"))?;
-        let rows = stmt
-            .query_map([], |row| row.get::<_, String>(0))
-            .map_err(err("listing tables"))?;
-        rows.collect::<Result<Vec<String>, _>>()
-            .map_err(err("listing tables"))?
+        let rows =
+            stmt.query_map([], |row| row.get::<_, String>(0)).map_err(err("listing tables"))?;
+        rows.collect::<Result<Vec<String>, _>>().map_err(err("listing tables"))?
     };
     if tables.is_empty() {
-        tx.execute_batch(CREATE_TABLES)
-            .map_err(err("creating the schema"))?;
+        tx.execute_batch(CREATE_TABLES).map_err(err("creating the schema"))?;
         tx.execute(
             "INSERT INTO schema_info (key, value) VALUES ('schema', ?1), ('version', ?2)",
             (SCHEMA_NAME, SCHEMA_VERSION.to_string()),
@@ -93,13 +85,9 @@ pub(crate) fn ensure_schema(conn: &mut Connection, path: &Path) -> Result<(), Er
         return Err(foreign(format!("it has the tables {}", tables.join(", "))));
     }
     let info = |key: &str| -> Result<Option<String>, Error> {
-        tx.query_row(
-            "SELECT value FROM schema_info WHERE key = ?1",
-            [key],
-            |row| row.get(0),
-        )
-        .optional()
-        .map_err(err("reading the schema version"))
+        tx.query_row("SELECT value FROM schema_info WHERE key = ?1", [key], |row| row.get(0))
+            .optional()
+            .map_err(err("reading the schema version"))
     };
     let name = info("schema")?;
     if name.as_deref() != Some(SCHEMA_NAME) {
@@ -116,10 +104,7 @@ pub(crate) fn ensure_schema(conn: &mut Connection, path: &Path) -> Result<(), Er
             ),
         });
     }
-    if let Some(missing) = TABLES
-        .iter()
-        .find(|t| !tables.iter().any(|have| have == *t))
-    {
+    if let Some(missing) = TABLES.iter().find(|t| !tables.iter().any(|have| have == *t)) {
         return Err(foreign(format!("the table {missing} is missing")));
     }
     tx.commit().map_err(err("finishing the schema check"))

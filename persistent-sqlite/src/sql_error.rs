@@ -14,10 +14,9 @@ pub(crate) fn sql_error(path: &Path, what: &str, error: rusqlite::Error) -> Erro
             "{} is not an SQLite database ({what} failed: {error}); check the path",
             path.display()
         ),
-        Some(ErrorCode::DatabaseCorrupt) => format!(
-            "the SQLite database {} is damaged ({what} failed: {error})",
-            path.display()
-        ),
+        Some(ErrorCode::DatabaseCorrupt) => {
+            format!("the SQLite database {} is damaged ({what} failed: {error})", path.display())
+        }
         _ => format!("sqlite storage {}: {what} failed: {error}", path.display()),
     };
     Error::Storage { message }

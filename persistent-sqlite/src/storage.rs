@@ -53,8 +53,7 @@ impl SqliteStorage {
             move |e| sql_error(&path, what, e)
         };
         let mut conn = Connection::open(&path).map_err(err("opening the file"))?;
-        conn.busy_handler(Some(wait_for_lock))
-            .map_err(err("setting the busy handler"))?;
+        conn.busy_handler(Some(wait_for_lock)).map_err(err("setting the busy handler"))?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
             .map_err(err("switching to WAL mode"))?;
@@ -67,17 +66,9 @@ impl SqliteStorage {
                 ),
             });
         }
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(err("setting synchronous=FULL"))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(err("setting synchronous=FULL"))?;
         ensure_schema(&mut conn, &path)?;
-        Ok(SqliteStorage {
-            path,
-            inner: Mutex::new(Inner {
-                conn,
-                next_oid: 1,
-                reserved_end: 0,
-            }),
-        })
+        Ok(SqliteStorage { path, inner: Mutex::new(Inner { conn, next_oid: 1, reserved_end: 0 }) })
     }
 
     /// The path of the database file.
@@ -103,9 +94,7 @@ impl SqliteStorage {
     /// The connection; a panic while it was held leaves no SQL transaction open (rusqlite
     /// rolls back on drop), so a poisoned lock is still usable.
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn err(&self, what: &str, error: rusqlite::Error) -> Error {
@@ -149,19 +138,12 @@ impl Storage for SqliteStorage {
             })
             .map_err(|e| self.err("loading an object", e))?;
         let (tid, data) = found.ok_or(Error::NotFound(oid))?;
-        Ok(Revision {
-            data,
-            serial: tid_from_sql(tid),
-            next_serial: None,
-        })
+        Ok(Revision { data, serial: tid_from_sql(tid), next_serial: None })
     }
 
     fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>> {
         let mut inner = self.lock();
-        let tx = inner
-            .conn
-            .transaction()
-            .map_err(|e| self.err("starting a read", e))?;
+        let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
         let found = tx
             .prepare_cached(
                 "SELECT tid, state FROM object_state WHERE zoid = ?1 AND tid < ?2 \
@@ -183,11 +165,7 @@ impl Storage for SqliteStorage {
                 stmt.query_row((oid_to_sql(oid), tid), |row| row.get::<_, Option<i64>>(0))
             })
             .map_err(|e| self.err("finding the next revision", e))?;
-        Ok(Some(Revision {
-            data,
-            serial: tid_from_sql(tid),
-            next_serial: next.map(tid_from_sql),
-        }))
+        Ok(Some(Revision { data, serial: tid_from_sql(tid), next_serial: next.map(tid_from_sql) }))
     }
 
     fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>> {
@@ -199,8 +177,7 @@ impl Storage for SqliteStorage {
             .conn
             .prepare_cached("SELECT state FROM object_state WHERE zoid = ?1 AND tid = ?2")
             .and_then(|mut stmt| {
-                stmt.query_row((oid_to_sql(oid), tid), |row| row.get::<_, Vec<u8>>(0))
-                    .optional()
+                stmt.query_row((oid_to_sql(oid), tid), |row| row.get::<_, Vec<u8>>(0)).optional()
             })
             .map_err(|e| self.err("loading a revision", e))?
             .ok_or(Error::NotFound(oid))
@@ -311,10 +288,7 @@ impl Storage for SqliteStorage {
 
     fn changes_since(&self, after: Tid) -> Result<(Tid, Vec<Oid>)> {
         let mut inner = self.lock();
-        let tx = inner
-            .conn
-            .transaction()
-            .map_err(|e| self.err("starting a read", e))?;
+        let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
         let newest = last_tid(&tx).map_err(|e| self.err("reading the last transaction", e))?;
         let oids = tx
             .prepare_cached("SELECT DISTINCT zoid FROM object_state WHERE tid > ?1 ORDER BY zoid")
@@ -329,10 +303,7 @@ impl Storage for SqliteStorage {
 
     fn latest_changes_since(&self, after: Tid) -> Result<(Tid, Vec<(Oid, Tid)>)> {
         let mut inner = self.lock();
-        let tx = inner
-            .conn
-            .transaction()
-            .map_err(|e| self.err("starting a read", e))?;
+        let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
         let newest = last_tid(&tx).map_err(|e| self.err("reading the last transaction", e))?;
         let changes = tx
             .prepare_cached(
@@ -350,14 +321,8 @@ impl Storage for SqliteStorage {
 
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>> {
         let mut inner = self.lock();
-        let tx = inner
-            .conn
-            .transaction()
-            .map_err(|e| self.err("starting a read", e))?;
-        if current_serial(&tx, oid)
-            .map_err(|e| self.err("checking an object", e))?
-            .is_none()
-        {
+        let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
+        if current_serial(&tx, oid).map_err(|e| self.err("checking an object", e))?.is_none() {
             return Err(Error::NotFound(oid));
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);

@@ -35,17 +35,9 @@ fn record(seq: u64, oid: Oid) -> Vec<u8> {
 
 /// The sequence number of a record, checking that the whole record is well formed.
 fn decode(oid: Oid, data: &[u8]) -> u64 {
-    assert!(
-        data.len() >= 8,
-        "record of {oid} is truncated: {} bytes",
-        data.len()
-    );
+    assert!(data.len() >= 8, "record of {oid} is truncated: {} bytes", data.len());
     let seq = u64::from_be_bytes(data[..8].try_into().unwrap());
-    assert_eq!(
-        data,
-        record(seq, oid),
-        "record of {oid} (seq {seq}) is damaged"
-    );
+    assert_eq!(data, record(seq, oid), "record of {oid} (seq {seq}) is damaged");
     seq
 }
 
@@ -144,9 +136,8 @@ fn killed_writer_leaves_only_whole_transactions() {
             }
         });
         loop {
-            let line = lines_rx
-                .recv_timeout(Duration::from_secs(20))
-                .expect("child never got ready");
+            let line =
+                lines_rx.recv_timeout(Duration::from_secs(20)).expect("child never got ready");
             if line == "READY" {
                 break;
             }
@@ -164,11 +155,7 @@ fn killed_writer_leaves_only_whole_transactions() {
             })
             .collect();
         if let Some(&(_, first)) = reported.first() {
-            assert_eq!(
-                first,
-                seq + 1,
-                "round {round}: the child continues the sequence"
-            );
+            assert_eq!(first, seq + 1, "round {round}: the child continues the sequence");
         }
         seq = check_after_kill(&path, &reported);
         all_reported.extend(reported);
@@ -179,8 +166,5 @@ fn killed_writer_leaves_only_whole_transactions() {
         all_reported.len(),
         started.elapsed().as_secs_f64()
     );
-    assert!(
-        !all_reported.is_empty(),
-        "the child never committed anything"
-    );
+    assert!(!all_reported.is_empty(), "the child never committed anything");
 }

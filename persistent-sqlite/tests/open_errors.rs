@@ -21,18 +21,13 @@ fn a_text_file_is_not_a_database() {
     let dir = common::TempDir::new();
     let path = dir.file("notes.txt");
     let mut rng = common::XorShift::from_time();
-    let text: String = (0..5000)
-        .map(|_| char::from(b' ' + (rng.next() % 95) as u8))
-        .collect();
+    let text: String = (0..5000).map(|_| char::from(b' ' + (rng.next() % 95) as u8)).collect();
     std::fs::write(&path, format!("This is not a database.\n{text}")).unwrap();
     let message = open_error(&path);
     assert!(message.contains(&path.display().to_string()), "{message}");
     assert!(message.contains("not an SQLite database"), "{message}");
     let original = std::fs::read_to_string(&path).unwrap();
-    assert!(
-        original.starts_with("This is not a database."),
-        "the file was left alone"
-    );
+    assert!(original.starts_with("This is not a database."), "the file was left alone");
 }
 
 #[test]
@@ -40,15 +35,11 @@ fn a_foreign_schema_is_refused() {
     let dir = common::TempDir::new();
     let path = dir.file("other.db");
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);")
-        .unwrap();
+    conn.execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);").unwrap();
     drop(conn);
     let message = open_error(&path);
     assert!(message.contains(&path.display().to_string()), "{message}");
-    assert!(
-        message.contains("not a persistent-sqlite storage"),
-        "{message}"
-    );
+    assert!(message.contains("not a persistent-sqlite storage"), "{message}");
     assert!(message.contains("customers"), "{message}");
 }
 
@@ -58,11 +49,7 @@ fn a_newer_schema_version_is_refused() {
     let path = dir.file("future.db");
     drop(SqliteStorage::open(&path).unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute(
-        "UPDATE schema_info SET value = '99' WHERE key = 'version'",
-        [],
-    )
-    .unwrap();
+    conn.execute("UPDATE schema_info SET value = '99' WHERE key = 'version'", []).unwrap();
     drop(conn);
     let message = open_error(&path);
     assert!(message.contains("schema version 99"), "{message}");
@@ -73,10 +60,7 @@ fn a_newer_schema_version_is_refused() {
 fn a_directory_cannot_be_opened() {
     let dir = common::TempDir::new();
     let message = open_error(dir.path());
-    assert!(
-        message.contains(&dir.path().display().to_string()),
-        "{message}"
-    );
+    assert!(message.contains(&dir.path().display().to_string()), "{message}");
 }
 
 #[test]

@@ -17,11 +17,7 @@ fn txn(description: &str, writes: Vec<ObjectWrite>) -> TransactionData {
 }
 
 fn write(oid: Oid, expected: Option<TimeStamp>, data: &[u8]) -> ObjectWrite {
-    ObjectWrite {
-        oid,
-        expected_serial: expected,
-        data: data.to_vec(),
-    }
+    ObjectWrite { oid, expected_serial: expected, data: data.to_vec() }
 }
 
 #[test]
@@ -29,26 +25,18 @@ fn reopening_sees_everything_committed() {
     let dir = common::TempDir::new();
     let path = dir.file("reopen.db");
     let storage = SqliteStorage::open(&path).unwrap();
-    let root = storage
-        .commit(&txn("root", vec![write(Oid::ROOT, None, b"root")]))
-        .unwrap();
+    let root = storage.commit(&txn("root", vec![write(Oid::ROOT, None, b"root")])).unwrap();
     let mut objects = Vec::new();
     let mut handed_out = Vec::new();
     for i in 0..20u32 {
         let oid = storage.new_oid().unwrap();
         handed_out.push(oid);
-        let tid = storage
-            .commit(&txn("obj", vec![write(oid, None, &i.to_be_bytes())]))
-            .unwrap();
+        let tid = storage.commit(&txn("obj", vec![write(oid, None, &i.to_be_bytes())])).unwrap();
         objects.push((oid, tid, i));
     }
     let (first_oid, first_tid, _) = objects[0];
-    let updated = storage
-        .commit(&txn(
-            "update",
-            vec![write(first_oid, Some(first_tid), b"new")],
-        ))
-        .unwrap();
+    let updated =
+        storage.commit(&txn("update", vec![write(first_oid, Some(first_tid), b"new")])).unwrap();
     let last = storage.last_transaction().unwrap();
     assert_eq!(last, updated);
     drop(storage);
@@ -62,20 +50,14 @@ fn reopening_sees_everything_committed() {
         assert_eq!((rev.data, rev.serial), (i.to_be_bytes().to_vec(), *tid));
     }
     assert_eq!(storage.load(first_oid).unwrap().data, b"new");
-    assert_eq!(
-        storage.load_serial(first_oid, first_tid).unwrap(),
-        0u32.to_be_bytes()
-    );
+    assert_eq!(storage.load_serial(first_oid, first_tid).unwrap(), 0u32.to_be_bytes());
     let history = storage.history(first_oid, 10).unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].description, "update");
     assert_eq!(history[1].user, "reopen");
     for _ in 0..100 {
         let oid = storage.new_oid().unwrap();
-        assert!(
-            !handed_out.contains(&oid),
-            "oid {oid} handed out again after reopen"
-        );
+        assert!(!handed_out.contains(&oid), "oid {oid} handed out again after reopen");
     }
     let next = storage.commit(&txn("after reopen", Vec::new())).unwrap();
     assert!(next > last, "tids keep increasing after reopen");
@@ -90,13 +72,9 @@ fn two_handles_on_one_file_see_each_other() {
     let oid_a = a.new_oid().unwrap();
     let oid_b = b.new_oid().unwrap();
     assert_ne!(oid_a, oid_b, "two handles must not hand out the same oid");
-    let ta = a
-        .commit(&txn("a", vec![write(oid_a, None, b"from a")]))
-        .unwrap();
+    let ta = a.commit(&txn("a", vec![write(oid_a, None, b"from a")])).unwrap();
     assert_eq!(b.load(oid_a).unwrap().data, b"from a");
-    let tb = b
-        .commit(&txn("b", vec![write(oid_a, Some(ta), b"from b")]))
-        .unwrap();
+    let tb = b.commit(&txn("b", vec![write(oid_a, Some(ta), b"from b")])).unwrap();
     assert!(tb > ta);
     assert_eq!(a.load(oid_a).unwrap().serial, tb);
     assert!(matches!(

@@ -47,9 +47,7 @@ fn run_writer(storage: &SqliteStorage, who: &str, count: u64) -> Vec<Oid> {
             };
             match storage.commit(&txn) {
                 Ok(_) => break,
-                Err(Error::Conflict {
-                    oid: conflicted, ..
-                }) => {
+                Err(Error::Conflict { oid: conflicted, .. }) => {
                     assert_eq!(conflicted, COUNTER, "only the counter is shared");
                     conflicts += 1;
                 }
@@ -99,9 +97,8 @@ fn two_processes_commit_to_one_file() {
         .unwrap();
     let path_text = path.to_str().unwrap().to_string();
     let mut child = common::spawn_self("child_entry", &[(CHILD_ENV, &path_text)]);
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap())
-        .lines()
-        .map_while(|line| line.ok());
+    let mut lines =
+        BufReader::new(child.0.stdout.take().unwrap()).lines().map_while(|line| line.ok());
     // Start together once the child has the file open, so the commits interleave.
     assert!(lines.any(|line| line == "READY"), "child never got ready");
     let parent_oids = run_writer(&storage, "parent", PER_PROCESS);
@@ -110,18 +107,10 @@ fn two_processes_commit_to_one_file() {
         .collect();
     let status = child.0.wait().unwrap();
     assert!(status.success(), "child failed: {status}");
-    assert_eq!(
-        child_oids.len() as u64,
-        PER_PROCESS,
-        "child reported every oid"
-    );
+    assert_eq!(child_oids.len() as u64, PER_PROCESS, "child reported every oid");
 
     let all: BTreeSet<Oid> = parent_oids.iter().chain(&child_oids).copied().collect();
-    assert_eq!(
-        all.len() as u64,
-        2 * PER_PROCESS,
-        "oids unique across processes"
-    );
+    assert_eq!(all.len() as u64, 2 * PER_PROCESS, "oids unique across processes");
     for (who, oids) in [("parent", &parent_oids), ("child", &child_oids)] {
         for (i, oid) in oids.iter().enumerate() {
             let data = storage.load(*oid).unwrap().data;
@@ -132,26 +121,15 @@ fn two_processes_commit_to_one_file() {
     let total = u64::from_be_bytes(counter.as_slice().try_into().unwrap());
     assert_eq!(total, 2 * PER_PROCESS, "no increment lost");
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let rows: i64 = conn
-        .query_row(r#"SELECT COUNT(*) FROM "transaction""#, [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(
-        rows as u64,
-        2 * PER_PROCESS + 1,
-        "every transaction recorded"
-    );
+    let rows: i64 =
+        conn.query_row(r#"SELECT COUNT(*) FROM "transaction""#, [], |r| r.get(0)).unwrap();
+    assert_eq!(rows as u64, 2 * PER_PROCESS + 1, "every transaction recorded");
     let history = storage.history(COUNTER, 10_000).unwrap();
     assert_eq!(history.len() as u64, 2 * PER_PROCESS + 1);
     let tids: Vec<_> = history.iter().map(|h| h.tid).collect();
-    assert!(
-        tids.windows(2).all(|w| w[0] > w[1]),
-        "tids strictly ordered"
-    );
+    assert!(tids.windows(2).all(|w| w[0] > w[1]), "tids strictly ordered");
     let by_child = history.iter().filter(|h| h.user == "child").count();
-    let interleaved = history
-        .windows(2)
-        .filter(|w| w[0].user != w[1].user)
-        .count();
+    let interleaved = history.windows(2).filter(|w| w[0].user != w[1].user).count();
     eprintln!("child commits {by_child}, switches between writers {interleaved}");
     assert!(storage.integrity_check().unwrap());
 }

@@ -44,11 +44,7 @@ impl Persistent for Item {
 impl Item {
     /// An item numbered `n`.
     pub fn numbered(n: i64) -> Item {
-        Item {
-            n,
-            name: format!("item-{n}"),
-            value: n as f64 * 0.5,
-        }
+        Item { n, name: format!("item-{n}"), value: n as f64 * 0.5 }
     }
 }
 
@@ -119,9 +115,7 @@ impl DataManager for StubDm {
 /// Gives `p` an oid and a jar (outside any cache).
 pub fn attach<T: Persistent>(p: &P<T>, oid: u64, jar: &Jar) {
     p.as_object().p_set_oid(Some(Oid(oid))).expect("not cached");
-    p.as_object()
-        .p_set_jar(Some(jar.clone()))
-        .expect("not cached");
+    p.as_object().p_set_jar(Some(jar.clone())).expect("not cached");
 }
 
 /// A new UpToDate item numbered `n` with oid `n`, inserted into `cache`.
@@ -134,9 +128,5 @@ pub fn cached_item(cache: &Cache, n: u64) -> P<Item> {
 
 /// The oids of the ring, LRU first.
 pub fn ring_oids(cache: &Cache) -> Vec<u64> {
-    cache
-        .lru_items()
-        .into_iter()
-        .map(|(oid, _)| oid.0)
-        .collect()
+    cache.lru_items().into_iter().map(|(oid, _)| oid.0).collect()
 }

@@ -42,10 +42,7 @@ fn insert_under_another_oid_is_refused() {
     attach(&p, 9, &jar);
     assert_cache_error(
         cache.insert(Oid(10), &p),
-        CacheError::OidMismatch {
-            key: Oid(10),
-            object: Some(Oid(9)),
-        },
+        CacheError::OidMismatch { key: Oid(10), object: Some(Oid(9)) },
     );
     assert_eq!(snapshot(&cache), before);
     assert_eq!(p.p_state(), PState::UpToDate);
@@ -174,17 +171,11 @@ fn remove_leaves_the_ring_and_counters_then_jar_and_oid_may_be_cleared() {
 fn cached_objects_keep_jar_and_oid() {
     let (_dm, jar, cache) = setup();
     let p = cache.get(Oid(1)).unwrap().downcast::<Item>().unwrap();
-    assert!(matches!(
-        p.p_set_oid(Some(Oid(99))),
-        Err(Error::CachedOidChange)
-    ));
+    assert!(matches!(p.p_set_oid(Some(Oid(99))), Err(Error::CachedOidChange)));
     assert!(matches!(p.p_set_oid(None), Err(Error::CachedOidChange)));
     assert!(matches!(p.p_set_jar(None), Err(Error::CachedJarChange)));
     let (_other_dm, other_jar, _c) = StubDm::with_cache(&Item::default());
-    assert!(matches!(
-        p.p_set_jar(Some(other_jar)),
-        Err(Error::CachedJarChange)
-    ));
+    assert!(matches!(p.p_set_jar(Some(other_jar)), Err(Error::CachedJarChange)));
     p.p_set_oid(Some(Oid(1))).unwrap();
     p.p_set_jar(Some(jar.clone())).unwrap();
     assert_eq!(p.p_oid(), Some(Oid(1)));
@@ -194,10 +185,7 @@ fn cached_objects_keep_jar_and_oid() {
 #[test]
 fn a_jar_has_one_cache() {
     let (_dm, jar, _cache) = StubDm::with_cache(&Item::default());
-    assert!(matches!(
-        Cache::new(&jar),
-        Err(Error::Cache(CacheError::JarHasCache))
-    ));
+    assert!(matches!(Cache::new(&jar), Err(Error::Cache(CacheError::JarHasCache))));
 }
 
 /// Extension used above: an `ObjectRef` removed from the cache no longer counts as cached.

@@ -100,7 +100,9 @@ fn getstate_and_setstate() {
 fn bytes_that_do_not_decode_leave_the_old_state() {
     let (dm, _jar, p) = saved_item();
     let good = p.p_getstate().unwrap();
-    for bad in [vec![0xff, 0xff, 0xff], good[..good.len() - 1].to_vec(), [good.clone(), vec![0]].concat()] {
+    for bad in
+        [vec![0xff, 0xff, 0xff], good[..good.len() - 1].to_vec(), [good.clone(), vec![0]].concat()]
+    {
         let error = p.p_setstate(&bad).unwrap_err();
         assert!(matches!(error, Error::Decode { .. }), "{error:?}");
         assert!(error.to_string().contains("persistent_tests::Item"));
@@ -151,5 +153,8 @@ fn custom_representation_and_its_failure() {
     let q = P::new(Custom { fail: true });
     let repr = format!("{q:?}");
     assert!(repr.starts_with("<"), "{repr}");
-    assert!(repr.contains("Custom object at 0x") && repr.ends_with(" p_repr failed: no luck>"), "{repr}");
+    assert!(
+        repr.contains("Custom object at 0x") && repr.ends_with(" p_repr failed: no luck>"),
+        "{repr}"
+    );
 }

@@ -246,3 +246,15 @@ fn state_values_match_the_reference() {
     assert_eq!(PState::Changed.value(), 1);
     assert_eq!(PState::Sticky.value(), 2);
 }
+
+#[test]
+fn a_write_while_borrowed_is_refused_and_marks_nothing() {
+    let (dm, p) = object_in(PState::UpToDate);
+    let guard = p.read().unwrap();
+    assert!(matches!(p.update(|i| i.n = 5), Err(Error::AlreadyBorrowed)));
+    assert!(matches!(p.write(), Err(Error::AlreadyBorrowed)));
+    drop(guard);
+    assert_eq!(p.p_state(), PState::UpToDate);
+    assert_eq!(dm.registered.get(), 0);
+    assert_eq!(p.read().unwrap().n, 1);
+}

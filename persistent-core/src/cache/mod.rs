@@ -36,8 +36,10 @@ pub struct CacheLimits {
 
 /// The shared cache state, reached by objects through their jar.
 pub(crate) struct CacheShared {
-    pub(crate) jar: Jar,
     pub(crate) table: RefCell<Table>,
+    /// A copy of the ring's tail (most recently used), so that touching the object that is
+    /// already most recent needs no borrow of the table.
+    mru: std::cell::Cell<Option<CacheKey>>,
     pub(crate) limits: std::cell::Cell<CacheLimits>,
     pub(crate) sweeping: std::cell::Cell<bool>,
     /// Objects dropped while the table was borrowed, removed at the next operation.
@@ -48,8 +50,15 @@ impl CacheShared {
     /// Moves a ring member to the MRU end. O(1).
     #[inline]
     pub(crate) fn touch(&self, key: CacheKey) {
+        if self.mru.get() != Some(key) {
+            self.touch_slow(key);
+        }
+    }
+
+    fn touch_slow(&self, key: CacheKey) {
         if let Ok(mut table) = self.table.try_borrow_mut() {
             table.touch(key);
+            self.mru.set(table.tail);
         }
     }
 
@@ -69,13 +78,17 @@ impl CacheShared {
             Some(strong) => table.join(key, strong, size),
             None => table.touch(key),
         }
+        self.mru.set(table.tail);
     }
 
     /// A member becomes a ghost: it leaves the ring. The returned strong handle must be
     /// dropped by the caller after this returns.
     #[must_use]
     pub(crate) fn leave_ring(&self, key: CacheKey) -> Option<Strong> {
-        self.table.try_borrow_mut().ok()?.leave(key)
+        let mut table = self.table.try_borrow_mut().ok()?;
+        let strong = table.leave(key);
+        self.mru.set(table.tail);
+        strong
     }
 
     /// A ring member's estimated size changed.
@@ -118,13 +131,35 @@ impl CacheShared {
         }
     }
 
-    fn table(&self) -> Result<std::cell::RefMut<'_, Table>> {
-        let mut table = self
-            .table
-            .try_borrow_mut()
-            .map_err(|_| Error::AlreadyBorrowed)?;
+    fn table(&self) -> Result<TableGuard<'_>> {
+        let mut table = self.table.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
         self.purge_dropped(&mut table);
-        Ok(table)
+        Ok(TableGuard { table, mru: &self.mru })
+    }
+}
+
+/// Mutable access to the table that refreshes the `mru` copy when released.
+pub(crate) struct TableGuard<'a> {
+    table: std::cell::RefMut<'a, Table>,
+    mru: &'a std::cell::Cell<Option<CacheKey>>,
+}
+
+impl std::ops::Deref for TableGuard<'_> {
+    type Target = Table;
+    fn deref(&self) -> &Table {
+        &self.table
+    }
+}
+
+impl std::ops::DerefMut for TableGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Table {
+        &mut self.table
+    }
+}
+
+impl Drop for TableGuard<'_> {
+    fn drop(&mut self) {
+        self.mru.set(self.table.tail);
     }
 }
 
@@ -142,14 +177,17 @@ pub struct CacheEntryInfo {
 }
 
 /// The object cache of a data manager: an identity map (oid to object) and the ring of
-/// non-ghost objects in LRU order. Cloning the handle shares the cache.
+/// non-ghost objects in LRU order. This handle owns the cache: dropping it empties the
+/// cache (objects still held elsewhere keep their data but are no longer cached).
 ///
 /// Rules kept: at most one object per oid; every object in it has this cache's jar and its
 /// own oid as key; the non-ghost count always equals the ring length; the total estimated
 /// size is the sum over the ring; ghosts are held weakly and leave the map when nothing else
 /// holds them; a failed operation leaves the cache unchanged.
-#[derive(Clone)]
-pub struct Cache(pub(crate) Rc<CacheShared>);
+pub struct Cache {
+    pub(crate) shared: Rc<CacheShared>,
+    jar: Jar,
+}
 
 impl Cache {
     /// The cache of `jar`, with no limits set (`cache_size` 0 and `cache_size_bytes` 0:
@@ -161,27 +199,24 @@ impl Cache {
     /// The cache of `jar` with the given limits.
     pub fn with_limits(jar: &Jar, limits: CacheLimits) -> Result<Cache> {
         let shared = Rc::new(CacheShared {
-            jar: jar.clone(),
             table: RefCell::new(Table::default()),
+            mru: std::cell::Cell::new(None),
             limits: std::cell::Cell::new(limits),
             sweeping: std::cell::Cell::new(false),
             dropped: RefCell::new(Vec::new()),
         });
-        jar.0
-            .cache
-            .set(Rc::downgrade(&shared))
-            .map_err(|_| CacheError::JarHasCache)?;
-        Ok(Cache(shared))
+        jar.0.cache.set(shared.clone()).map_err(|_| CacheError::JarHasCache)?;
+        Ok(Cache { shared, jar: jar.clone() })
     }
 
     /// The jar whose objects this cache holds.
     pub fn jar(&self) -> &Jar {
-        &self.0.jar
+        &self.jar
     }
 
     /// The object cached under `oid`, ghost or not. Never loads, never touches.
     pub fn get(&self, oid: Oid) -> Option<ObjectRef> {
-        let table = self.0.table().ok()?;
+        let table = self.shared.table().ok()?;
         let key = *table.index.get(&oid)?;
         entry_object(&table, key)
     }
@@ -199,18 +234,14 @@ impl Cache {
         let obj: ObjectRef = obj.into();
         let header = obj.header();
         if header.oid.get() != Some(oid) {
-            return Err(CacheError::OidMismatch {
-                key: oid,
-                object: header.oid.get(),
-            }
-            .into());
+            return Err(CacheError::OidMismatch { key: oid, object: header.oid.get() }.into());
         }
         match header.jar() {
             None => return Err(CacheError::NoJar.into()),
-            Some(jar) if !jar.ptr_eq(&self.0.jar) => return Err(CacheError::OtherJar.into()),
+            Some(jar) if !jar.ptr_eq(&self.jar) => return Err(CacheError::OtherJar.into()),
             Some(_) => {}
         }
-        let mut table = self.0.table()?;
+        let mut table = self.shared.table()?;
         if let Some(&key) = table.index.get(&oid) {
             return match entry_object(&table, key) {
                 Some(existing) if existing.ptr_eq(&obj) => Ok(()),
@@ -250,32 +281,29 @@ impl Cache {
             return Err(CacheError::HasJar.into());
         }
         if obj.is_borrowed() {
-            return Err(Error::Borrowed {
-                operation: "make the object a ghost",
-            });
+            return Err(Error::Borrowed { operation: "make the object a ghost" });
         }
-        let mut table = self.0.table()?;
+        let mut table = self.shared.table()?;
         if let Some(&key) = table.index.get(&oid) {
             if entry_object(&table, key).is_some() {
                 return Err(CacheError::Duplicate(oid).into());
             }
             table.remove(key);
         }
-        let old = obj.take_state();
         header.state.set(PState::Ghost);
         header.oid.set(Some(oid));
-        *header.jar.borrow_mut() = Some(self.0.jar.clone());
+        drop(header.replace_jar(Some(self.jar.clone())));
         let key = table.add(oid, Holder::Ghost(obj.downgrade()), 0);
         header.cache_key.set(Some(key));
         drop(table);
-        drop(old);
+        obj.drop_state();
         Ok(())
     }
 
     /// Removes the object cached under `oid` (leaving the ring and the counters if it was a
     /// non-ghost) and returns it; its jar and oid may be cleared afterwards.
     pub fn remove(&self, oid: Oid) -> Option<ObjectRef> {
-        let mut table = self.0.table().ok()?;
+        let mut table = self.shared.table().ok()?;
         let key = *table.index.get(&oid)?;
         let obj = entry_object(&table, key);
         table.remove(key);
@@ -288,7 +316,7 @@ impl Cache {
 
     /// Number of entries (ghosts included).
     pub fn len(&self) -> usize {
-        self.0.table().map(|t| t.entries.len()).unwrap_or(0)
+        self.shared.table().map(|t| t.entries.len()).unwrap_or(0)
     }
 
     /// Whether the cache holds no entry.
@@ -298,7 +326,7 @@ impl Cache {
 
     /// Length of the LRU ring.
     pub fn ring_len(&self) -> usize {
-        self.0.table().map(|t| t.ring_len).unwrap_or(0)
+        self.shared.table().map(|t| t.ring_len).unwrap_or(0)
     }
 
     /// Number of non-ghost objects (always equal to `ring_len`).
@@ -308,12 +336,12 @@ impl Cache {
 
     /// Sum of the accounted estimated sizes of the ring members, in bytes.
     pub fn total_estimated_size(&self) -> u64 {
-        self.0.table().map(|t| t.total_size).unwrap_or(0)
+        self.shared.table().map(|t| t.total_size).unwrap_or(0)
     }
 
     /// Every cached object with its oid, ghosts included (in slot order).
     pub fn items(&self) -> Vec<(Oid, ObjectRef)> {
-        let Ok(table) = self.0.table() else {
+        let Ok(table) = self.shared.table() else {
             return Vec::new();
         };
         table
@@ -325,7 +353,7 @@ impl Cache {
 
     /// The non-ghost objects with their oids, least recently used first.
     pub fn lru_items(&self) -> Vec<(Oid, ObjectRef)> {
-        let Ok(table) = self.0.table() else {
+        let Ok(table) = self.shared.table() else {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(table.ring_len);
@@ -356,12 +384,12 @@ impl Cache {
 
     /// The limits in force.
     pub fn limits(&self) -> CacheLimits {
-        self.0.limits.get()
+        self.shared.limits.get()
     }
 
     /// Replaces the limits.
     pub fn set_limits(&self, limits: CacheLimits) {
-        self.0.limits.set(limits);
+        self.shared.limits.set(limits);
     }
 
     /// Target number of non-ghosts (0: off).
@@ -371,10 +399,7 @@ impl Cache {
 
     /// Sets the target number of non-ghosts (0: off).
     pub fn set_cache_size(&self, size: usize) {
-        self.set_limits(CacheLimits {
-            cache_size: size,
-            ..self.limits()
-        });
+        self.set_limits(CacheLimits { cache_size: size, ..self.limits() });
     }
 
     /// Target total estimated size in bytes (0: off).
@@ -384,10 +409,7 @@ impl Cache {
 
     /// Sets the target total estimated size in bytes (0: off).
     pub fn set_cache_size_bytes(&self, bytes: u64) {
-        self.set_limits(CacheLimits {
-            cache_size_bytes: bytes,
-            ..self.limits()
-        });
+        self.set_limits(CacheLimits { cache_size_bytes: bytes, ..self.limits() });
     }
 
     /// The drain resistance (0: off).
@@ -397,10 +419,7 @@ impl Cache {
 
     /// Sets the drain resistance (0: off).
     pub fn set_drain_resistance(&self, resistance: usize) {
-        self.set_limits(CacheLimits {
-            drain_resistance: resistance,
-            ..self.limits()
-        });
+        self.set_limits(CacheLimits { drain_resistance: resistance, ..self.limits() });
     }
 
     /// Invalidates each cached object among `oids` (Changed ones included); absent oids are
@@ -424,6 +443,27 @@ impl Cache {
         if let Some(obj) = self.get(oid) {
             obj.p_set_estimated_size(size);
         }
+    }
+}
+
+/// Dropping the owner empties the cache: every entry is removed and its object no longer
+/// counts as cached, which also breaks the reference cycle jar, cache, cached objects.
+impl Drop for Cache {
+    fn drop(&mut self) {
+        let Ok(mut table) = self.shared.table.try_borrow_mut() else { return };
+        let old = std::mem::take(&mut *table);
+        drop(table);
+        self.shared.mru.set(None);
+        for (_, entry) in old.entries.iter() {
+            let obj = match &entry.holder {
+                Holder::InRing(strong) => Some(ObjectRef(strong.clone())),
+                Holder::Ghost(weak) => weak.upgrade().map(ObjectRef),
+            };
+            if let Some(obj) = obj {
+                obj.header().cache_key.set(None);
+            }
+        }
+        drop(old);
     }
 }
 

@@ -44,18 +44,8 @@ impl Table {
     /// Adds an entry and indexes it under its oid; a ring member joins at the MRU end,
     /// accounting `size` bytes.
     pub(crate) fn add(&mut self, oid: Oid, holder: Holder, size: u64) -> CacheKey {
-        let accounted = if matches!(holder, Holder::InRing(_)) {
-            size
-        } else {
-            0
-        };
-        let key = self.entries.insert(Entry {
-            oid,
-            holder,
-            prev: None,
-            next: None,
-            accounted,
-        });
+        let accounted = if matches!(holder, Holder::InRing(_)) { size } else { 0 };
+        let key = self.entries.insert(Entry { oid, holder, prev: None, next: None, accounted });
         self.index.insert(oid, key);
         if matches!(self.entries[key].holder, Holder::InRing(_)) {
             self.link_tail(key);

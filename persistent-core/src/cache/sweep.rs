@@ -2,8 +2,6 @@
 //! `full_sweep` and `minimize` (every clean object). A sweep walks the ring from the LRU end
 //! and costs what it evicts plus what it skips, never the cache size.
 
-use std::any::Any;
-
 use super::{Cache, Table};
 use crate::object::Strong;
 use crate::state::PState;
@@ -36,12 +34,11 @@ impl Cache {
     /// began, ghostifying UpToDate objects (Changed, Sticky and borrowed ones stay in place)
     /// until `limits_met`. A sweep started during a sweep returns at once.
     fn sweep(&self, target: i64, target_bytes: u64) {
-        if self.0.sweeping.replace(true) {
+        if self.shared.sweeping.replace(true) {
             return;
         }
-        let mut dropped_states: Vec<Box<dyn Any>> = Vec::new();
         let mut released: Vec<Strong> = Vec::new();
-        if let Ok(mut table) = self.0.table() {
+        if let Ok(mut table) = self.shared.table() {
             let stop_at = table.tail;
             let mut cursor = table.head;
             while let Some(key) = cursor {
@@ -50,25 +47,30 @@ impl Cache {
                 }
                 let entry = &table.entries[key];
                 cursor = entry.next;
-                let super::Holder::InRing(strong) = &entry.holder else {
-                    break;
-                };
+                let super::Holder::InRing(strong) = &entry.holder else { break };
                 let obj = strong.erased();
                 if obj.header().state.get() == PState::UpToDate && !obj.is_borrowed() {
-                    if let Some(state) = obj.take_state() {
-                        dropped_states.push(state);
-                    }
+                    // Dropping the state here may drop other objects of this cache; their
+                    // entries are removed at the next operation (`forget_dropped`).
+                    obj.drop_state();
                     obj.header().state.set(PState::Ghost);
-                    released.extend(table.leave(key));
+                    if std::rc::Rc::strong_count(strong) == 1 {
+                        // Nobody else holds it: it leaves the map now.
+                        obj.header().cache_key.set(None);
+                        if let Some(super::Holder::InRing(strong)) = table.remove(key) {
+                            released.push(strong);
+                        }
+                    } else {
+                        released.extend(table.leave(key));
+                    }
                 }
                 if Some(key) == stop_at {
                     break;
                 }
             }
         }
-        self.0.sweeping.set(false);
-        // Dropping states and handles may drop objects, which then leave the table.
-        drop(dropped_states);
+        self.shared.sweeping.set(false);
+        // Dropping the released handles may drop objects, which then leave the table.
         drop(released);
     }
 }

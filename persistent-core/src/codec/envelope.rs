@@ -30,13 +30,8 @@ pub fn encode_record(type_name: &str, state: &[u8]) -> Vec<u8> {
 /// Splits a record of `oid` into its type name and state; a wrong version or a truncated
 /// header is `Error::CorruptRecord`.
 pub fn decode_record(oid: Oid, record: &[u8]) -> Result<(&str, &[u8])> {
-    let corrupt = |message: &str| Error::CorruptRecord {
-        oid,
-        message: message.to_string(),
-    };
-    let (&version, mut rest) = record
-        .split_first()
-        .ok_or_else(|| corrupt("empty record"))?;
+    let corrupt = |message: &str| Error::CorruptRecord { oid, message: message.to_string() };
+    let (&version, mut rest) = record.split_first().ok_or_else(|| corrupt("empty record"))?;
     if version != FORMAT_VERSION {
         return Err(corrupt(&format!(
             "format version {version} is not supported (this build reads {FORMAT_VERSION})"
@@ -45,9 +40,7 @@ pub fn decode_record(oid: Oid, record: &[u8]) -> Result<(&str, &[u8])> {
     let mut length: usize = 0;
     let mut shift = 0;
     loop {
-        let (&byte, tail) = rest
-            .split_first()
-            .ok_or_else(|| corrupt("truncated header"))?;
+        let (&byte, tail) = rest.split_first().ok_or_else(|| corrupt("truncated header"))?;
         rest = tail;
         if shift > 28 {
             return Err(corrupt("type name length too large"));
@@ -73,25 +66,13 @@ mod tests {
     #[test]
     fn round_trip() {
         let record = encode_record("app::Account", &[1, 2, 3]);
-        assert_eq!(
-            decode_record(Oid(1), &record).unwrap(),
-            ("app::Account", &[1u8, 2, 3][..])
-        );
+        assert_eq!(decode_record(Oid(1), &record).unwrap(), ("app::Account", &[1u8, 2, 3][..]));
     }
 
     #[test]
     fn bad_records_are_typed_errors() {
-        for bad in [
-            &[][..],
-            &[9, 0][..],
-            &[1][..],
-            &[1, 5, b'a'][..],
-            &[1, 1, 0xff][..],
-        ] {
-            assert!(matches!(
-                decode_record(Oid(7), bad),
-                Err(Error::CorruptRecord { .. })
-            ));
+        for bad in [&[][..], &[9, 0][..], &[1][..], &[1, 5, b'a'][..], &[1, 1, 0xff][..]] {
+            assert!(matches!(decode_record(Oid(7), bad), Err(Error::CorruptRecord { .. })));
         }
     }
 }

@@ -49,9 +49,7 @@ pub fn with_context<R>(context: Rc<dyn ReferenceContext>, f: impl FnOnce() -> R)
 }
 
 fn current() -> Result<Rc<dyn ReferenceContext>> {
-    CONTEXT
-        .with(|c| c.borrow().last().cloned())
-        .ok_or(Error::NoCodecContext)
+    CONTEXT.with(|c| c.borrow().last().cloned()).ok_or(Error::NoCodecContext)
 }
 
 /// The detailed error behind the last failed reference, for the field codec.

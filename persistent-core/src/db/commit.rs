@@ -113,15 +113,8 @@ impl ConnectionInner {
             let state = next.p_getstate()?;
             let record = encode_record(next.type_name(), &state);
             let expected_serial = if is_new { None } else { Some(next.p_serial()) };
-            pending.push(Pending {
-                obj: next,
-                size: record.len(),
-            });
-            writes.push(ObjectWrite {
-                oid,
-                expected_serial,
-                data: record,
-            });
+            pending.push(Pending { obj: next, size: record.len() });
+            writes.push(ObjectWrite { oid, expected_serial, data: record });
         })
     }
 
@@ -131,17 +124,14 @@ impl ConnectionInner {
             txn.doomed = false;
             txn.note = Default::default();
             txn.added_oids.clear();
-            (
-                std::mem::take(&mut txn.registered),
-                std::mem::take(&mut txn.added),
-            )
+            (std::mem::take(&mut txn.registered), std::mem::take(&mut txn.added))
         };
         for obj in &added {
             if let Some(oid) = obj.p_oid() {
                 self.cache.remove(oid);
             }
             let header = obj.header();
-            *header.jar.borrow_mut() = None;
+            drop(header.replace_jar(None));
             header.oid.set(None);
             if header.state.get() != PState::Ghost {
                 header.state.set(PState::UpToDate);

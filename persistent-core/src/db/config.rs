@@ -17,11 +17,7 @@ pub struct DatabaseConfig {
 impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
-            cache: CacheLimits {
-                cache_size: 10_000,
-                cache_size_bytes: 0,
-                drain_resistance: 0,
-            },
+            cache: CacheLimits { cache_size: 10_000, cache_size_bytes: 0, drain_resistance: 0 },
             max_attempts: 10,
             oid_batch: 256,
         }

@@ -84,10 +84,7 @@ impl Connection {
                 cache,
                 this: this.clone(),
                 closed: Cell::new(false),
-                txn: RefCell::new(TransactionState {
-                    snapshot,
-                    ..TransactionState::default()
-                }),
+                txn: RefCell::new(TransactionState { snapshot, ..TransactionState::default() }),
             }
         });
         Ok(Connection { inner })
@@ -167,10 +164,7 @@ impl Connection {
     /// The stored revisions of an object, newest first, at most `limit`.
     pub fn history<T: Persistent>(&self, obj: &P<T>, limit: usize) -> Result<Vec<RevisionInfo>> {
         self.inner.check_open()?;
-        let oid = obj
-            .as_object()
-            .p_oid()
-            .ok_or(Error::ForeignObject { oid: None })?;
+        let oid = obj.as_object().p_oid().ok_or(Error::ForeignObject { oid: None })?;
         self.inner.db.storage.history(oid, limit)
     }
 
@@ -178,13 +172,9 @@ impl Connection {
     /// touching the object itself.
     pub fn old_value<T: Persistent>(&self, obj: &P<T>, tid: Tid) -> Result<T> {
         self.inner.check_open()?;
-        let oid = obj
-            .as_object()
-            .p_oid()
-            .ok_or(Error::ForeignObject { oid: None })?;
+        let oid = obj.as_object().p_oid().ok_or(Error::ForeignObject { oid: None })?;
         let state = self.inner.old_state(oid, tid, T::TYPE_NAME)?;
-        self.inner
-            .decode_with_references(|| T::decode_state(&state))
+        self.inner.decode_with_references(|| T::decode_state(&state))
     }
 
     /// Whether the transaction has changes to commit.
@@ -246,9 +236,9 @@ impl ConnectionInner {
         }
         let mut batch = self.db.storage.new_oids(self.db.config.oid_batch.max(1))?;
         batch.reverse();
-        let oid = batch.pop().ok_or_else(|| Error::Storage {
-            message: "the storage allocated no oid".into(),
-        })?;
+        let oid = batch
+            .pop()
+            .ok_or_else(|| Error::Storage { message: "the storage allocated no oid".into() })?;
         self.txn.borrow_mut().spare_oids = batch;
         Ok(oid)
     }
@@ -276,10 +266,10 @@ impl ConnectionInner {
             return Err(Error::ForeignObject { oid: obj.p_oid() });
         }
         header.oid.set(Some(oid));
-        *header.jar.borrow_mut() = Some(self.jar.clone());
+        drop(header.replace_jar(Some(self.jar.clone())));
         if let Err(error) = self.cache.insert(oid, obj.clone()) {
             header.oid.set(None);
-            *header.jar.borrow_mut() = None;
+            drop(header.replace_jar(None));
             return Err(error);
         }
         if header.state.get() != PState::Ghost {

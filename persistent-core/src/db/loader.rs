@@ -35,11 +35,7 @@ fn check_type(oid: Oid, expected: &str, found: &str) -> Result<()> {
     if expected == found {
         Ok(())
     } else {
-        Err(Error::TypeMismatch {
-            oid,
-            expected: expected.to_string(),
-            found: found.to_string(),
-        })
+        Err(Error::TypeMismatch { oid, expected: expected.to_string(), found: found.to_string() })
     }
 }
 
@@ -51,11 +47,7 @@ impl DataManager for ConnectionInner {
         let oid = obj.p_oid().ok_or(Error::ForeignObject { oid: None })?;
         let snapshot = self.txn.borrow().snapshot;
         let before = TimeStamp::from_u64(snapshot.as_u64().saturating_add(1));
-        let revision = self
-            .db
-            .storage
-            .load_before(oid, before)?
-            .ok_or(Error::NotFound(oid))?;
+        let revision = self.db.storage.load_before(oid, before)?.ok_or(Error::NotFound(oid))?;
         let (type_name, state) = decode_record(oid, &revision.data)?;
         check_type(oid, obj.type_name(), type_name)?;
         self.decode_with_references(|| obj.p_setstate(state))?;
@@ -72,10 +64,7 @@ impl DataManager for ConnectionInner {
             return Err(Error::TransactionDoomed);
         }
         let oid = obj.p_oid().ok_or(Error::ForeignObject { oid: None })?;
-        let handle = self
-            .cache
-            .get(oid)
-            .ok_or(Error::ForeignObject { oid: Some(oid) })?;
+        let handle = self.cache.get(oid).ok_or(Error::ForeignObject { oid: Some(oid) })?;
         txn.registered.push(handle);
         Ok(())
     }

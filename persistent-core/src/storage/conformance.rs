@@ -22,18 +22,12 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("fresh_storage_is_empty", check_fresh_storage_is_empty),
     ("store_and_load", check_store_and_load),
     ("load_missing_is_not_found", check_load_missing_is_not_found),
-    (
-        "root_written_without_allocation",
-        check_root_written_without_allocation,
-    ),
+    ("root_written_without_allocation", check_root_written_without_allocation),
     ("revisions_and_history", check_revisions_and_history),
     ("load_before_snapshots", check_load_before_snapshots),
     ("new_oids_unique", check_new_oids_unique),
     ("conflicts_detected", check_conflicts_detected),
-    (
-        "failed_commit_writes_nothing",
-        check_failed_commit_writes_nothing,
-    ),
+    ("failed_commit_writes_nothing", check_failed_commit_writes_nothing),
     ("tids_strictly_increasing", check_tids_strictly_increasing),
     ("changes_since", check_changes_since),
     ("latest_changes_since", check_latest_changes_since),
@@ -62,11 +56,7 @@ pub fn run_all(factory: StorageFactory<'_>) {
 
 /// A write of `data` to `oid` that expects the current serial `expected`.
 pub fn write(oid: Oid, expected: Option<Tid>, data: &[u8]) -> ObjectWrite {
-    ObjectWrite {
-        oid,
-        expected_serial: expected,
-        data: data.to_vec(),
-    }
+    ObjectWrite { oid, expected_serial: expected, data: data.to_vec() }
 }
 
 /// A transaction with the given description (user "tester") and writes.
@@ -81,9 +71,7 @@ pub fn transaction(description: &str, writes: Vec<ObjectWrite>) -> TransactionDa
 
 /// Commits `txn` and panics with `what` and the error if it fails.
 fn commit_ok(storage: &dyn Storage, txn: &TransactionData, what: &str) -> Tid {
-    storage
-        .commit(txn)
-        .unwrap_or_else(|e| panic!("{what}: commit failed: {e}"))
+    storage.commit(txn).unwrap_or_else(|e| panic!("{what}: commit failed: {e}"))
 }
 
 /// Stores a new object with `data` in its own transaction; returns its oid and serial.
@@ -104,64 +92,27 @@ pub fn check_fresh_storage_is_empty(storage: &dyn Storage) {
         TimeStamp::ZERO,
         "an empty storage must report TimeStamp::ZERO as last transaction"
     );
-    let (newest, oids) = storage
-        .changes_since(TimeStamp::ZERO)
-        .expect("changes_since failed");
-    assert_eq!(
-        newest,
-        TimeStamp::ZERO,
-        "changes_since on an empty storage: newest tid"
-    );
-    assert!(
-        oids.is_empty(),
-        "changes_since on an empty storage gave {oids:?}"
-    );
+    let (newest, oids) = storage.changes_since(TimeStamp::ZERO).expect("changes_since failed");
+    assert_eq!(newest, TimeStamp::ZERO, "changes_since on an empty storage: newest tid");
+    assert!(oids.is_empty(), "changes_since on an empty storage gave {oids:?}");
 }
 
 /// A stored record loads back with the commit's tid as serial and no next serial; the
 /// commit's tid becomes `last_transaction`.
 pub fn check_store_and_load(storage: &dyn Storage) {
     let (oid, tid) = store_new(storage, b"first record");
-    assert!(
-        tid > TimeStamp::ZERO,
-        "a commit's tid must be above zero, got {tid:?}"
-    );
+    assert!(tid > TimeStamp::ZERO, "a commit's tid must be above zero, got {tid:?}");
     let rev = storage.load(oid).expect("load of a stored object failed");
-    assert_eq!(
-        rev.data, b"first record",
-        "load returned other bytes than stored"
-    );
-    assert_eq!(
-        rev.serial, tid,
-        "load's serial must be the tid that wrote it"
-    );
-    assert_eq!(
-        rev.next_serial, None,
-        "the current revision has no next serial"
-    );
-    assert_eq!(
-        storage.last_transaction().unwrap(),
-        tid,
-        "last_transaction after commit"
-    );
-    assert_eq!(
-        storage.load_serial(oid, tid).unwrap(),
-        b"first record",
-        "load_serial"
-    );
+    assert_eq!(rev.data, b"first record", "load returned other bytes than stored");
+    assert_eq!(rev.serial, tid, "load's serial must be the tid that wrote it");
+    assert_eq!(rev.next_serial, None, "the current revision has no next serial");
+    assert_eq!(storage.last_transaction().unwrap(), tid, "last_transaction after commit");
+    assert_eq!(storage.load_serial(oid, tid).unwrap(), b"first record", "load_serial");
     let empty = store_new(storage, b"").0;
-    assert_eq!(
-        storage.load(empty).unwrap().data,
-        b"",
-        "an empty record must round-trip"
-    );
+    assert_eq!(storage.load(empty).unwrap().data, b"", "an empty record must round-trip");
     let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let (big_oid, _) = store_new(storage, &big);
-    assert_eq!(
-        storage.load(big_oid).unwrap().data,
-        big,
-        "a 200 kB record must round-trip"
-    );
+    assert_eq!(storage.load(big_oid).unwrap().data, big, "a 200 kB record must round-trip");
 }
 
 /// Loading what was never stored is `Error::NotFound` naming the oid, for `load`,
@@ -186,9 +137,7 @@ pub fn check_load_missing_is_not_found(storage: &dyn Storage) {
         "history of a never-stored oid must be NotFound"
     );
     assert_eq!(
-        storage
-            .load_before(oid, TimeStamp::from_u64(u64::MAX))
-            .unwrap(),
+        storage.load_before(oid, TimeStamp::from_u64(u64::MAX)).unwrap(),
         None,
         "load_before of a never-stored oid must be None"
     );
@@ -218,11 +167,7 @@ pub fn check_root_written_without_allocation(storage: &dyn Storage) {
     );
     assert_eq!(storage.load(unallocated).unwrap().data, b"any oid");
     for _ in 0..10 {
-        assert_ne!(
-            storage.new_oid().unwrap(),
-            Oid::ROOT,
-            "new_oid returned the root"
-        );
+        assert_ne!(storage.new_oid().unwrap(), Oid::ROOT, "new_oid returned the root");
     }
 }
 
@@ -255,20 +200,12 @@ pub fn check_revisions_and_history(storage: &dyn Storage) {
     for (entry, i) in history.iter().zip((0..5usize).rev()) {
         assert_eq!(entry.tid, tids[i], "history is newest first");
         assert_eq!(entry.user, format!("user {i}"), "history user");
-        assert_eq!(
-            entry.description,
-            format!("revision {i}"),
-            "history description"
-        );
+        assert_eq!(entry.description, format!("revision {i}"), "history description");
         assert_eq!(entry.size, i + 1, "history size is the record length");
     }
     let limited = storage.history(oid, 2).unwrap();
     let limited_tids: Vec<Tid> = limited.iter().map(|e| e.tid).collect();
-    assert_eq!(
-        limited_tids,
-        vec![tids[4], tids[3]],
-        "history limit keeps the newest"
-    );
+    assert_eq!(limited_tids, vec![tids[4], tids[3]], "history limit keeps the newest");
 }
 
 /// `load_before(oid, t)` gives the newest revision with tid < t and its next serial, and
@@ -286,49 +223,19 @@ pub fn check_load_before_snapshots(storage: &dyn Storage) {
         &transaction("three", vec![write(oid, Some(t2), b"three")]),
         "third revision",
     );
-    assert_eq!(
-        storage.load_before(oid, t1).unwrap(),
-        None,
-        "nothing before the first"
-    );
-    let at = |before: Tid| {
-        storage
-            .load_before(oid, before)
-            .unwrap()
-            .expect("a revision")
-    };
+    assert_eq!(storage.load_before(oid, t1).unwrap(), None, "nothing before the first");
+    let at = |before: Tid| storage.load_before(oid, before).unwrap().expect("a revision");
     let r = at(TimeStamp::from_u64(t1.as_u64() + 1));
-    assert_eq!(
-        (r.data.as_slice(), r.serial, r.next_serial),
-        (&b"one"[..], t1, Some(t2))
-    );
+    assert_eq!((r.data.as_slice(), r.serial, r.next_serial), (&b"one"[..], t1, Some(t2)));
     let r = at(t2);
-    assert_eq!(
-        (r.data.as_slice(), r.serial, r.next_serial),
-        (&b"one"[..], t1, Some(t2))
-    );
+    assert_eq!((r.data.as_slice(), r.serial, r.next_serial), (&b"one"[..], t1, Some(t2)));
     let r = at(t3);
-    assert_eq!(
-        (r.data.as_slice(), r.serial, r.next_serial),
-        (&b"two"[..], t2, Some(t3))
-    );
+    assert_eq!((r.data.as_slice(), r.serial, r.next_serial), (&b"two"[..], t2, Some(t3)));
     let r = at(TimeStamp::from_u64(u64::MAX));
-    assert_eq!(
-        (r.data.as_slice(), r.serial, r.next_serial),
-        (&b"three"[..], t3, None)
-    );
-    let unrelated = storage
-        .load_before(other, t3)
-        .unwrap()
-        .expect("other object");
-    assert_eq!(
-        unrelated.data, b"unrelated",
-        "load_before of an object written once"
-    );
-    assert_eq!(
-        unrelated.next_serial, None,
-        "an object never rewritten has no next serial"
-    );
+    assert_eq!((r.data.as_slice(), r.serial, r.next_serial), (&b"three"[..], t3, None));
+    let unrelated = storage.load_before(other, t3).unwrap().expect("other object");
+    assert_eq!(unrelated.data, b"unrelated", "load_before of an object written once");
+    assert_eq!(unrelated.next_serial, None, "an object never rewritten has no next serial");
 }
 
 /// Many `new_oid` calls never repeat and never give the root.
@@ -346,10 +253,7 @@ pub fn check_new_oids_unique(storage: &dyn Storage) {
         for handle in handles {
             let oids: Vec<Oid> = handle.join().expect("new_oid thread panicked");
             for oid in oids {
-                assert!(
-                    seen.insert(oid),
-                    "new_oid returned {oid} twice across threads"
-                );
+                assert!(seen.insert(oid), "new_oid returned {oid} twice across threads");
             }
         }
     });
@@ -365,32 +269,17 @@ pub fn check_conflicts_detected(storage: &dyn Storage) {
         "second revision",
     );
     match storage.commit(&transaction("stale", vec![write(oid, Some(t1), b"stale")])) {
-        Err(Error::Conflict {
-            oid: named,
-            expected,
-            actual,
-        }) => {
+        Err(Error::Conflict { oid: named, expected, actual }) => {
             assert_eq!(named, oid, "the conflict must name the oid");
-            assert_eq!(
-                expected, t1,
-                "the conflict's expected serial is the one given"
-            );
-            assert_eq!(
-                actual, t2,
-                "the conflict's actual serial is the current one"
-            );
+            assert_eq!(expected, t1, "the conflict's expected serial is the one given");
+            assert_eq!(actual, t2, "the conflict's actual serial is the current one");
         }
         other => panic!("a stale expected_serial must be a Conflict, got {other:?}"),
     }
     match storage.commit(&transaction("dup", vec![write(oid, None, b"again")])) {
-        Err(Error::Conflict {
-            oid: named, actual, ..
-        }) => {
+        Err(Error::Conflict { oid: named, actual, .. }) => {
             assert_eq!(named, oid, "the conflict must name the oid");
-            assert_eq!(
-                actual, t2,
-                "the conflict's actual serial is the current one"
-            );
+            assert_eq!(actual, t2, "the conflict's actual serial is the current one");
         }
         other => panic!("writing an existing object as new must be a Conflict, got {other:?}"),
     }
@@ -399,16 +288,8 @@ pub fn check_conflicts_detected(storage: &dyn Storage) {
         Err(Error::Conflict { oid: named, .. }) => assert_eq!(named, missing),
         other => panic!("expecting a serial for an absent object must conflict: {other:?}"),
     }
-    assert_eq!(
-        storage.load(oid).unwrap().data,
-        b"v2",
-        "a conflict must not write"
-    );
-    assert_eq!(
-        storage.last_transaction().unwrap(),
-        t2,
-        "a conflict must not add a tid"
-    );
+    assert_eq!(storage.load(oid).unwrap().data, b"v2", "a conflict must not write");
+    assert_eq!(storage.last_transaction().unwrap(), t2, "a conflict must not add a tid");
 }
 
 /// A transaction writing three objects whose third conflicts writes none of them.
@@ -416,11 +297,7 @@ pub fn check_failed_commit_writes_nothing(storage: &dyn Storage) {
     let (a, ta) = store_new(storage, b"a1");
     let (b, tb) = store_new(storage, b"b1");
     let (c, tc) = store_new(storage, b"c1");
-    commit_ok(
-        storage,
-        &transaction("move c on", vec![write(c, Some(tc), b"c2")]),
-        "updating c",
-    );
+    commit_ok(storage, &transaction("move c on", vec![write(c, Some(tc), b"c2")]), "updating c");
     let last = storage.last_transaction().unwrap();
     let fresh = storage.new_oid().unwrap();
     let txn = transaction(
@@ -437,32 +314,17 @@ pub fn check_failed_commit_writes_nothing(storage: &dyn Storage) {
         other => panic!("the stale write of c must be a Conflict, got {other:?}"),
     }
     assert_eq!(storage.load(a).unwrap().data, b"a1", "a must be unchanged");
-    assert_eq!(
-        storage.load(a).unwrap().serial,
-        ta,
-        "a's serial must be unchanged"
-    );
+    assert_eq!(storage.load(a).unwrap().serial, ta, "a's serial must be unchanged");
     assert_eq!(storage.load(b).unwrap().data, b"b1", "b must be unchanged");
     assert_eq!(storage.load(c).unwrap().data, b"c2", "c must be unchanged");
     assert!(
         matches!(storage.load(fresh), Err(Error::NotFound(_))),
         "the new object of a failed commit must not exist"
     );
-    assert_eq!(
-        storage.history(a, 10).unwrap().len(),
-        1,
-        "no revision added to a"
-    );
-    assert_eq!(
-        storage.last_transaction().unwrap(),
-        last,
-        "no tid added by a failed commit"
-    );
+    assert_eq!(storage.history(a, 10).unwrap().len(), 1, "no revision added to a");
+    assert_eq!(storage.last_transaction().unwrap(), last, "no tid added by a failed commit");
     let (_, changed) = storage.changes_since(last).unwrap();
-    assert!(
-        changed.is_empty(),
-        "a failed commit must not show in changes_since"
-    );
+    assert!(changed.is_empty(), "a failed commit must not show in changes_since");
 }
 
 /// Tids of successive commits strictly increase, also when commits come faster than the
@@ -476,15 +338,8 @@ pub fn check_tids_strictly_increasing(storage: &dyn Storage) {
             &transaction("tick", vec![write(oid, Some(serial), &i.to_be_bytes())]),
             "rapid commit",
         );
-        assert!(
-            tid > previous,
-            "tid {tid:?} is not above the previous {previous:?}"
-        );
-        assert_eq!(
-            storage.last_transaction().unwrap(),
-            tid,
-            "last_transaction follows"
-        );
+        assert!(tid > previous, "tid {tid:?} is not above the previous {previous:?}");
+        assert_eq!(storage.last_transaction().unwrap(), tid, "last_transaction follows");
         previous = tid;
         serial = tid;
     }
@@ -495,17 +350,11 @@ pub fn check_changes_since(storage: &dyn Storage) {
     let (a, ta) = store_new(storage, b"a");
     let start = storage.last_transaction().unwrap();
     let (b, tb) = store_new(storage, b"b");
-    let ta2 = commit_ok(
-        storage,
-        &transaction("a twice", vec![write(a, Some(ta), b"a2")]),
-        "update a",
-    );
+    let ta2 =
+        commit_ok(storage, &transaction("a twice", vec![write(a, Some(ta), b"a2")]), "update a");
     let newest = commit_ok(
         storage,
-        &transaction(
-            "a and b",
-            vec![write(a, Some(ta2), b"a3"), write(b, Some(tb), b"b2")],
-        ),
+        &transaction("a and b", vec![write(a, Some(ta2), b"a3"), write(b, Some(tb), b"b2")]),
         "update a and b",
     );
     let (tid, mut oids) = storage.changes_since(start).unwrap();
@@ -515,36 +364,18 @@ pub fn check_changes_since(storage: &dyn Storage) {
     expected.sort();
     assert_eq!(oids, expected, "each changed oid once");
     let (tid, oids) = storage.changes_since(newest).unwrap();
-    assert_eq!(
-        tid, newest,
-        "changes_since(newest) still reports the newest tid"
-    );
-    assert!(
-        oids.is_empty(),
-        "nothing changed after the newest tid, got {oids:?}"
-    );
+    assert_eq!(tid, newest, "changes_since(newest) still reports the newest tid");
+    assert!(oids.is_empty(), "nothing changed after the newest tid, got {oids:?}");
     let (_, oids) = storage.changes_since(ta2).unwrap();
-    assert_eq!(
-        oids.len(),
-        2,
-        "the bound is exclusive: only the last transaction counts"
-    );
+    assert_eq!(oids.len(), 2, "the bound is exclusive: only the last transaction counts");
 }
 
 /// A transaction without writes is allowed and gets a new tid.
 pub fn check_empty_transaction(storage: &dyn Storage) {
     let (_, before) = store_new(storage, b"x");
-    let tid = commit_ok(
-        storage,
-        &transaction("nothing", Vec::new()),
-        "empty transaction",
-    );
+    let tid = commit_ok(storage, &transaction("nothing", Vec::new()), "empty transaction");
     assert!(tid > before, "an empty transaction gets a new, later tid");
-    assert_eq!(
-        storage.last_transaction().unwrap(),
-        tid,
-        "and becomes the last transaction"
-    );
+    assert_eq!(storage.last_transaction().unwrap(), tid, "and becomes the last transaction");
     let (newest, oids) = storage.changes_since(before).unwrap();
     assert_eq!(newest, tid);
     assert!(oids.is_empty(), "an empty transaction changes no oid");
@@ -575,17 +406,9 @@ pub fn check_concurrent_commits(storage: &dyn Storage) {
     });
     let data = storage.load(counter).unwrap().data;
     let total = u64::from_be_bytes(data.try_into().unwrap());
-    assert_eq!(
-        total,
-        THREADS * INCREMENTS,
-        "increments lost under concurrency"
-    );
+    assert_eq!(total, THREADS * INCREMENTS, "increments lost under concurrency");
     let history = storage.history(counter, 1000).unwrap();
-    assert_eq!(
-        history.len() as u64,
-        THREADS * INCREMENTS + 1,
-        "one revision per commit"
-    );
+    assert_eq!(history.len() as u64, THREADS * INCREMENTS + 1, "one revision per commit");
 }
 
 /// `latest_changes_since` names each changed oid once, with the tid of its newest revision.
@@ -613,19 +436,12 @@ pub fn check_new_oids_batch(storage: &dyn Storage) {
     let mut all = std::collections::BTreeSet::new();
     for round in 0..5 {
         let batch = storage.new_oids(100 + round).unwrap();
-        assert_eq!(
-            batch.len(),
-            100 + round,
-            "new_oids returns as many as asked"
-        );
+        assert_eq!(batch.len(), 100 + round, "new_oids returns as many as asked");
         for oid in batch {
             assert_ne!(oid, Oid::ROOT, "new_oids never returns the root oid");
             assert!(all.insert(oid), "new_oids repeated {oid}");
         }
         let single = storage.new_oid().unwrap();
-        assert!(
-            all.insert(single),
-            "new_oid repeated {single} after new_oids"
-        );
+        assert!(all.insert(single), "new_oid repeated {single} after new_oids");
     }
 }

@@ -51,18 +51,13 @@ impl MemoryStorage {
     /// The state; a panic in another thread cannot leave it half-changed (commit checks
     /// everything before changing anything), so a poisoned lock is still usable.
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 impl State {
     fn current_serial(&self, oid: Oid) -> Option<Tid> {
-        self.objects
-            .get(&oid)
-            .and_then(|revs| revs.last())
-            .map(|(tid, _)| *tid)
+        self.objects.get(&oid).and_then(|revs| revs.last()).map(|(tid, _)| *tid)
     }
 
     /// Checks every write against the current serials; the first mismatch is the error.
@@ -97,16 +92,9 @@ impl Storage for MemoryStorage {
 
     fn load(&self, oid: Oid) -> Result<Revision> {
         let state = self.state();
-        let (serial, data) = state
-            .objects
-            .get(&oid)
-            .and_then(|revs| revs.last())
-            .ok_or(Error::NotFound(oid))?;
-        Ok(Revision {
-            data: data.clone(),
-            serial: *serial,
-            next_serial: None,
-        })
+        let (serial, data) =
+            state.objects.get(&oid).and_then(|revs| revs.last()).ok_or(Error::NotFound(oid))?;
+        Ok(Revision { data: data.clone(), serial: *serial, next_serial: None })
     }
 
     fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>> {
@@ -139,23 +127,18 @@ impl Storage for MemoryStorage {
 
     fn new_oid(&self) -> Result<Oid> {
         let mut state = self.state();
-        state.last_oid = state
-            .last_oid
-            .checked_add(1)
-            .ok_or_else(|| Error::Storage {
-                message: "memory storage ran out of oids".to_string(),
-            })?;
+        state.last_oid = state.last_oid.checked_add(1).ok_or_else(|| Error::Storage {
+            message: "memory storage ran out of oids".to_string(),
+        })?;
         Ok(Oid(state.last_oid))
     }
 
     fn new_oids(&self, count: usize) -> Result<Vec<Oid>> {
         let mut state = self.state();
         let first = state.last_oid;
-        let last = first
-            .checked_add(count as u64)
-            .ok_or_else(|| Error::Storage {
-                message: "memory storage ran out of oids".to_string(),
-            })?;
+        let last = first.checked_add(count as u64).ok_or_else(|| Error::Storage {
+            message: "memory storage ran out of oids".to_string(),
+        })?;
         state.last_oid = last;
         Ok((first + 1..=last).map(Oid).collect())
     }
@@ -174,11 +157,7 @@ impl Storage for MemoryStorage {
             });
         }
         for write in &txn.writes {
-            state
-                .objects
-                .entry(write.oid)
-                .or_default()
-                .push((tid, write.data.clone()));
+            state.objects.entry(write.oid).or_default().push((tid, write.data.clone()));
         }
         state.transactions.insert(
             tid,
@@ -205,9 +184,8 @@ impl Storage for MemoryStorage {
     fn latest_changes_since(&self, after: Tid) -> Result<(Tid, Vec<(Oid, Tid)>)> {
         let state = self.state();
         let mut latest: BTreeMap<Oid, Tid> = BTreeMap::new();
-        for (tid, record) in state
-            .transactions
-            .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+        for (tid, record) in
+            state.transactions.range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
         {
             for oid in &record.oids {
                 latest.insert(*oid, *tid);

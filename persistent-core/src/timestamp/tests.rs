@@ -35,10 +35,7 @@ fn encodes_2008_example_bit_exact() {
     assert_eq!(t.raw(), [0x03, 0x7a, 0xbd, 0xd8, 0xce, 0x14, 0x7a, 0xdd]);
     assert_eq!(t.to_string(), "2008-12-22 15:20:48.300000");
     assert_eq!(fields(t), (2008, 12, 22, 15, 20));
-    assert_eq!(
-        format!("{t:?}"),
-        "TimeStamp(2008-12-22 15:20:48.300000, 037abdd8ce147add)"
-    );
+    assert_eq!(format!("{t:?}"), "TimeStamp(2008-12-22 15:20:48.300000, 037abdd8ce147add)");
 }
 
 #[test]
@@ -74,10 +71,7 @@ fn later_than_carries_into_next_minute_and_hour() {
     assert_eq!(later, ts(2011, 5, 4, 11, 0, 0.0));
     assert!(later > other);
     let other = last_unit_of_minute(2011, 5, 4, 10, 30);
-    assert_eq!(
-        TimeStamp::ZERO.later_than(other),
-        ts(2011, 5, 4, 10, 31, 0.0)
-    );
+    assert_eq!(TimeStamp::ZERO.later_than(other), ts(2011, 5, 4, 10, 31, 0.0));
 }
 
 #[test]
@@ -93,10 +87,7 @@ fn later_than_carries_over_short_month_end() {
 #[test]
 fn later_than_knows_leap_february() {
     let other = last_unit_of_minute(2008, 2, 28, 23, 59);
-    assert_eq!(
-        TimeStamp::ZERO.later_than(other),
-        ts(2008, 2, 29, 0, 0, 0.0)
-    );
+    assert_eq!(TimeStamp::ZERO.later_than(other), ts(2008, 2, 29, 0, 0, 0.0));
     let other = last_unit_of_minute(2008, 2, 29, 23, 59);
     assert_eq!(TimeStamp::ZERO.later_than(other), ts(2008, 3, 1, 0, 0, 0.0));
 }
@@ -162,10 +153,8 @@ fn valid_edges_are_accepted() {
 #[test]
 fn now_is_recent_and_consistent() {
     let now = TimeStamp::now();
-    let system = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
+    let system =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
     assert!((now.time_time() - system).abs() < 5.0, "{now} vs {system}");
     assert!(now.year() >= 2024);
 }

@@ -75,10 +75,9 @@ pub struct XorShift(u64);
 impl XorShift {
     /// Seeded from the current time (never zero).
     pub fn from_time() -> XorShift {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64;
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+                as u64;
         XorShift(nanos | 1)
     }
 
