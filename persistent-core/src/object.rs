@@ -41,6 +41,7 @@ impl Header {
         }
     }
 
+    #[inline]
     pub(crate) fn has_jar(&self) -> bool {
         self.jar.borrow().is_some()
     }
