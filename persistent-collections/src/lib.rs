@@ -1,1 +1,25 @@
-//! `PersistentList` and `PersistentMapping`. STUB: being implemented.
+//! `PersistentList` and `PersistentMapping`: persistent objects in their own right (their own
+//! oid and record) that record their own mutation, following the change-marking tables of
+//! SPEC.md section 4.
+//!
+//! Reads go through guards that dereference to the plain collection (`Vec<T>`, `BTreeMap`),
+//! so every read method of those types is available; writes go through methods named as in
+//! `Vec` and `BTreeMap` that mark the collection changed exactly when the content changes
+//! (for example `clear()` on an empty list marks nothing). The guide with examples is
+//! `docs/collections.md`. What does not live here: the object model (`persistent-core`) and
+//! any connection or storage.
+
+mod element;
+mod list;
+mod mapping;
+mod marking;
+mod range;
+
+pub use element::Element;
+pub use list::{ListRef, ListState, PersistentList};
+pub use mapping::{MapRef, MapState, PersistentMapping};
+
+/// The examples of `docs/collections.md`, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/collections.md")]
+pub struct CollectionsGuide;

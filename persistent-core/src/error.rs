@@ -100,6 +100,24 @@ pub enum Error {
     },
     /// The transaction failed earlier (a conflict, a failed commit) and must be aborted.
     TransactionDoomed,
+    /// An index past the end of a collection (`len` is its length at the time); nothing was
+    /// changed or marked.
+    IndexOutOfRange {
+        /// The index given.
+        index: usize,
+        /// The collection's length.
+        len: usize,
+    },
+    /// A range that is reversed or reaches past the end of a collection; nothing was changed
+    /// or marked.
+    RangeOutOfRange {
+        /// The first index of the range.
+        start: usize,
+        /// One past the last index of the range.
+        end: usize,
+        /// The collection's length.
+        len: usize,
+    },
     /// An error raised by a user-supplied data manager or hook.
     Custom(String),
 }
@@ -208,6 +226,12 @@ impl fmt::Display for Error {
             Error::Storage { message } => write!(f, "storage error: {message}"),
             Error::TransactionDoomed => {
                 write!(f, "the transaction failed earlier and must be aborted before going on")
+            }
+            Error::IndexOutOfRange { index, len } => {
+                write!(f, "index {index} is out of range for a collection of length {len}")
+            }
+            Error::RangeOutOfRange { start, end, len } => {
+                write!(f, "range {start}..{end} is out of range for a collection of length {len}")
             }
             Error::Custom(message) => write!(f, "{message}"),
         }

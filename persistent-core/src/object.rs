@@ -52,6 +52,7 @@ impl Header {
         result
     }
 
+    #[inline]
     pub(crate) fn has_jar(&self) -> bool {
         self.with_jar(|jar| jar.is_some())
     }

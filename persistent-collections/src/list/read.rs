@@ -1,0 +1,93 @@
+//! Reading a `PersistentList`: the `ListRef` guard (a `Vec<T>` view) and convenience reads.
+//! Every read loads a ghost and touches the cache first; no read marks the list changed.
+
+use std::cell::Ref;
+use std::fmt;
+use std::ops::Deref;
+
+use persistent_core::Result;
+
+use super::PersistentList;
+use crate::element::Element;
+
+/// A read guard on the elements of a `PersistentList`; it dereferences to `Vec<T>` (and so to
+/// `[T]`), and `&guard` iterates. While it lives the list is sticky (the cache will not
+/// ghostify it) and writes to the list fail with `Error::AlreadyBorrowed`, marking nothing.
+pub struct ListRef<'a, T>(Ref<'a, Vec<T>>);
+
+impl<T> Deref for ListRef<'_, T> {
+    type Target = Vec<T>;
+
+    fn deref(&self) -> &Vec<T> {
+        &self.0
+    }
+}
+
+/// Iterates the elements in order, by reference.
+impl<'g, T> IntoIterator for &'g ListRef<'_, T> {
+    type Item = &'g T;
+    type IntoIter = std::slice::Iter<'g, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// Prints like the `Vec<T>`.
+impl<T: fmt::Debug> fmt::Debug for ListRef<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: Element> PersistentList<T> {
+    /// A read guard on the elements (loads a ghost, touches; never marks). Iterate with
+    /// `for x in &list.read()?` or `list.read()?.iter()`.
+    pub fn read(&self) -> Result<ListRef<'_, T>> {
+        let state = self.object().read()?;
+        Ok(ListRef(Ref::map(state, |state| state.items())))
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> Result<usize> {
+        self.inspect(Vec::len)
+    }
+
+    /// Whether the list has no elements.
+    pub fn is_empty(&self) -> Result<bool> {
+        self.inspect(Vec::is_empty)
+    }
+
+    /// A clone of the element at `index`, `None` past the end.
+    pub fn get(&self, index: usize) -> Result<Option<T>>
+    where
+        T: Clone,
+    {
+        self.inspect(|items| items.get(index).cloned())
+    }
+
+    /// Whether some element equals `value`.
+    pub fn contains(&self, value: &T) -> Result<bool>
+    where
+        T: PartialEq,
+    {
+        self.inspect(|items| items.contains(value))
+    }
+
+    /// A plain `Vec` with clones of the elements.
+    pub fn to_vec(&self) -> Result<Vec<T>>
+    where
+        T: Clone,
+    {
+        self.inspect(Vec::clone)
+    }
+
+    /// A new unsaved list (no jar, no oid) with clones of the elements; the original is not
+    /// marked. The fallible form of `clone()`: a ghost that cannot load is an error here.
+    pub fn try_clone(&self) -> Result<Self>
+    where
+        T: Clone,
+    {
+        self.to_vec().map(Self::from_vec)
+    }
+}

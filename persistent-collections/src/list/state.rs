@@ -1,0 +1,54 @@
+//! `ListState<T>`: the state of a `PersistentList`, and how it is stored (the whole `Vec<T>`
+//! as one postcard value, elements that are `P<_>` as oids).
+
+use std::ops::Deref;
+
+use persistent_core::codec::fields::{decode_value, encode_field};
+use persistent_core::{PObject, Persistent, Result};
+
+use crate::element::Element;
+
+/// The state behind a `PersistentList<T>` handle: the elements. It dereferences to `Vec<T>`
+/// for reading only; change it through the list's methods, which mark the list changed.
+#[derive(Debug, Default)]
+pub struct ListState<T>(Vec<T>);
+
+impl<T> ListState<T> {
+    pub(crate) fn items(&self) -> &Vec<T> {
+        &self.0
+    }
+
+    pub(crate) fn items_mut(&mut self) -> &mut Vec<T> {
+        &mut self.0
+    }
+}
+
+/// A state holding `items`, for building a handle by hand.
+impl<T> From<Vec<T>> for ListState<T> {
+    fn from(items: Vec<T>) -> Self {
+        ListState(items)
+    }
+}
+
+/// Read-only view of the elements.
+impl<T> Deref for ListState<T> {
+    type Target = Vec<T>;
+
+    fn deref(&self) -> &Vec<T> {
+        &self.0
+    }
+}
+
+/// The record is the `Vec<T>` as one value; the type name does not depend on `T`.
+impl<T: Element> Persistent for ListState<T> {
+    type Object = PObject<ListState<T>>;
+    const TYPE_NAME: &'static str = "persistent_collections::PersistentList";
+
+    fn encode_state(&self, out: &mut Vec<u8>) -> Result<()> {
+        encode_field(Self::TYPE_NAME, &self.0, out)
+    }
+
+    fn decode_state(bytes: &[u8]) -> Result<Self> {
+        decode_value(Self::TYPE_NAME, bytes).map(ListState)
+    }
+}
