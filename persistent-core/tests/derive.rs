@@ -51,6 +51,19 @@ mod model {
         Err("boom".to_string())
     }
 
+    /// A private struct: its object type stays private too.
+    #[derive(Persistent)]
+    struct Hidden {
+        n: u8,
+    }
+
+    /// Writes and reads a `Hidden` through its accessors.
+    pub fn hidden() -> u8 {
+        let p = persistent_core::P::new(Hidden { n: 1 });
+        p.set_n(4).unwrap();
+        p.n().unwrap()
+    }
+
     /// A new `Broken`, read and written through its private accessors.
     pub fn broken() -> persistent_core::P<Broken> {
         let p = persistent_core::P::new(Broken { secret: 1 });
@@ -283,6 +296,11 @@ fn the_representation_hook() {
         "{repr}"
     );
     assert!(repr.ends_with(" p_repr failed: boom>"), "{repr}");
+}
+
+#[test]
+fn a_private_struct_keeps_its_object_private() {
+    assert_eq!(model::hidden(), 4);
 }
 
 #[test]

@@ -14,6 +14,8 @@ const SHAPE_MESSAGE: &str = "#[derive(Persistent)] supports structs with named f
 pub(crate) struct Input<'a> {
     /// The struct's name.
     pub(crate) ident: &'a Ident,
+    /// The struct's visibility, given to the generated object type.
+    pub(crate) vis: &'a Visibility,
     /// Its generics (refused by `valid` unless empty).
     pub(crate) generics: &'a Generics,
     /// Its `#[persistent(...)]` keys.
@@ -74,6 +76,7 @@ impl<'a> Input<'a> {
             .collect();
         Some(Input {
             ident: &node.ident,
+            vis: &node.vis,
             generics: &node.generics,
             attrs,
             fields,

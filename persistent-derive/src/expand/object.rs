@@ -1,6 +1,8 @@
 //! The generated object type: a wrapper around `PObject<Self>` that is the `Object` of the
-//! `Persistent` impl, dereferences to `PObject<Self>` (so the `p_*` protocol is reachable
-//! from a `P<Self>` handle), and carries a getter and a setter per field.
+//! `Persistent` impl (with the struct's visibility, so that a private struct does not leak a
+//! private type through a public one), dereferences to `PObject<Self>` (so the `p_*`
+//! protocol is reachable from a `P<Self>` handle), and carries a getter and a setter per
+//! field.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -11,6 +13,7 @@ use crate::ast::{Field, Input};
 /// The object type, its `ObjectCell` and `Deref` impls, and the accessors.
 pub(super) fn expand(input: &Input) -> TokenStream {
     let ident = input.ident;
+    let vis = input.vis;
     let object = Ident::new(super::OBJECT, Span::call_site());
     let pobject = quote!(::persistent_core::__private::PObject<#ident>);
     let doc = format!(
@@ -21,7 +24,7 @@ pub(super) fn expand(input: &Input) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[doc(hidden)]
-        pub struct #object(#pobject);
+        #vis struct #object(#pobject);
 
         #[automatically_derived]
         impl ::persistent_core::__private::ObjectCell for #object {
