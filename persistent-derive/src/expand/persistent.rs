@@ -1,0 +1,109 @@
+//! The generated `Persistent` impl: the object type, the stored type name, the state codec
+//! (persistent fields with postcard in declaration order, volatile fields rebuilt with
+//! `Default`) and the optional custom representation hook.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::Input;
+
+/// `impl Persistent for #ident`.
+pub(super) fn expand(input: &Input) -> TokenStream {
+    let ident = input.ident;
+    let object = Ident::new(super::OBJECT, Span::call_site());
+    let type_name = match &input.attrs.name {
+        Some(name) => quote!(#name),
+        None => {
+            let ident = ident.to_string();
+            quote!(::core::concat!(::core::module_path!(), "::", #ident))
+        }
+    };
+    let encode = encode_state(input);
+    let decode = decode_state(input);
+    let repr = input.attrs.repr.as_ref().map(|path| {
+        quote! {
+            fn p_repr(
+                __object: &::persistent_core::__private::PObject<Self>,
+            ) -> ::core::option::Option<
+                ::core::result::Result<::std::string::String, ::std::string::String>,
+            > {
+                ::core::option::Option::Some(#path(__object))
+            }
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl ::persistent_core::__private::Persistent for #ident {
+            type Object = #object;
+            const TYPE_NAME: &'static str = #type_name;
+            #encode
+            #decode
+            #repr
+        }
+    }
+}
+
+fn encode_state(input: &Input) -> TokenStream {
+    let fields: Vec<TokenStream> = input
+        .fields
+        .iter()
+        .filter(|f| !f.is_volatile())
+        .map(|field| {
+            let ident = field.ident;
+            quote_spanned! {field.ty.span()=>
+                ::persistent_core::__private::encode_field(Self::TYPE_NAME, &self.#ident, __out)?;
+            }
+        })
+        .collect();
+    let out = if fields.is_empty() {
+        quote!(_)
+    } else {
+        quote!(__out)
+    };
+    quote! {
+        fn encode_state(
+            &self,
+            #out: &mut ::std::vec::Vec<u8>,
+        ) -> ::persistent_core::__private::Result<()> {
+            #(#fields)*
+            ::core::result::Result::Ok(())
+        }
+    }
+}
+
+fn decode_state(input: &Input) -> TokenStream {
+    let mut decode = Vec::new();
+    let mut build = Vec::new();
+    for (index, field) in input.fields.iter().enumerate() {
+        let ident = field.ident;
+        let ty = field.ty;
+        if field.is_volatile() {
+            build.push(quote_spanned! {ty.span()=>
+                #ident: ::core::default::Default::default()
+            });
+        } else {
+            let local = format_ident!("__field{}", index);
+            decode.push(quote_spanned! {ty.span()=>
+                let #local = ::persistent_core::__private::decode_field::<#ty>(
+                    Self::TYPE_NAME,
+                    &mut __input,
+                )?;
+            });
+            build.push(quote!(#ident: #local));
+        }
+    }
+    let input_binding = if decode.is_empty() {
+        quote!(__input)
+    } else {
+        quote!(mut __input)
+    };
+    quote! {
+        fn decode_state(__bytes: &[u8]) -> ::persistent_core::__private::Result<Self> {
+            let #input_binding = __bytes;
+            #(#decode)*
+            ::persistent_core::__private::finish_decode(Self::TYPE_NAME, __input)?;
+            ::core::result::Result::Ok(Self { #(#build),* })
+        }
+    }
+}

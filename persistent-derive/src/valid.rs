@@ -1,0 +1,82 @@
+//! Checks of what the parsed model can express but the derive refuses: generic parameters,
+//! `#[serde(...)]` on fields (the field codec ignores serde attributes; `flatten` and
+//! `skip_serializing_if` could not even be decoded by postcard), field names starting with
+//! `p_` (they would shadow the persistence protocol on the handle) and accessor names that
+//! collide, plus an empty `name`.
+
+use std::collections::HashMap;
+
+use crate::ast::{Field, Input};
+use crate::errors::Errors;
+
+/// Reports every problem of `input`.
+pub(crate) fn check(input: &Input, errors: &mut Errors) {
+    let generics = input.generics;
+    if !generics.params.is_empty() || generics.where_clause.is_some() {
+        errors.push(syn::Error::new_spanned(
+            generics,
+            "generic persistent types are not supported",
+        ));
+    }
+    if let Some(name) = &input.attrs.name {
+        if name.value().is_empty() {
+            errors.push(syn::Error::new(
+                name.span(),
+                "#[persistent(name = ...)] must not be empty",
+            ));
+        }
+    }
+    for field in &input.fields {
+        check_field(field, errors);
+    }
+    check_collisions(&input.fields, errors);
+}
+
+fn check_field(field: &Field, errors: &mut Errors) {
+    if field.name().starts_with("p_") {
+        errors.push(syn::Error::new(
+            field.ident.span(),
+            "field names starting with p_ would collide with the persistence protocol",
+        ));
+    }
+    for key in &field.attrs.serde {
+        let message = match key.name.as_str() {
+            "flatten" => "#[serde(flatten)] is not supported: postcard cannot decode a flattened \
+                          field"
+                .to_string(),
+            "skip_serializing_if" => "#[serde(skip_serializing_if = ...)] is not supported: \
+                                      postcard cannot decode a field that may be missing; \
+                                      make the field volatile or always store it"
+                .to_string(),
+            "" => "#[serde(...)] on a field is not supported: the state codec ignores serde \
+                   field attributes"
+                .to_string(),
+            other => format!(
+                "#[serde({other})] on a field is not supported: the state codec ignores serde \
+                 field attributes; implement Serialize for the field's type instead"
+            ),
+        };
+        errors.push(syn::Error::new(key.span, message));
+    }
+}
+
+/// A setter `set_x` must not have the name of another field's getter.
+fn check_collisions(fields: &[Field], errors: &mut Errors) {
+    let getters: HashMap<String, &Field> = fields
+        .iter()
+        .filter(|f| f.attrs.no_getter.is_none())
+        .map(|f| (f.name(), f))
+        .collect();
+    for field in fields {
+        let setter = field.setter().to_string();
+        if let Some(other) = getters.get(&setter) {
+            errors.push(syn::Error::new(
+                other.ident.span(),
+                format!(
+                    "field `{setter}` collides with the setter of field `{}`",
+                    field.name()
+                ),
+            ));
+        }
+    }
+}

@@ -1,0 +1,15 @@
+use persistent_core::Persistent;
+
+#[derive(Persistent)]
+pub enum Shape {
+    Circle { radius: f64 },
+    Square { side: f64 },
+}
+
+#[derive(Persistent)]
+pub union Bits {
+    int: u32,
+    float: f32,
+}
+
+fn main() {}

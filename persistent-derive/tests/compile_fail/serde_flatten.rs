@@ -1,0 +1,16 @@
+use persistent_core::Persistent;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Address {
+    street: String,
+}
+
+#[derive(Persistent, Serialize)]
+pub struct Customer {
+    name: String,
+    #[serde(flatten)]
+    address: Address,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use persistent_core::Persistent;
+
+#[derive(Persistent)]
+pub struct Pair(i64, i64);
+
+#[derive(Persistent)]
+pub struct Marker;
+
+fn main() {}
