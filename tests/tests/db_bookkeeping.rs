@@ -70,7 +70,7 @@ fn estimated_size_comes_from_the_record_length(backend: &Backend) {
     let length = db.storage().load(oid).unwrap().data.len() as u64;
     assert!(length > 1000);
     let size = item.p_estimated_size();
-    assert!(size > 0 && size % 64 == 0, "size {size}");
+    assert!(size > 0 && size.is_multiple_of(64), "size {size}");
     assert_eq!(size, (length / 64 + 1) * 64, "record of {length} bytes");
     assert!(conn.cache().total_estimated_size() >= size);
 }

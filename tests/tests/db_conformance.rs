@@ -14,6 +14,7 @@ for_each_backend!(
     objects_reachable_from_committed_ones_are_stored,
     commit_returns_the_tid_of_every_written_object,
     abort_ghostifies_changes_and_forgets_new_objects,
+    two_connections_creating_the_root_conflict,
 );
 
 fn root_is_created_on_first_use_and_stored_by_commit(backend: &Backend) {
@@ -228,4 +229,35 @@ fn abort_ghostifies_changes_and_forgets_new_objects(backend: &Backend) {
     let later = conn.commit().unwrap();
     assert_eq!(added.p_serial(), later);
     assert!(added.p_oid().is_some());
+}
+
+fn two_connections_creating_the_root_conflict(backend: &Backend) {
+    let db = backend.open();
+    let first = db.connect().unwrap();
+    let second = db.connect().unwrap();
+    first
+        .root::<Node>()
+        .unwrap()
+        .update(|r| r.value = 1)
+        .unwrap();
+    let late = second.root::<Node>().unwrap();
+    let orphan = P::new(Node::new("orphan", 3));
+    late.update(|r| {
+        r.value = 2;
+        r.children.push(orphan.clone());
+    })
+    .unwrap();
+    first.commit().unwrap();
+    let error = second.commit().unwrap_err();
+    assert!(
+        matches!(error, Error::Conflict { oid: Oid::ROOT, .. }),
+        "{error:?}"
+    );
+    second.abort().unwrap();
+    assert_eq!(late.p_oid(), None, "the unstored root is forgotten");
+    assert_eq!(orphan.p_oid(), None, "so is what the failed commit reached");
+    assert!(orphan.p_jar().is_none());
+    let root = second.root::<Node>().unwrap();
+    assert!(!P::ptr_eq(&root, &late));
+    assert_eq!(root.with(|r| r.value).unwrap(), 1, "the first root won");
 }
