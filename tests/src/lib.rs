@@ -1,7 +1,19 @@
 //! Shared support for the workspace's integration tests: a hand-implemented persistent type
 //! (`Item`: an int, a string and a float, the benchmark shape) and `StubDm`, a data manager
 //! whose `setstate` applies a fixed state and which counts `setstate` and `register` calls
-//! and can be told to fail.
+//! and can be told to fail. More support lives in submodules: persistent types holding
+//! references (`graph`), storage backends for database tests (`backend`), temp dirs
+//! (`tempdir`) and child processes (`process`).
+
+pub mod backend;
+pub mod graph;
+pub mod process;
+pub mod tempdir;
+
+pub use backend::{write_raw, Backend};
+pub use graph::{Node, Other};
+pub use process::{KillOnDrop, Rng};
+pub use tempdir::TempDir;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
