@@ -34,9 +34,7 @@ mod model {
     }
 
     fn show_named(object: &PObject<Named>) -> Result<String, String> {
-        object
-            .with(|named| format!("<Named {}>", named.label))
-            .map_err(|error| error.to_string())
+        object.with(|named| format!("<Named {}>", named.label)).map_err(|error| error.to_string())
     }
 
     /// A representation hook that fails; its field is private, so its accessors are only
@@ -89,14 +87,8 @@ impl DataManager for Stub {
         if self.fail_setstate.get() {
             return Err(Error::Custom("setstate failed".into()));
         }
-        let loaded = Thing {
-            x: 42,
-            name: "loaded".into(),
-            ..Thing::default()
-        };
-        obj.downcast_ref::<Thing>()
-            .unwrap()
-            .p_set_state_value(loaded)
+        let loaded = Thing { x: 42, name: "loaded".into(), ..Thing::default() };
+        obj.downcast_ref::<Thing>().unwrap().p_set_state_value(loaded)
     }
 
     fn register(&self, _obj: &dyn AnyObject) -> Result<()> {
@@ -109,12 +101,7 @@ impl DataManager for Stub {
 }
 
 fn thing() -> Thing {
-    Thing {
-        x: 1,
-        name: "one".into(),
-        _v_cache: 7,
-        scratch: vec![1, 2, 3],
-    }
+    Thing { x: 1, name: "one".into(), _v_cache: 7, scratch: vec![1, 2, 3] }
 }
 
 /// An UpToDate object with a jar (not in a cache).
@@ -144,15 +131,7 @@ fn the_state_leaves_volatile_fields_out() {
     encode_field("", "one", &mut expected).unwrap();
     assert_eq!(bytes, expected);
     let decoded = Thing::decode_state(&bytes).unwrap();
-    assert_eq!(
-        decoded,
-        Thing {
-            x: 1,
-            name: "one".into(),
-            _v_cache: 0,
-            scratch: Vec::new(),
-        }
-    );
+    assert_eq!(decoded, Thing { x: 1, name: "one".into(), _v_cache: 0, scratch: Vec::new() });
 }
 
 #[test]
@@ -222,10 +201,7 @@ fn undecodable_bytes_leave_the_object_as_it_was() {
     let dm = Rc::new(Stub::default());
     let p = saved(&dm);
     let before = p.read().unwrap().clone();
-    assert!(matches!(
-        p.p_setstate(&[0xff; 3]),
-        Err(Error::Decode { .. })
-    ));
+    assert!(matches!(p.p_setstate(&[0xff; 3]), Err(Error::Decode { .. })));
     let mut trailing = p.p_getstate().unwrap();
     trailing.push(0);
     match p.p_setstate(&trailing) {
@@ -283,18 +259,13 @@ fn type_names() {
 
 #[test]
 fn the_representation_hook() {
-    let named = P::new(Named {
-        label: "hello".into(),
-    });
+    let named = P::new(Named { label: "hello".into() });
     assert_eq!(format!("{named:?}"), "<Named hello>");
     assert_eq!(named.label().unwrap(), "hello");
 
     let broken = model::broken();
     let repr = format!("{broken:?}");
-    assert!(
-        repr.starts_with("<derive::model::Broken object at 0x"),
-        "{repr}"
-    );
+    assert!(repr.starts_with("<derive::model::Broken object at 0x"), "{repr}");
     assert!(repr.ends_with(" p_repr failed: boom>"), "{repr}");
 }
 

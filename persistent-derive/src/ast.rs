@@ -74,13 +74,7 @@ impl<'a> Input<'a> {
                 })
             })
             .collect();
-        Some(Input {
-            ident: &node.ident,
-            vis: &node.vis,
-            generics: &node.generics,
-            attrs,
-            fields,
-        })
+        Some(Input { ident: &node.ident, vis: &node.vis, generics: &node.generics, attrs, fields })
     }
 }
 

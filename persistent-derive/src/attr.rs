@@ -80,10 +80,8 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
                     flag(&meta, errors)?;
                     set_once(&mut out.no_getter, meta.path.span(), &meta, errors);
                 } else {
-                    errors.push(unknown_key(
-                        &meta,
-                        "on a field; expected `volatile` or `no_getter`",
-                    ));
+                    errors
+                        .push(unknown_key(&meta, "on a field; expected `volatile` or `no_getter`"));
                     skip_value(&meta)?;
                 }
                 Ok(())
@@ -99,9 +97,7 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
 /// The value of `name = "..."`: a string literal.
 fn name_literal(value: Expr) -> syn::Result<LitStr> {
     match value {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }) => Ok(lit),
+        Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => Ok(lit),
         other => Err(syn::Error::new_spanned(
             other,
             "`name` must be a string literal, e.g. #[persistent(name = \"app::Account\")]",
@@ -115,11 +111,9 @@ fn repr_path(value: Expr) -> syn::Result<ExprPath> {
         "`repr` must be the path of a function `fn(&PObject<Self>) -> Result<String, String>`";
     match value {
         Expr::Path(path) => Ok(path),
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }) => lit
-            .parse::<ExprPath>()
-            .map_err(|_| syn::Error::new(lit.span(), MESSAGE)),
+        Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => {
+            lit.parse::<ExprPath>().map_err(|_| syn::Error::new(lit.span(), MESSAGE))
+        }
         other => Err(syn::Error::new_spanned(other, MESSAGE)),
     }
 }
@@ -149,10 +143,7 @@ fn set_once<T>(slot: &mut Option<T>, value: T, meta: &ParseNestedMeta, errors: &
 
 fn unknown_key(meta: &ParseNestedMeta, context: &str) -> syn::Error {
     let name = path_name(&meta.path);
-    syn::Error::new_spanned(
-        &meta.path,
-        format!("unknown #[persistent] key `{name}` {context}"),
-    )
+    syn::Error::new_spanned(&meta.path, format!("unknown #[persistent] key `{name}` {context}"))
 }
 
 /// Consumes `= value` or `(...)` after a key, so that parsing can go on after an error.
@@ -169,17 +160,11 @@ fn skip_value(meta: &ParseNestedMeta) -> syn::Result<()> {
 fn serde_keys(attr: &Attribute) -> Vec<SerdeKey> {
     let mut keys = Vec::new();
     let result = attr.parse_nested_meta(|meta| {
-        keys.push(SerdeKey {
-            name: path_name(&meta.path),
-            span: meta.path.span(),
-        });
+        keys.push(SerdeKey { name: path_name(&meta.path), span: meta.path.span() });
         skip_value(&meta)
     });
     if result.is_err() || keys.is_empty() {
-        keys = vec![SerdeKey {
-            name: String::new(),
-            span: attr.span(),
-        }];
+        keys = vec![SerdeKey { name: String::new(), span: attr.span() }];
     }
     keys
 }

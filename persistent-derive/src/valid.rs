@@ -13,17 +13,13 @@ use crate::errors::Errors;
 pub(crate) fn check(input: &Input, errors: &mut Errors) {
     let generics = input.generics;
     if !generics.params.is_empty() || generics.where_clause.is_some() {
-        errors.push(syn::Error::new_spanned(
-            generics,
-            "generic persistent types are not supported",
-        ));
+        errors
+            .push(syn::Error::new_spanned(generics, "generic persistent types are not supported"));
     }
     if let Some(name) = &input.attrs.name {
         if name.value().is_empty() {
-            errors.push(syn::Error::new(
-                name.span(),
-                "#[persistent(name = ...)] must not be empty",
-            ));
+            errors
+                .push(syn::Error::new(name.span(), "#[persistent(name = ...)] must not be empty"));
         }
     }
     for field in &input.fields {
@@ -62,20 +58,14 @@ fn check_field(field: &Field, errors: &mut Errors) {
 
 /// A setter `set_x` must not have the name of another field's getter.
 fn check_collisions(fields: &[Field], errors: &mut Errors) {
-    let getters: HashMap<String, &Field> = fields
-        .iter()
-        .filter(|f| f.attrs.no_getter.is_none())
-        .map(|f| (f.name(), f))
-        .collect();
+    let getters: HashMap<String, &Field> =
+        fields.iter().filter(|f| f.attrs.no_getter.is_none()).map(|f| (f.name(), f)).collect();
     for field in fields {
         let setter = field.setter().to_string();
         if let Some(other) = getters.get(&setter) {
             errors.push(syn::Error::new(
                 other.ident.span(),
-                format!(
-                    "field `{setter}` collides with the setter of field `{}`",
-                    field.name()
-                ),
+                format!("field `{setter}` collides with the setter of field `{}`", field.name()),
             ));
         }
     }

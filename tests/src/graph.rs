@@ -38,23 +38,14 @@ impl Persistent for Node {
         let children = decode_field(Self::TYPE_NAME, &mut input)?;
         let items = decode_field(Self::TYPE_NAME, &mut input)?;
         finish_decode(Self::TYPE_NAME, input)?;
-        Ok(Node {
-            label,
-            value,
-            children,
-            items,
-        })
+        Ok(Node { label, value, children, items })
     }
 }
 
 impl Node {
     /// A node with a label and a value, no references.
     pub fn new(label: &str, value: i64) -> Node {
-        Node {
-            label: label.to_string(),
-            value,
-            ..Node::default()
-        }
+        Node { label: label.to_string(), value, ..Node::default() }
     }
 }
 

@@ -64,11 +64,7 @@ impl Rng {
 
     /// Seeded with `seed` (zero is replaced, xorshift would stay at zero).
     pub fn seeded(seed: u64) -> Rng {
-        Rng(if seed == 0 {
-            0x9e37_79b9_7f4a_7c15
-        } else {
-            seed
-        })
+        Rng(if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed })
     }
 
     /// The next number.

@@ -13,10 +13,8 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let serial = NEXT.fetch_add(1, Ordering::Relaxed);
-        let root = std::env::temp_dir().join(format!(
-            "persistent-tests-{tag}-{}-{serial}",
-            std::process::id()
-        ));
+        let root = std::env::temp_dir()
+            .join(format!("persistent-tests-{tag}-{}-{serial}", std::process::id()));
         if root.exists() {
             std::fs::remove_dir_all(&root).expect("clear a stale temp dir");
         }

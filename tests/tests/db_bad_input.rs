@@ -71,42 +71,28 @@ fn a_record_of_another_type_is_a_type_mismatch(backend: &Backend) {
     let other_conn = db.connect().unwrap();
     let error = other_conn.get::<Other>(oid).unwrap_err();
     match &error {
-        Error::TypeMismatch {
-            oid: at,
-            expected,
-            found,
-        } => {
+        Error::TypeMismatch { oid: at, expected, found } => {
             assert_eq!(*at, oid);
             assert_eq!(expected, Other::TYPE_NAME);
             assert_eq!(found, Item::TYPE_NAME);
         }
         other => panic!("expected TypeMismatch, got {other:?}"),
     }
-    says(
-        &error.to_string(),
-        oid,
-        &[Other::TYPE_NAME, Item::TYPE_NAME],
-    );
+    says(&error.to_string(), oid, &[Other::TYPE_NAME, Item::TYPE_NAME]);
     assert!(!other_conn.cache().contains(oid), "no ghost left behind");
     let loaded = other_conn.get::<Item>(oid).unwrap();
     assert_eq!(loaded.with(|i| i.n).unwrap(), 1);
     still_usable(&other_conn);
 
     // The same through the cache of the connection that holds the object.
-    assert!(matches!(
-        conn.get::<Other>(oid),
-        Err(Error::TypeMismatch { .. })
-    ));
+    assert!(matches!(conn.get::<Other>(oid), Err(Error::TypeMismatch { .. })));
     assert!(P::ptr_eq(&conn.get::<Item>(oid).unwrap(), &item));
     still_usable(&conn);
 }
 
 fn an_unknown_type_name_is_a_type_mismatch(backend: &Backend) {
     let (db, conn) = open(backend);
-    let oid = store_raw(
-        &db,
-        encode_record("no::Such", &state_of(&Item::numbered(2))),
-    );
+    let oid = store_raw(&db, encode_record("no::Such", &state_of(&Item::numbered(2))));
     conn.abort().unwrap();
     let error = conn.get::<Item>(oid).unwrap_err();
     assert!(
@@ -172,42 +158,20 @@ fn a_corrupt_ghost_stays_a_ghost_until_fixed(backend: &Backend) {
     root.update(|r| r.items.push(item)).unwrap();
     conn.commit().unwrap();
     let oid = root.with(|r| r.items[0].p_oid().unwrap()).unwrap();
-    write_raw(
-        &**db.storage(),
-        oid,
-        encode_record(Item::TYPE_NAME, &[0xff, 0xff]),
-    );
+    write_raw(&**db.storage(), oid, encode_record(Item::TYPE_NAME, &[0xff, 0xff]));
 
     let reader = db.connect().unwrap();
-    let ghost = reader
-        .root::<Node>()
-        .unwrap()
-        .with(|r| r.items[0].clone())
-        .unwrap();
+    let ghost = reader.root::<Node>().unwrap().with(|r| r.items[0].clone()).unwrap();
     assert_eq!(ghost.p_state(), PState::Ghost);
     let error = ghost.with(|i| i.n).unwrap_err();
     assert!(matches!(error, Error::Decode { .. }), "{error:?}");
-    assert_eq!(
-        ghost.p_state(),
-        PState::Ghost,
-        "a failed load leaves a ghost"
-    );
-    assert!(matches!(
-        ghost.update(|i| i.n = 0),
-        Err(Error::Decode { .. })
-    ));
+    assert_eq!(ghost.p_state(), PState::Ghost, "a failed load leaves a ghost");
+    assert!(matches!(ghost.update(|i| i.n = 0), Err(Error::Decode { .. })));
     assert_eq!(ghost.p_state(), PState::Ghost);
     assert!(!reader.has_changes(), "a failed update registers nothing");
 
-    write_raw(
-        &**db.storage(),
-        oid,
-        encode_record(Item::TYPE_NAME, &state_of(&Item::numbered(50))),
-    );
-    assert!(
-        ghost.with(|i| i.n).is_err(),
-        "the fix is after this transaction's snapshot"
-    );
+    write_raw(&**db.storage(), oid, encode_record(Item::TYPE_NAME, &state_of(&Item::numbered(50))));
+    assert!(ghost.with(|i| i.n).is_err(), "the fix is after this transaction's snapshot");
     reader.abort().unwrap();
     assert_eq!(ghost.with(|i| i.n).unwrap(), 50);
     assert_eq!(ghost.p_state(), PState::UpToDate);
@@ -218,10 +182,7 @@ fn a_missing_oid_is_not_found(backend: &Backend) {
     let (_db, conn) = open(backend);
     let missing = Oid(999);
     let error = conn.get::<Item>(missing).unwrap_err();
-    assert!(
-        matches!(error, Error::NotFound(oid) if oid == missing),
-        "{error:?}"
-    );
+    assert!(matches!(error, Error::NotFound(oid) if oid == missing), "{error:?}");
     says(&error.to_string(), missing, &[]);
     assert!(!conn.cache().contains(missing));
     still_usable(&conn);

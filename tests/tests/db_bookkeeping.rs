@@ -21,10 +21,7 @@ fn history_lists_revisions_newest_first_with_old_values(backend: &Backend) {
     let mut tids = vec![conn.commit().unwrap()];
     for n in 1..=3 {
         item.update(|i| i.n = n).unwrap();
-        conn.set_note(TransactionNote {
-            user: "tester".into(),
-            description: format!("set {n}"),
-        });
+        conn.set_note(TransactionNote { user: "tester".into(), description: format!("set {n}") });
         tids.push(conn.commit().unwrap());
     }
     let history = conn.history(&item, 10).unwrap();
@@ -53,10 +50,7 @@ fn estimated_size_comes_from_the_record_length(backend: &Backend) {
     let oid = {
         let conn = backend.open().connect().unwrap();
         let root = conn.root::<Node>().unwrap();
-        let big = P::new(Item {
-            name: "x".repeat(1000),
-            ..Item::numbered(1)
-        });
+        let big = P::new(Item { name: "x".repeat(1000), ..Item::numbered(1) });
         root.update(|r| r.items.push(big.clone())).unwrap();
         conn.commit().unwrap();
         let stored = conn.database().storage().load(big.p_oid().unwrap());
@@ -84,10 +78,7 @@ fn incrgc_runs_at_transaction_boundaries(backend: &Backend) {
         conn.commit().unwrap();
     }
     let config = DatabaseConfig {
-        cache: CacheLimits {
-            cache_size: 10,
-            ..DatabaseConfig::default().cache
-        },
+        cache: CacheLimits { cache_size: 10, ..DatabaseConfig::default().cache },
         ..DatabaseConfig::default()
     };
     let db = backend.open_with(config);
@@ -97,10 +88,7 @@ fn incrgc_runs_at_transaction_boundaries(backend: &Backend) {
     let load_all = || {
         let sum: i64 = children.iter().map(|c| c.with(|n| n.value).unwrap()).sum();
         assert_eq!(sum, (0..100).sum::<i64>());
-        assert!(
-            conn.cache().non_ghost_count() > 10,
-            "no sweep within a transaction"
-        );
+        assert!(conn.cache().non_ghost_count() > 10, "no sweep within a transaction");
     };
     load_all();
     conn.abort().unwrap();

@@ -51,19 +51,12 @@ fn a_closed_connection_refuses_everything(backend: &Backend) {
     assert!(is_closed(conn.history(&root, 10)));
     assert!(is_closed(ghost.with(|i| i.n)));
     assert_eq!(ghost.p_state(), PState::Ghost);
-    assert!(
-        is_closed(root.with(|r| r.value)),
-        "close aborted the change"
-    );
+    assert!(is_closed(root.with(|r| r.value)), "close aborted the change");
     assert!(conn.close().is_ok(), "closing twice is harmless");
 
     let fresh = db.connect().unwrap();
     let root = fresh.root::<Node>().unwrap();
-    assert_eq!(
-        root.with(|r| r.value).unwrap(),
-        0,
-        "the change was not stored"
-    );
+    assert_eq!(root.with(|r| r.value).unwrap(), 0, "the change was not stored");
     assert_eq!(fresh.get::<Item>(oid).unwrap().with(|i| i.n).unwrap(), 1);
 }
 
@@ -80,11 +73,7 @@ fn a_dropped_connection_leaves_unloadable_ghosts(backend: &Backend) {
     assert!(is_closed(ghost.with(|i| i.n)));
     assert_eq!(ghost.p_state(), PState::Ghost);
     assert!(is_closed(ghost.update(|i| i.n = 3)));
-    assert_eq!(
-        root.with(|r| r.items.len()).unwrap(),
-        1,
-        "loaded state stays"
-    );
+    assert_eq!(root.with(|r| r.items.len()).unwrap(), 1, "loaded state stays");
     assert!(is_closed(root.update(|r| r.value = 3)), "cannot register");
 }
 
@@ -92,11 +81,7 @@ fn a_dropped_connection_leaves_unloadable_ghosts(backend: &Backend) {
 fn a_text_file_is_not_a_database() {
     let dir = TempDir::new("notdb");
     let path = dir.join("readme.txt");
-    std::fs::write(
-        &path,
-        "Just some notes, certainly not SQLite.\n".repeat(200),
-    )
-    .unwrap();
+    std::fs::write(&path, "Just some notes, certainly not SQLite.\n".repeat(200)).unwrap();
     let message = match SqliteStorage::open(&path) {
         Err(Error::Storage { message }) => message,
         Err(other) => panic!("expected Error::Storage, got {other:?}"),

@@ -24,10 +24,7 @@ fn root_is_created_on_first_use_and_stored_by_commit(backend: &Backend) {
     assert_eq!(root.p_oid(), Some(Oid::ROOT));
     assert!(root.p_jar().is_some_and(|jar| jar.ptr_eq(conn.jar())));
     assert!(
-        matches!(
-            db.storage().load(Oid::ROOT),
-            Err(Error::NotFound(Oid::ROOT))
-        ),
+        matches!(db.storage().load(Oid::ROOT), Err(Error::NotFound(Oid::ROOT))),
         "the root is not stored before the commit"
     );
     assert!(P::ptr_eq(&root, &conn.root::<Node>().unwrap()), "same root");
@@ -71,28 +68,16 @@ fn references_load_as_ghosts_with_identity(backend: &Backend) {
         let conn = backend.open().connect().unwrap();
         let root = conn.root::<Node>().unwrap();
         let shared = P::new(Node::new("shared", 7));
-        let left = P::new(Node {
-            children: vec![shared.clone()],
-            ..Node::new("left", 1)
-        });
-        let right = P::new(Node {
-            children: vec![shared.clone()],
-            ..Node::new("right", 2)
-        });
+        let left = P::new(Node { children: vec![shared.clone()], ..Node::new("left", 1) });
+        let right = P::new(Node { children: vec![shared.clone()], ..Node::new("right", 2) });
         root.update(|r| r.children = vec![left, right]).unwrap();
         conn.commit().unwrap();
     }
     let db = backend.open();
     let conn = db.connect().unwrap();
     let root = conn.root::<Node>().unwrap();
-    let (left, right) = root
-        .with(|r| (r.children[0].clone(), r.children[1].clone()))
-        .unwrap();
-    assert_eq!(
-        left.p_state(),
-        PState::Ghost,
-        "children come back as ghosts"
-    );
+    let (left, right) = root.with(|r| (r.children[0].clone(), r.children[1].clone())).unwrap();
+    assert_eq!(left.p_state(), PState::Ghost, "children come back as ghosts");
     assert_eq!(right.p_state(), PState::Ghost);
     assert!(left.p_oid().is_some() && left.p_oid() != right.p_oid());
     assert_eq!(left.with(|n| n.label.clone()).unwrap(), "left");
@@ -100,10 +85,7 @@ fn references_load_as_ghosts_with_identity(backend: &Backend) {
     let shared_left = left.with(|n| n.children[0].clone()).unwrap();
     assert_eq!(shared_left.p_state(), PState::Ghost);
     let shared_right = right.with(|n| n.children[0].clone()).unwrap();
-    assert!(
-        P::ptr_eq(&shared_left, &shared_right),
-        "one oid reached twice gives one object"
-    );
+    assert!(P::ptr_eq(&shared_left, &shared_right), "one oid reached twice gives one object");
     let by_oid = conn.get::<Node>(shared_left.p_oid().unwrap()).unwrap();
     assert!(P::ptr_eq(&by_oid, &shared_left));
     assert_eq!(shared_right.with(|n| n.value).unwrap(), 7);
@@ -118,17 +100,13 @@ fn objects_reachable_from_committed_ones_are_stored(backend: &Backend) {
         let root = conn.root::<Node>().unwrap();
         conn.commit().unwrap();
         let grandchild = P::new(Item::numbered(3));
-        let child = P::new(Node {
-            items: vec![grandchild.clone()],
-            ..Node::new("child", 2)
-        });
+        let child = P::new(Node { items: vec![grandchild.clone()], ..Node::new("child", 2) });
         root.update(|r| r.children.push(child.clone())).unwrap();
         assert_eq!(child.p_oid(), None, "not added before the commit");
         let tid = conn.commit().unwrap();
-        for (oid, serial) in [
-            (child.p_oid(), child.p_serial()),
-            (grandchild.p_oid(), grandchild.p_serial()),
-        ] {
+        for (oid, serial) in
+            [(child.p_oid(), child.p_serial()), (grandchild.p_oid(), grandchild.p_serial())]
+        {
             let oid = oid.expect("a reachable object gets an oid");
             assert_ne!(oid, Oid::ROOT);
             assert_eq!(serial, tid);
@@ -143,10 +121,7 @@ fn objects_reachable_from_committed_ones_are_stored(backend: &Backend) {
     assert_eq!(child.with(|n| n.label.clone()).unwrap(), "child");
     let grandchild = conn.get::<Item>(grandchild_oid).unwrap();
     assert_eq!(grandchild.with(|i| i.n).unwrap(), 3);
-    assert!(P::ptr_eq(
-        &grandchild,
-        &child.with(|n| n.items[0].clone()).unwrap()
-    ));
+    assert!(P::ptr_eq(&grandchild, &child.with(|n| n.items[0].clone()).unwrap()));
 }
 
 fn commit_returns_the_tid_of_every_written_object(backend: &Backend) {
@@ -156,8 +131,7 @@ fn commit_returns_the_tid_of_every_written_object(backend: &Backend) {
     let a = P::new(Item::numbered(1));
     let b = P::new(Item::numbered(2));
     conn.add(&a).unwrap();
-    root.update(|r| r.items = vec![a.clone(), b.clone()])
-        .unwrap();
+    root.update(|r| r.items = vec![a.clone(), b.clone()]).unwrap();
     let first = conn.commit().unwrap();
     assert!(first > TimeStamp::ZERO);
     for serial in [root.p_serial(), a.p_serial(), b.p_serial()] {
@@ -189,8 +163,7 @@ fn abort_ghostifies_changes_and_forgets_new_objects(backend: &Backend) {
     let root = conn.root::<Node>().unwrap();
     let kept = P::new(Item::numbered(5));
     let read_only = P::new(Item::numbered(6));
-    root.update(|r| r.items = vec![kept.clone(), read_only.clone()])
-        .unwrap();
+    root.update(|r| r.items = vec![kept.clone(), read_only.clone()]).unwrap();
     let tid = conn.commit().unwrap();
 
     kept.update(|i| i.n = 500).unwrap();
@@ -204,17 +177,10 @@ fn abort_ghostifies_changes_and_forgets_new_objects(backend: &Backend) {
     assert_eq!(kept.p_state(), PState::Ghost, "a changed object is a ghost");
     assert_eq!(root.p_state(), PState::Ghost);
     assert_eq!(read_only.p_state(), PState::UpToDate, "read-only stays");
-    assert_eq!(
-        kept.with(|i| i.n).unwrap(),
-        5,
-        "reloads the committed value"
-    );
+    assert_eq!(kept.with(|i| i.n).unwrap(), 5, "reloads the committed value");
     assert_eq!(kept.p_serial(), tid);
     assert!(root.with(|r| r.children.is_empty()).unwrap());
-    for (oid, jar) in [
-        (added.p_oid(), added.p_jar()),
-        (reached.p_oid(), reached.p_jar()),
-    ] {
+    for (oid, jar) in [(added.p_oid(), added.p_jar()), (reached.p_oid(), reached.p_jar())] {
         assert_eq!(oid, None, "a new object loses its oid");
         assert!(jar.is_none(), "and its jar");
     }
@@ -235,11 +201,7 @@ fn two_connections_creating_the_root_conflict(backend: &Backend) {
     let db = backend.open();
     let first = db.connect().unwrap();
     let second = db.connect().unwrap();
-    first
-        .root::<Node>()
-        .unwrap()
-        .update(|r| r.value = 1)
-        .unwrap();
+    first.root::<Node>().unwrap().update(|r| r.value = 1).unwrap();
     let late = second.root::<Node>().unwrap();
     let orphan = P::new(Node::new("orphan", 3));
     late.update(|r| {
@@ -249,10 +211,7 @@ fn two_connections_creating_the_root_conflict(backend: &Backend) {
     .unwrap();
     first.commit().unwrap();
     let error = second.commit().unwrap_err();
-    assert!(
-        matches!(error, Error::Conflict { oid: Oid::ROOT, .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, Error::Conflict { oid: Oid::ROOT, .. }), "{error:?}");
     second.abort().unwrap();
     assert_eq!(late.p_oid(), None, "the unstored root is forgotten");
     assert_eq!(orphan.p_oid(), None, "so is what the failed commit reached");

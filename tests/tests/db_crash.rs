@@ -79,21 +79,12 @@ fn check(path: &std::path::Path, reported: &[(Tid, i64)], checked: usize) -> i64
     assert!(storage.integrity_check().unwrap(), "integrity check failed");
     let conn = db.connect().unwrap();
     let nodes = nodes(&conn);
-    let values: Vec<i64> = nodes[..AGREEING]
-        .iter()
-        .map(|n| n.with(|n| n.value).unwrap())
-        .collect();
+    let values: Vec<i64> = nodes[..AGREEING].iter().map(|n| n.with(|n| n.value).unwrap()).collect();
     let seq = values[0];
-    assert!(
-        values.iter().all(|&v| v == seq),
-        "partial transaction: {values:?}"
-    );
+    assert!(values.iter().all(|&v| v == seq), "partial transaction: {values:?}");
     let log = nodes[LOG].with(|l| l.items.clone()).unwrap();
     let serials: Vec<Tid> = nodes[..=LOG].iter().map(|n| n.p_serial()).collect();
-    assert!(
-        serials.windows(2).all(|w| w[0] == w[1]),
-        "one tid: {serials:?}"
-    );
+    assert!(serials.windows(2).all(|w| w[0] == w[1]), "one tid: {serials:?}");
     assert_eq!(log.len() as i64, seq, "one log entry per transaction");
     for (index, entry) in log.iter().enumerate().skip(checked) {
         assert_eq!(entry.with(|i| i.n).unwrap(), index as i64 + 1);
@@ -121,9 +112,8 @@ fn killed_committer_leaves_whole_transactions() {
     {
         let conn = open(&path).connect().unwrap();
         let root = conn.root::<Node>().unwrap();
-        let mut children: Vec<P<Node>> = (0..AGREEING)
-            .map(|i| P::new(Node::new(&format!("agreeing {i}"), 0)))
-            .collect();
+        let mut children: Vec<P<Node>> =
+            (0..AGREEING).map(|i| P::new(Node::new(&format!("agreeing {i}"), 0))).collect();
         children.push(P::new(Node::new("log", 0)));
         root.update(|r| r.children = children).unwrap();
         conn.commit().unwrap();

@@ -25,11 +25,7 @@ fn commit_then_load_in_another_connection() {
     conn.commit().unwrap();
     assert!(matches!(other.commit(), Err(Error::Conflict { oid, .. }) if oid == Oid::ROOT));
     other.abort().unwrap();
-    assert_eq!(
-        root2.with(|r| r.n).unwrap(),
-        8,
-        "after abort the other sees the commit"
-    );
+    assert_eq!(root2.with(|r| r.n).unwrap(), 8, "after abort the other sees the commit");
     root2.update(|r| r.n += 1).unwrap();
     other.commit().unwrap();
     conn.abort().unwrap();

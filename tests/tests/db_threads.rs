@@ -22,9 +22,8 @@ for_each_backend!(
 fn setup(db: &Database, count: usize) -> Vec<Oid> {
     let conn = db.connect().unwrap();
     let root = conn.root::<Node>().unwrap();
-    let children: Vec<P<Node>> = (0..count)
-        .map(|i| P::new(Node::new(&format!("child {i}"), 0)))
-        .collect();
+    let children: Vec<P<Node>> =
+        (0..count).map(|i| P::new(Node::new(&format!("child {i}"), 0))).collect();
     root.update(|r| r.children = children.clone()).unwrap();
     conn.commit().unwrap();
     children.iter().map(|c| c.p_oid().unwrap()).collect()
@@ -73,11 +72,7 @@ fn second_writer_of_one_object_conflicts_then_retries(backend: &Backend) {
             conn.commit().unwrap();
         });
     });
-    assert_eq!(
-        value_of(&backend.open(), counter),
-        2,
-        "both increments stored"
-    );
+    assert_eq!(value_of(&backend.open(), counter), 2, "both increments stored");
 }
 
 fn writers_of_disjoint_objects_both_commit(backend: &Backend) {
@@ -108,10 +103,7 @@ fn a_reader_keeps_its_snapshot_until_the_next_transaction(backend: &Backend) {
     {
         let conn = db.connect().unwrap();
         for (oid, value) in [(a_oid, 1), (b_oid, 1)] {
-            conn.get::<Node>(oid)
-                .unwrap()
-                .update(|n| n.value = value)
-                .unwrap();
+            conn.get::<Node>(oid).unwrap().update(|n| n.value = value).unwrap();
         }
         conn.commit().unwrap();
     }
@@ -123,10 +115,7 @@ fn a_reader_keeps_its_snapshot_until_the_next_transaction(backend: &Backend) {
             .spawn(|| {
                 let conn = db.connect().unwrap();
                 for oid in [a_oid, b_oid] {
-                    conn.get::<Node>(oid)
-                        .unwrap()
-                        .update(|n| n.value = 2)
-                        .unwrap();
+                    conn.get::<Node>(oid).unwrap().update(|n| n.value = 2).unwrap();
                 }
                 conn.commit().unwrap()
             })
@@ -152,10 +141,7 @@ fn a_reader_keeps_its_snapshot_until_the_next_transaction(backend: &Backend) {
 fn transact_retries_until_every_increment_lands(backend: &Backend) {
     const THREADS: i64 = 4;
     const INCREMENTS: i64 = 50;
-    let db = backend.open_with(DatabaseConfig {
-        max_attempts: 1000,
-        ..DatabaseConfig::default()
-    });
+    let db = backend.open_with(DatabaseConfig { max_attempts: 1000, ..DatabaseConfig::default() });
     let counter = setup(&db, 1)[0];
     let start = Barrier::new(THREADS as usize);
     let attempts = AtomicI64::new(0);
@@ -194,10 +180,7 @@ fn transact_retries_until_every_increment_lands(backend: &Backend) {
 /// runs) is run exactly `max_attempts` times; the conflict is returned and nothing of it
 /// is stored.
 fn transact_gives_up_after_max_attempts(backend: &Backend) {
-    let db = backend.open_with(DatabaseConfig {
-        max_attempts: 3,
-        ..DatabaseConfig::default()
-    });
+    let db = backend.open_with(DatabaseConfig { max_attempts: 3, ..DatabaseConfig::default() });
     let counter = setup(&db, 1)[0];
     let rival = db.connect().unwrap();
     let mut runs = 0;
@@ -209,14 +192,7 @@ fn transact_gives_up_after_max_attempts(backend: &Backend) {
         rival.commit()?;
         Ok(())
     });
-    assert!(
-        matches!(outcome, Err(Error::Conflict { oid, .. }) if oid == counter),
-        "{outcome:?}"
-    );
+    assert!(matches!(outcome, Err(Error::Conflict { oid, .. }) if oid == counter), "{outcome:?}");
     assert_eq!(runs, 3);
-    assert_eq!(
-        value_of(&backend.open(), counter),
-        3,
-        "only the rival's commits"
-    );
+    assert_eq!(value_of(&backend.open(), counter), 3, "only the rival's commits");
 }

@@ -19,10 +19,7 @@ const PER_PROCESS: i64 = 100;
 
 fn open(path: &std::path::Path) -> Database {
     let storage = SqliteStorage::open(path).expect("open the shared file");
-    let config = DatabaseConfig {
-        max_attempts: 10_000,
-        ..DatabaseConfig::default()
-    };
+    let config = DatabaseConfig { max_attempts: 10_000, ..DatabaseConfig::default() };
     Database::open_with(Arc::new(storage), config).unwrap()
 }
 
@@ -36,10 +33,7 @@ fn run_writer(db: &Database, who: &str) {
             let root = conn.root::<Node>()?;
             let (counter, list) = root.with(|r| (r.children[0].clone(), r.children[1].clone()))?;
             counter.update(|c| c.value += 1)?;
-            let item = P::new(Item {
-                name: format!("{who}-{i}"),
-                ..Item::numbered(i)
-            });
+            let item = P::new(Item { name: format!("{who}-{i}"), ..Item::numbered(i) });
             list.update(|l| l.items.push(item))?;
             Ok(())
         })
@@ -88,17 +82,12 @@ fn two_processes_commit_interleaved_transactions() {
     let status = child.0.wait().unwrap();
     reader.join().unwrap();
     assert!(status.success(), "the child failed: {status}");
-    assert!(
-        lines.try_iter().any(|line| line == "DONE"),
-        "child finished"
-    );
+    assert!(lines.try_iter().any(|line| line == "DONE"), "child finished");
 
     let db = open(&path);
     let conn = db.connect().unwrap();
     let root = conn.root::<Node>().unwrap();
-    let (counter, list) = root
-        .with(|r| (r.children[0].clone(), r.children[1].clone()))
-        .unwrap();
+    let (counter, list) = root.with(|r| (r.children[0].clone(), r.children[1].clone())).unwrap();
     assert_eq!(counter.with(|c| c.value).unwrap(), 2 * PER_PROCESS);
     let items = list.with(|l| l.items.clone()).unwrap();
     assert_eq!(items.len() as i64, 2 * PER_PROCESS);
@@ -112,11 +101,7 @@ fn two_processes_commit_interleaved_transactions() {
     for who in ["parent", "child"] {
         let mine: Vec<&String> = names.iter().filter(|n| n.starts_with(who)).collect();
         let expected: Vec<String> = (0..PER_PROCESS).map(|i| format!("{who}-{i}")).collect();
-        assert_eq!(
-            mine,
-            expected.iter().collect::<Vec<_>>(),
-            "{who}'s items in order"
-        );
+        assert_eq!(mine, expected.iter().collect::<Vec<_>>(), "{who}'s items in order");
     }
     let switches = names
         .windows(2)
@@ -124,11 +109,7 @@ fn two_processes_commit_interleaved_transactions() {
         .count();
     eprintln!("writers alternated {switches} times in the list");
     let history = conn.history(&counter, 1000).unwrap();
-    assert_eq!(
-        history.len() as i64,
-        2 * PER_PROCESS + 1,
-        "one revision each"
-    );
+    assert_eq!(history.len() as i64, 2 * PER_PROCESS + 1, "one revision each");
     let storage = SqliteStorage::open(&path).unwrap();
     assert!(storage.integrity_check().unwrap());
 }

@@ -56,11 +56,7 @@ fn encode_state(input: &Input) -> TokenStream {
             }
         })
         .collect();
-    let out = if fields.is_empty() {
-        quote!(_)
-    } else {
-        quote!(__out)
-    };
+    let out = if fields.is_empty() { quote!(_) } else { quote!(__out) };
     quote! {
         fn encode_state(
             &self,
@@ -93,11 +89,7 @@ fn decode_state(input: &Input) -> TokenStream {
             build.push(quote!(#ident: #local));
         }
     }
-    let input_binding = if decode.is_empty() {
-        quote!(__input)
-    } else {
-        quote!(mut __input)
-    };
+    let input_binding = if decode.is_empty() { quote!(__input) } else { quote!(mut __input) };
     quote! {
         fn decode_state(__bytes: &[u8]) -> ::persistent_core::__private::Result<Self> {
             let #input_binding = __bytes;
