@@ -10,6 +10,7 @@ pub mod cache;
 pub mod codec;
 pub mod db;
 pub mod error;
+mod field;
 mod handle;
 pub mod jar;
 mod object;
@@ -25,6 +26,7 @@ pub use any_object::{AnyObject, ObjectRef};
 pub use cache::{Cache, CacheEntryInfo, CacheLimits};
 pub use db::{Connection, Database, DatabaseConfig, TransactionNote};
 pub use error::{CacheError, Error, Result};
+pub use field::SharedField;
 pub use handle::P;
 pub use jar::{DataManager, Jar};
 pub use object::PObject;
@@ -47,6 +49,7 @@ pub mod prelude {
 pub mod __private {
     pub use crate::codec::fields::{decode_field, encode_field, finish_decode};
     pub use crate::error::Result;
+    pub use crate::field::{FieldRef, GetCloned, GetShared};
     pub use crate::object::PObject;
     pub use crate::persistent::{ObjectCell, Persistent};
 }

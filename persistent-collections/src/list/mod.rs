@@ -50,6 +50,12 @@ impl<T: Element> PersistentList<T> {
         PersistentList(handle)
     }
 
+    /// Another handle to this same list (identity shared, nothing copied). `clone()`, by
+    /// contrast, makes a new unsaved copy.
+    pub fn share(&self) -> Self {
+        Self::from_handle(self.0.clone())
+    }
+
     /// The handle of this list; cloning it shares identity.
     pub fn handle(&self) -> &P<ListState<T>> {
         &self.0
@@ -115,5 +121,12 @@ impl<T: Element> From<PersistentList<T>> for ObjectRef {
 impl<T: Element> From<&PersistentList<T>> for ObjectRef {
     fn from(list: &PersistentList<T>) -> ObjectRef {
         list.0.erase()
+    }
+}
+
+/// A list field's generated getter returns the same list (`share`), not a copy.
+impl<T: Element> persistent_core::SharedField for PersistentList<T> {
+    fn share(&self) -> Self {
+        PersistentList::share(self)
     }
 }

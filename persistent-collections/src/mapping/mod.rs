@@ -54,6 +54,12 @@ impl<K: Element + Ord, V: Element> PersistentMapping<K, V> {
         PersistentMapping(handle)
     }
 
+    /// Another handle to this same mapping (identity shared, nothing copied). `clone()`, by
+    /// contrast, makes a new unsaved copy.
+    pub fn share(&self) -> Self {
+        Self::from_handle(self.0.clone())
+    }
+
     /// The handle of this mapping; cloning it shares identity.
     pub fn handle(&self) -> &P<MapState<K, V>> {
         &self.0
@@ -119,5 +125,12 @@ impl<K: Element + Ord, V: Element> From<PersistentMapping<K, V>> for ObjectRef {
 impl<K: Element + Ord, V: Element> From<&PersistentMapping<K, V>> for ObjectRef {
     fn from(mapping: &PersistentMapping<K, V>) -> ObjectRef {
         mapping.0.erase()
+    }
+}
+
+/// A mapping field's generated getter returns the same mapping (`share`), not a copy.
+impl<K: Element + Ord, V: Element> persistent_core::SharedField for PersistentMapping<K, V> {
+    fn share(&self) -> Self {
+        PersistentMapping::share(self)
     }
 }

@@ -67,10 +67,14 @@ fn accessors(field: &Field) -> TokenStream {
     let name = field.name();
     let getter = field.attrs.no_getter.is_none().then(|| {
         let doc = format!(
-            " Returns a clone of `{name}`, loading a ghost first and touching the object in \
-             its cache."
+            " Returns `{name}`, loading a ghost first and touching the object in its cache: \
+             a shared persistent handle (a collection) as the same object, any other value \
+             as a clone."
         );
-        let clone = quote_spanned!(ty.span()=> ::core::clone::Clone::clone(&__state.#ident));
+        let clone = quote_spanned!(ty.span()=> {
+            use ::persistent_core::__private::{GetCloned as _, GetShared as _};
+            (&::persistent_core::__private::FieldRef(&__state.#ident)).get_field()
+        });
         quote! {
             #[doc = #doc]
             #[inline]
