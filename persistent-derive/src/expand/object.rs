@@ -72,6 +72,7 @@ fn accessors(field: &Field) -> TokenStream {
              as a clone."
         );
         let clone = quote_spanned!(ty.span()=> {
+            #[allow(unused_imports)]
             use ::persistent_core::__private::{GetCloned as _, GetShared as _};
             (&::persistent_core::__private::FieldRef(&__state.#ident)).get_field()
         });
