@@ -117,8 +117,8 @@ fn what_touches_and_what_does_not() {
     let _ = (first.p_oid(), first.p_state(), first.p_serial(), first.p_estimated_size());
     let _ = format!("{first:?}");
     let _ = first == &items[0];
-    let mut set = std::collections::HashSet::new();
-    set.insert(first.clone());
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(first, &mut hasher);
     first.p_activate().unwrap();
     first.p_set_changed(Some(true)).unwrap();
     assert_eq!(ring_oids(&cache)[0], 1, "still least recently used");
