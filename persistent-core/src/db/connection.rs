@@ -183,8 +183,9 @@ impl Connection {
         !txn.registered.is_empty() || !txn.added.is_empty()
     }
 
-    /// Runs `work` and commits; on a conflict aborts and runs it again, up to the
-    /// database's `max_attempts`. Any other error aborts and is returned.
+    /// Runs `work` and commits; on a conflict aborts, waits a short random pause that grows
+    /// with each attempt (so that competing writers stop colliding), and runs it again, up
+    /// to the database's `max_attempts`. Any other error aborts and is returned.
     pub fn transact<R>(&self, mut work: impl FnMut(&Connection) -> Result<R>) -> Result<R> {
         let attempts = self.inner.db.config.max_attempts.max(1);
         let mut attempt = 0;
@@ -194,10 +195,14 @@ impl Connection {
             match outcome {
                 Ok(value) => return Ok(value),
                 Err(error) => {
-                    self.abort()?;
-                    if !is_conflict(&error) || attempt >= attempts {
-                        return Err(error);
+                    if is_conflict(&error) && attempt < attempts {
+                        // Pause first: the abort then starts the retry at a fresh snapshot.
+                        std::thread::sleep(retry_pause(attempt));
+                        self.abort()?;
+                        continue;
                     }
+                    self.abort()?;
+                    return Err(error);
                 }
             }
         }
@@ -280,4 +285,13 @@ impl ConnectionInner {
         txn.added_oids.insert(oid);
         Ok(())
     }
+}
+
+/// The pause before retry `attempt` (1-based): random in [0, min(2^attempt * 50 us, 20 ms)).
+fn retry_pause(attempt: usize) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let ceiling_us = (50u64 << attempt.min(20)).min(20_000);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_usize(attempt);
+    std::time::Duration::from_micros(hasher.finish() % ceiling_us)
 }
