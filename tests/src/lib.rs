@@ -142,3 +142,8 @@ pub fn cached_item(cache: &Cache, n: u64) -> P<Item> {
 pub fn ring_oids(cache: &Cache) -> Vec<u64> {
     cache.lru_items().into_iter().map(|(oid, _)| oid.0).collect()
 }
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
