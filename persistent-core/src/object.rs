@@ -7,7 +7,7 @@ use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::rc::Rc;
 
 use crate::any_object::{AnyObject, ErasedCell};
-use crate::cache::{CacheKey, CacheShared};
+use crate::cache::{recent, CacheKey, CacheShared};
 use crate::error::{Error, Result};
 use crate::jar::Jar;
 use crate::oid::Oid;
@@ -74,15 +74,24 @@ impl Header {
     }
 
     /// Moves the object to the most recently used end of its cache's ring.
+    /// The fast path: the object noted as its cache's MRU member (see `cache::recent`)
+    /// needs no visit to the cache at all.
     #[inline]
     pub(crate) fn touch(&self) {
         if let Some(key) = self.cache_key.get() {
-            self.with_jar(|jar| {
-                if let Some(cache) = jar.and_then(Jar::cache) {
-                    cache.touch(key);
-                }
-            });
+            let address = self as *const Header as usize;
+            if !recent::is_noted(address) {
+                self.touch_cached(key, address);
+            }
         }
+    }
+
+    fn touch_cached(&self, key: CacheKey, address: usize) {
+        self.with_jar(|jar| {
+            if let Some(cache) = jar.and_then(Jar::cache) {
+                cache.touch(key, address);
+            }
+        });
     }
 }
 
@@ -355,6 +364,17 @@ impl<T: Persistent> PObject<T> {
     /// (registering it once), then calls `f`. If registering fails, `f` is not called.
     #[inline]
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R> {
+        if self.header.state.get() == PState::Changed {
+            // Already Changed (so it has a jar and is loaded): nothing to register.
+            self.header.touch();
+            return self.modify(f);
+        }
+        self.update_unchanged(f)
+    }
+
+    /// `update` of an object that is not Changed yet: refuses before marking when the data
+    /// is borrowed, then loads, touches and registers.
+    fn update_unchanged<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R> {
         if self.is_borrowed() {
             return Err(Error::AlreadyBorrowed);
         }
@@ -428,6 +448,7 @@ impl<T: Persistent> PObject<T> {
         }
     }
 
+    #[inline]
     fn modify<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R> {
         let mut data = self.data.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
         match &mut *data {

@@ -72,7 +72,11 @@ fn main() -> Result<()> {
     println!("reopened: '{}'", library.name()?);
     let books = library.books()?;
     let first = books.get(0)?.expect("a first book");
-    println!("book 0 right after loading the list: {} ({})", first.p_status(), first.p_state().value());
+    println!(
+        "book 0 right after loading the list: {} ({})",
+        first.p_status(),
+        first.p_state().value()
+    );
     println!("  reading its title loads it: {:?} -> now {}", first.title()?, first.p_status());
 
     // 3. Touch every book: each ghost loads on access.
@@ -98,7 +102,11 @@ fn main() -> Result<()> {
         conn.cache().non_ghost_count(),
         conn.cache().len()
     );
-    println!("  book 0 is a {} again; reading it reloads it: {:?}", first.p_status(), first.year()?);
+    println!(
+        "  book 0 is a {} again; reading it reloads it: {:?}",
+        first.p_status(),
+        first.year()?
+    );
     println!("  history of the lent book: {} revisions", conn.history(&book, 10)?.len());
     println!("done in one file: {}", path.display());
     Ok(())

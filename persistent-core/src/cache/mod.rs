@@ -3,6 +3,7 @@
 //! handle with its introspection. Objects reach their cache through their jar.
 
 pub(crate) mod hash;
+pub(crate) mod recent;
 mod ring;
 mod sweep;
 
@@ -49,16 +50,21 @@ pub(crate) struct CacheShared {
 impl CacheShared {
     /// Moves a ring member to the MRU end. O(1).
     #[inline]
-    pub(crate) fn touch(&self, key: CacheKey) {
-        if self.mru.get() != Some(key) {
-            self.touch_slow(key);
+    pub(crate) fn touch(&self, key: CacheKey, header_address: usize) {
+        if self.mru.get() == Some(key) {
+            recent::note(header_address);
+        } else {
+            self.touch_slow(key, header_address);
         }
     }
 
-    fn touch_slow(&self, key: CacheKey) {
+    fn touch_slow(&self, key: CacheKey, header_address: usize) {
         if let Ok(mut table) = self.table.try_borrow_mut() {
             table.touch(key);
             self.mru.set(table.tail);
+            if table.tail == Some(key) {
+                recent::note(header_address);
+            }
         }
     }
 
@@ -452,6 +458,7 @@ impl Drop for Cache {
     fn drop(&mut self) {
         let Ok(mut table) = self.shared.table.try_borrow_mut() else { return };
         let old = std::mem::take(&mut *table);
+        recent::clear();
         drop(table);
         self.shared.mru.set(None);
         for (_, entry) in old.entries.iter() {

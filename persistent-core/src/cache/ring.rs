@@ -118,6 +118,7 @@ impl Table {
     }
 
     fn link_tail(&mut self, key: CacheKey) {
+        super::recent::clear();
         let old_tail = self.tail;
         let entry = &mut self.entries[key];
         entry.prev = old_tail;
@@ -132,6 +133,7 @@ impl Table {
     }
 
     fn unlink(&mut self, key: CacheKey) {
+        super::recent::clear();
         let entry = &mut self.entries[key];
         let (prev, next) = (entry.prev.take(), entry.next.take());
         self.total_size -= entry.accounted;
