@@ -11,6 +11,12 @@ pub mod process;
 pub mod tempdir;
 
 pub use backend::{write_raw, Backend};
+
+/// The examples of `docs/guide.md`, compiled and run as doctests.
+#[doc = include_str!("../../docs/guide.md")]
+#[cfg(doctest)]
+pub struct GuideDoctests;
+
 pub use graph::{Node, Other};
 pub use process::{KillOnDrop, Rng};
 pub use tempdir::TempDir;
