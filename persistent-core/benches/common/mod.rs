@@ -6,12 +6,12 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use persistent_core::codec::fields::{decode_field, encode_field, finish_decode};
 use persistent_core::prelude::*;
-use persistent_core::{AnyObject, Cache, PObject, Result};
+use persistent_core::{AnyObject, Cache, Result};
 
 /// Three fields, like the Python reference's benchmark objects.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, persistent_core::Persistent)]
+#[persistent(name = "bench::Row")]
 pub struct Row {
     pub n: i64,
     pub name: String,
@@ -21,26 +21,6 @@ pub struct Row {
 impl Row {
     pub fn numbered(n: u64) -> Row {
         Row { n: n as i64, name: format!("row{n}"), value: n as f64 }
-    }
-}
-
-impl Persistent for Row {
-    type Object = PObject<Row>;
-    const TYPE_NAME: &'static str = "bench::Row";
-
-    fn encode_state(&self, out: &mut Vec<u8>) -> Result<()> {
-        encode_field(Self::TYPE_NAME, &self.n, out)?;
-        encode_field(Self::TYPE_NAME, &self.name, out)?;
-        encode_field(Self::TYPE_NAME, &self.value, out)
-    }
-
-    fn decode_state(bytes: &[u8]) -> Result<Self> {
-        let mut input = bytes;
-        let n = decode_field(Self::TYPE_NAME, &mut input)?;
-        let name = decode_field(Self::TYPE_NAME, &mut input)?;
-        let value = decode_field(Self::TYPE_NAME, &mut input)?;
-        finish_decode(Self::TYPE_NAME, input)?;
-        Ok(Row { n, name, value })
     }
 }
 
