@@ -142,30 +142,33 @@ impl Storage for SqliteStorage {
     }
 
     fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>> {
-        let mut inner = self.lock();
-        let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
-        let found = tx
+        // One statement (the revision and its successor's tid through a subquery) is one
+        // implicit read transaction: consistent without BEGIN/COMMIT round trips.
+        let inner = self.lock();
+        let found = inner
+            .conn
             .prepare_cached(
-                "SELECT tid, state FROM object_state WHERE zoid = ?1 AND tid < ?2 \
-                 ORDER BY tid DESC LIMIT 1",
+                "SELECT o.tid, o.state, \
+                   (SELECT MIN(n.tid) FROM object_state n WHERE n.zoid = o.zoid AND n.tid > o.tid) \
+                 FROM object_state o WHERE o.zoid = ?1 AND o.tid < ?2 \
+                 ORDER BY o.tid DESC LIMIT 1",
             )
             .and_then(|mut stmt| {
                 stmt.query_row((oid_to_sql(oid), tid_bound(before)), |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, Vec<u8>>(1)?,
+                        row.get::<_, Option<i64>>(2)?,
+                    ))
                 })
                 .optional()
             })
             .map_err(|e| self.err("loading a revision before a tid", e))?;
-        let Some((tid, data)) = found else {
-            return Ok(None);
-        };
-        let next = tx
-            .prepare_cached("SELECT MIN(tid) FROM object_state WHERE zoid = ?1 AND tid > ?2")
-            .and_then(|mut stmt| {
-                stmt.query_row((oid_to_sql(oid), tid), |row| row.get::<_, Option<i64>>(0))
-            })
-            .map_err(|e| self.err("finding the next revision", e))?;
-        Ok(Some(Revision { data, serial: tid_from_sql(tid), next_serial: next.map(tid_from_sql) }))
+        Ok(found.map(|(tid, data, next)| Revision {
+            data,
+            serial: tid_from_sql(tid),
+            next_serial: next.map(tid_from_sql),
+        }))
     }
 
     fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>> {
