@@ -3,7 +3,7 @@
 //! `BEGIN IMMEDIATE`, which serializes writers across connections and processes, and pick
 //! their tid there, so tids strictly increase across every process sharing the file.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -142,30 +142,33 @@ impl Storage for SqliteStorage {
     }
 
     fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>> {
-        let mut inner = self.lock();
-        let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
-        let found = tx
+        // One statement (the revision and its successor's tid through a subquery) is one
+        // implicit read transaction: consistent without BEGIN/COMMIT round trips.
+        let inner = self.lock();
+        let found = inner
+            .conn
             .prepare_cached(
-                "SELECT tid, state FROM object_state WHERE zoid = ?1 AND tid < ?2 \
-                 ORDER BY tid DESC LIMIT 1",
+                "SELECT o.tid, o.state, \
+                   (SELECT MIN(n.tid) FROM object_state n WHERE n.zoid = o.zoid AND n.tid > o.tid) \
+                 FROM object_state o WHERE o.zoid = ?1 AND o.tid < ?2 \
+                 ORDER BY o.tid DESC LIMIT 1",
             )
             .and_then(|mut stmt| {
                 stmt.query_row((oid_to_sql(oid), tid_bound(before)), |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, Vec<u8>>(1)?,
+                        row.get::<_, Option<i64>>(2)?,
+                    ))
                 })
                 .optional()
             })
             .map_err(|e| self.err("loading a revision before a tid", e))?;
-        let Some((tid, data)) = found else {
-            return Ok(None);
-        };
-        let next = tx
-            .prepare_cached("SELECT MIN(tid) FROM object_state WHERE zoid = ?1 AND tid > ?2")
-            .and_then(|mut stmt| {
-                stmt.query_row((oid_to_sql(oid), tid), |row| row.get::<_, Option<i64>>(0))
-            })
-            .map_err(|e| self.err("finding the next revision", e))?;
-        Ok(Some(Revision { data, serial: tid_from_sql(tid), next_serial: next.map(tid_from_sql) }))
+        Ok(found.map(|(tid, data, next)| Revision {
+            data,
+            serial: tid_from_sql(tid),
+            next_serial: next.map(tid_from_sql),
+        }))
     }
 
     fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>> {
@@ -235,27 +238,6 @@ impl Storage for SqliteStorage {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err("starting a commit", e))?;
-        let mut seen = BTreeSet::new();
-        for write in &txn.writes {
-            if !seen.insert(write.oid) {
-                return Err(Error::Storage {
-                    message: format!(
-                        "object {} is written twice in one transaction; write it once",
-                        write.oid
-                    ),
-                });
-            }
-            let actual = current_serial(&tx, write.oid)
-                .map_err(|e| self.err("checking an object's serial", e))?;
-            if actual != write.expected_serial {
-                // Dropping `tx` rolls back; nothing was written yet anyway.
-                return Err(Error::Conflict {
-                    oid: write.oid,
-                    expected: write.expected_serial.unwrap_or(TimeStamp::ZERO),
-                    actual: actual.unwrap_or(TimeStamp::ZERO),
-                });
-            }
-        }
         let last = last_tid(&tx).map_err(|e| self.err("reading the last transaction", e))?;
         let tid = TimeStamp::now().later_than(last);
         if tid <= last {
@@ -270,18 +252,52 @@ impl Storage for SqliteStorage {
         )
         .and_then(|mut stmt| stmt.execute((tid_sql, &txn.user, &txn.description, &txn.extension)))
         .map_err(|e| self.err("recording the transaction", e))?;
-        for write in &txn.writes {
-            let zoid = oid_to_sql(write.oid);
-            tx.prepare_cached("INSERT INTO object_state (zoid, tid, state) VALUES (?1, ?2, ?3)")
-                .and_then(|mut stmt| stmt.execute((zoid, tid_sql, &write.data)))
-                .map_err(|e| self.err("writing an object", e))?;
-            tx.prepare_cached(
+        // The serial check and the move of the current revision are one statement per
+        // write: it changes a row only if the current serial is the expected one (no row
+        // for a new object). A write that changes nothing is a conflict; returning drops
+        // `tx`, which rolls back everything written so far.
+        let mut insert_new = tx
+            .prepare_cached(
                 "INSERT INTO current_object (zoid, tid) VALUES (?1, ?2) \
-                 ON CONFLICT (zoid) DO UPDATE SET tid = excluded.tid",
+                 ON CONFLICT (zoid) DO NOTHING",
             )
-            .and_then(|mut stmt| stmt.execute((zoid, tid_sql)))
+            .map_err(|e| self.err("preparing a commit", e))?;
+        let mut move_current = tx
+            .prepare_cached("UPDATE current_object SET tid = ?2 WHERE zoid = ?1 AND tid = ?3")
+            .map_err(|e| self.err("preparing a commit", e))?;
+        let mut insert_state = tx
+            .prepare_cached("INSERT INTO object_state (zoid, tid, state) VALUES (?1, ?2, ?3)")
+            .map_err(|e| self.err("preparing a commit", e))?;
+        let mut seen = HashSet::with_capacity(txn.writes.len());
+        for write in &txn.writes {
+            if !seen.insert(write.oid) {
+                return Err(Error::Storage {
+                    message: format!(
+                        "object {} is written twice in one transaction; write it once",
+                        write.oid
+                    ),
+                });
+            }
+            let zoid = oid_to_sql(write.oid);
+            let changed = match write.expected_serial {
+                None => insert_new.execute((zoid, tid_sql)),
+                Some(expected) => move_current.execute((zoid, tid_sql, tid_bound(expected))),
+            }
             .map_err(|e| self.err("updating an object's current revision", e))?;
+            if changed == 0 {
+                let actual = current_serial(&tx, write.oid)
+                    .map_err(|e| self.err("checking an object's serial", e))?;
+                return Err(Error::Conflict {
+                    oid: write.oid,
+                    expected: write.expected_serial.unwrap_or(TimeStamp::ZERO),
+                    actual: actual.unwrap_or(TimeStamp::ZERO),
+                });
+            }
+            insert_state
+                .execute((zoid, tid_sql, &write.data))
+                .map_err(|e| self.err("writing an object", e))?;
         }
+        drop((insert_new, move_current, insert_state));
         tx.commit().map_err(|e| self.err("committing", e))?;
         Ok(tid)
     }

@@ -51,7 +51,38 @@ impl<K: Element + Ord, V: Element> Persistent for MapState<K, V> {
         encode_field(Self::TYPE_NAME, &self.0, out)
     }
 
+    /// Reads the entries as a sequence of pairs (the same bytes as the map: a length, then
+    /// key and value after one another) and builds the tree in bulk from them: the stored
+    /// keys are in order, so this is linear, where inserting them one by one searches the
+    /// tree for each. A repeated key keeps its last value, as inserting would.
     fn decode_state(bytes: &[u8]) -> Result<Self> {
-        decode_value(Self::TYPE_NAME, bytes).map(MapState)
+        decode_value::<Vec<(K, V)>>(Self::TYPE_NAME, bytes)
+            .map(|entries| MapState(entries.into_iter().collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use persistent_core::codec::fields::encode_value;
+    use persistent_core::Persistent;
+
+    use super::MapState;
+
+    #[test]
+    fn a_map_and_its_pairs_are_the_same_bytes() {
+        let map: BTreeMap<u64, String> = (0..300).map(|n| (n, format!("v{n}"))).collect();
+        let pairs: Vec<(u64, String)> = map.clone().into_iter().collect();
+        let bytes = encode_value("t", &map).unwrap();
+        assert_eq!(bytes, encode_value("t", &pairs).unwrap());
+        assert_eq!(MapState::<u64, String>::decode_state(&bytes).unwrap().0, map);
+    }
+
+    #[test]
+    fn unordered_and_repeated_keys_decode_as_inserts_would() {
+        let bytes = encode_value("t", &vec![(2u8, 1u8), (1, 1), (2, 7), (0, 5)]).unwrap();
+        let decoded = MapState::<u8, u8>::decode_state(&bytes).unwrap().0;
+        assert_eq!(decoded, BTreeMap::from([(0, 5), (1, 1), (2, 7)]));
     }
 }

@@ -10,7 +10,8 @@ pub struct DatabaseConfig {
     pub cache: CacheLimits,
     /// How many times `transact` runs its closure when commits conflict. Default: 50.
     pub max_attempts: usize,
-    /// How many oids a connection reserves from the storage at a time. Default: 256.
+    /// How many oids a connection reserves from the storage at a time, at least (a
+    /// transaction that adds many objects reserves more at once). Default: 256.
     pub oid_batch: usize,
 }
 

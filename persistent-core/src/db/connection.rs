@@ -225,6 +225,9 @@ impl Connection {
     }
 }
 
+/// The largest oid batch a growing transaction reserves at once.
+const MAX_OID_BATCH: usize = 65_536;
+
 impl ConnectionInner {
     pub(crate) fn check_open(&self) -> Result<()> {
         if self.closed.get() {
@@ -234,12 +237,19 @@ impl ConnectionInner {
         }
     }
 
-    /// A fresh oid from the reserved batch, reserving a new batch when it runs out.
+    /// A fresh oid from the reserved batch, reserving a new batch when it runs out. A
+    /// transaction that adds many objects reserves larger batches (as many as it has added
+    /// so far, up to `MAX_OID_BATCH`): each reservation may be a durable storage write.
     pub(crate) fn next_oid(&self) -> Result<Oid> {
-        if let Some(oid) = self.txn.borrow_mut().spare_oids.pop() {
-            return Ok(oid);
-        }
-        let mut batch = self.db.storage.new_oids(self.db.config.oid_batch.max(1))?;
+        let added = {
+            let mut txn = self.txn.borrow_mut();
+            if let Some(oid) = txn.spare_oids.pop() {
+                return Ok(oid);
+            }
+            txn.added.len()
+        };
+        let count = self.db.config.oid_batch.max(1).max(added.min(MAX_OID_BATCH));
+        let mut batch = self.db.storage.new_oids(count)?;
         batch.reverse();
         let oid = batch
             .pop()

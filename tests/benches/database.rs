@@ -1,0 +1,252 @@
+//! Speed of the database layer against the Python reference (`persistent`/ZODB), on objects
+//! of the reference's shape (an int, a string, a float) and on both storages: the in-memory
+//! `MemoryStorage` and the embedded SQLite file (`SqliteStorage`, WAL, `synchronous=FULL`).
+//!
+//! Workloads: loading 100,000 ghosts by access, committing 100,000 new objects in one
+//! transaction, 10,000 transactions of one changed object, loading a mapping of 100,000
+//! entries and reading every value; plus the raw cost of one fsync on this disk, to compare
+//! the durable transactions with. Databases are built outside the timed part. Run:
+//! `cargo bench -p persistent-tests --bench database`.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+use divan::counter::ItemsCount;
+use divan::{black_box, Bencher};
+use persistent_collections::{MapState, PersistentList, PersistentMapping};
+use persistent_core::prelude::*;
+use persistent_core::Database;
+use persistent_tests::{Backend, TempDir};
+
+/// Objects in the load and bulk-commit workloads, entries in the mapping.
+const OBJECTS: usize = 100_000;
+
+/// Transactions in the one-object-per-transaction workloads.
+const TRANSACTIONS: usize = 10_000;
+
+fn main() {
+    divan::main();
+}
+
+/// The reference's object: an int, a string, a float.
+#[derive(persistent_core::Persistent, Default, Clone)]
+struct Row {
+    n: i64,
+    name: String,
+    value: f64,
+}
+
+impl Row {
+    fn numbered(n: usize) -> Row {
+        Row { n: n as i64, name: format!("row-{n}"), value: n as f64 * 0.5 }
+    }
+}
+
+/// The root of the row workloads: the list of rows (a list is its own persistent object).
+#[derive(persistent_core::Persistent, Default)]
+struct Root {
+    rows: PersistentList<P<Row>>,
+}
+
+/// The storage kind a workload runs on.
+#[derive(Clone, Copy)]
+enum Kind {
+    Memory,
+    Sqlite,
+}
+
+impl Kind {
+    /// A new empty backend of this kind.
+    fn backend(self) -> Backend {
+        match self {
+            Kind::Memory => Backend::memory(),
+            Kind::Sqlite => Backend::sqlite(),
+        }
+    }
+}
+
+/// The list of rows under the root of a connection.
+fn root_list(conn: &Connection) -> PersistentList<P<Row>> {
+    let root = conn.root::<Root>().expect("the root");
+    // Not the generated getter: cloning a `PersistentList` copies it into a new list.
+    let handle = root.with(|root| root.rows.handle().clone()).expect("the root's list");
+    PersistentList::from_handle(handle)
+}
+
+/// A backend whose root is a list of `OBJECTS` committed rows.
+fn rows_database(kind: Kind) -> Backend {
+    let backend = kind.backend();
+    let db = backend.open();
+    let conn = db.connect().expect("connect");
+    root_list(&conn).extend((0..OBJECTS).map(|n| P::new(Row::numbered(n)))).expect("extend");
+    conn.commit().expect("commit the rows");
+    conn.close().expect("close");
+    backend
+}
+
+/// A fresh database and connection over `backend`, and the rows of its root list, all
+/// ghosts (the root list itself is loaded).
+fn ghost_rows(backend: &Backend) -> (Vec<P<Row>>, Connection, Database) {
+    let db = backend.open();
+    let conn = db.connect().expect("connect");
+    let rows = root_list(&conn).to_vec().expect("read the root list");
+    assert_eq!(rows.len(), OBJECTS);
+    assert!(rows.iter().all(|p| p.p_state() == PState::Ghost));
+    (rows, conn, db)
+}
+
+/// Reads a field of each ghost row: every access loads one object from the storage.
+fn load_ghosts(bencher: Bencher, kind: Kind) {
+    let backend = rows_database(kind);
+    bencher
+        .counter(ItemsCount::new(OBJECTS))
+        .with_inputs(|| ghost_rows(&backend))
+        .bench_local_refs(|(rows, _conn, _db)| {
+            let mut sum = 0i64;
+            for p in rows.iter() {
+                sum += p.n().expect("load a row");
+            }
+            black_box(sum)
+        });
+}
+
+/// Loads 100,000 ghosts by access from a `MemoryStorage` (per object).
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn load_ghosts_memory(bencher: Bencher) {
+    load_ghosts(bencher, Kind::Memory);
+}
+
+/// Loads 100,000 ghosts by access from a `SqliteStorage` file (per object).
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn load_ghosts_sqlite(bencher: Bencher) {
+    load_ghosts(bencher, Kind::Sqlite);
+}
+
+/// Commits 100,000 new rows (referenced from the new root list) in one transaction.
+fn commit_new_objects(bencher: Bencher, kind: Kind) {
+    bencher
+        .counter(ItemsCount::new(OBJECTS))
+        .with_inputs(|| {
+            let backend = kind.backend();
+            let db = backend.open();
+            let conn = db.connect().expect("connect");
+            root_list(&conn)
+                .extend((0..OBJECTS).map(|n| P::new(Row::numbered(n))))
+                .expect("extend");
+            (conn, db, backend)
+        })
+        .bench_local_refs(|(conn, _db, _backend)| conn.commit().expect("commit"));
+}
+
+/// 100,000 new objects in one transaction, `MemoryStorage` (objects per second).
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn commit_100k_new_memory(bencher: Bencher) {
+    commit_new_objects(bencher, Kind::Memory);
+}
+
+/// 100,000 new objects in one transaction, `SqliteStorage` (objects per second).
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn commit_100k_new_sqlite(bencher: Bencher) {
+    commit_new_objects(bencher, Kind::Sqlite);
+}
+
+/// `TRANSACTIONS` commits, each changing one field of the root row.
+fn one_object_transactions(bencher: Bencher, kind: Kind) {
+    bencher
+        .counter(ItemsCount::new(TRANSACTIONS))
+        .with_inputs(|| {
+            let backend = kind.backend();
+            let db = backend.open();
+            let conn = db.connect().expect("connect");
+            let row = conn.root::<Row>().expect("the root row");
+            conn.commit().expect("store the root row");
+            (row, conn, db, backend)
+        })
+        .bench_local_refs(|(row, conn, _db, _backend)| {
+            for n in 0..TRANSACTIONS {
+                row.set_n(n as i64).expect("change the row");
+                conn.commit().expect("commit");
+            }
+        });
+}
+
+/// 10,000 transactions of one changed object, `MemoryStorage` (transactions per second).
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn transactions_10k_memory(bencher: Bencher) {
+    one_object_transactions(bencher, Kind::Memory);
+}
+
+/// 10,000 durable transactions of one changed object, `SqliteStorage` (transactions per
+/// second; each commit waits for the disk).
+#[divan::bench(sample_size = 1, sample_count = 3)]
+fn transactions_10k_sqlite(bencher: Bencher) {
+    one_object_transactions(bencher, Kind::Sqlite);
+}
+
+/// A backend whose root is a mapping of `OBJECTS` entries `n -> n / 2`.
+fn mapping_database(kind: Kind) -> Backend {
+    let backend = kind.backend();
+    let db = backend.open();
+    let conn = db.connect().expect("connect");
+    let map = PersistentMapping::from_handle(conn.root::<MapState<u64, f64>>().expect("root"));
+    map.extend((0..OBJECTS as u64).map(|n| (n, n as f64 * 0.5))).expect("fill");
+    conn.commit().expect("commit the mapping");
+    conn.close().expect("close");
+    backend
+}
+
+/// In a fresh connection, loads the root mapping and sums every value.
+fn load_mapping(bencher: Bencher, kind: Kind) {
+    let backend = mapping_database(kind);
+    bencher
+        .with_inputs(|| {
+            let db = backend.open();
+            let conn = db.connect().expect("connect");
+            (conn, db)
+        })
+        .bench_local_refs(|(conn, _db)| {
+            let map =
+                PersistentMapping::from_handle(conn.root::<MapState<u64, f64>>().expect("root"));
+            let entries = map.read().expect("load the mapping");
+            assert_eq!(entries.len(), OBJECTS);
+            black_box(entries.values().sum::<f64>())
+        });
+}
+
+/// Loads a mapping of 100,000 entries and reads every value, `MemoryStorage`.
+#[divan::bench(sample_size = 1, sample_count = 20)]
+fn load_mapping_100k_memory(bencher: Bencher) {
+    load_mapping(bencher, Kind::Memory);
+}
+
+/// Loads a mapping of 100,000 entries and reads every value, `SqliteStorage`.
+#[divan::bench(sample_size = 1, sample_count = 20)]
+fn load_mapping_100k_sqlite(bencher: Bencher) {
+    load_mapping(bencher, Kind::Sqlite);
+}
+
+/// The disk's floor for durable commits: overwrite 8 bytes of a file, then `fsync`.
+#[divan::bench(sample_size = 1, sample_count = 1000)]
+fn fsync_8_bytes_sync_all(bencher: Bencher) {
+    let dir = TempDir::new("fsync");
+    let file = File::create(dir.join("probe")).expect("create the probe file");
+    let mut n = 0u64;
+    bencher.bench_local(|| {
+        n += 1;
+        file.write_all_at(&n.to_le_bytes(), 0).expect("write");
+        file.sync_all().expect("fsync");
+    });
+}
+
+/// The same with `fdatasync` (what SQLite calls on Linux).
+#[divan::bench(sample_size = 1, sample_count = 1000)]
+fn fsync_8_bytes_sync_data(bencher: Bencher) {
+    let dir = TempDir::new("fdatasync");
+    let file = File::create(dir.join("probe")).expect("create the probe file");
+    let mut n = 0u64;
+    bencher.bench_local(|| {
+        n += 1;
+        file.write_all_at(&n.to_le_bytes(), 0).expect("write");
+        file.sync_data().expect("fdatasync");
+    });
+}
