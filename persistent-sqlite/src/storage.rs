@@ -3,7 +3,6 @@
 //! `BEGIN IMMEDIATE`, which serializes writers across connections and processes, and pick
 //! their tid there, so tids strictly increase across every process sharing the file.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -187,22 +186,10 @@ impl Storage for SqliteStorage {
     }
 
     fn new_oid(&self) -> Result<Oid> {
-        let mut inner = self.lock();
-        if inner.next_oid > inner.reserved_end {
-            let end: i64 = inner
-                .conn
-                .prepare_cached(
-                    "UPDATE oid_allocator SET last_oid = last_oid + ?1 WHERE id = 0 \
-                     RETURNING last_oid",
-                )
-                .and_then(|mut stmt| stmt.query_row([OID_BLOCK], |row| row.get(0)))
-                .map_err(|e| self.err("allocating oids", e))?;
-            inner.next_oid = end - OID_BLOCK + 1;
-            inner.reserved_end = end;
-        }
-        let oid = inner.next_oid;
-        inner.next_oid += 1;
-        Ok(oid_from_sql(oid))
+        let oids = self.new_oids(1)?;
+        oids.first().copied().ok_or_else(|| Error::Storage {
+            message: "the oid allocator returned nothing".to_string(),
+        })
     }
 
     fn new_oids(&self, count: usize) -> Result<Vec<Oid>> {
@@ -214,15 +201,21 @@ impl Storage for SqliteStorage {
         }
         let missing = (count - oids.len()) as i64;
         if missing > 0 {
+            // Reserve at least a block, so that single allocations rarely write to disk;
+            // what is not handed out now stays reserved for the next calls.
+            let reserve = missing.max(OID_BLOCK);
             let end: i64 = inner
                 .conn
                 .prepare_cached(
                     "UPDATE oid_allocator SET last_oid = last_oid + ?1 WHERE id = 0 \
                      RETURNING last_oid",
                 )
-                .and_then(|mut stmt| stmt.query_row([missing], |row| row.get(0)))
+                .and_then(|mut stmt| stmt.query_row([reserve], |row| row.get(0)))
                 .map_err(|e| self.err("allocating oids", e))?;
-            oids.extend((end - missing + 1..=end).map(oid_from_sql));
+            let first = end - reserve + 1;
+            oids.extend((first..first + missing).map(oid_from_sql));
+            inner.next_oid = first + missing;
+            inner.reserved_end = end;
         }
         Ok(oids)
     }
@@ -233,6 +226,7 @@ impl Storage for SqliteStorage {
     }
 
     fn commit(&self, txn: &TransactionData) -> Result<Tid> {
+        txn.check_distinct_oids()?;
         let mut inner = self.lock();
         let tx = inner
             .conn
@@ -268,16 +262,7 @@ impl Storage for SqliteStorage {
         let mut insert_state = tx
             .prepare_cached("INSERT INTO object_state (zoid, tid, state) VALUES (?1, ?2, ?3)")
             .map_err(|e| self.err("preparing a commit", e))?;
-        let mut seen = HashSet::with_capacity(txn.writes.len());
         for write in &txn.writes {
-            if !seen.insert(write.oid) {
-                return Err(Error::Storage {
-                    message: format!(
-                        "object {} is written twice in one transaction; write it once",
-                        write.oid
-                    ),
-                });
-            }
             let zoid = oid_to_sql(write.oid);
             let changed = match write.expected_serial {
                 None => insert_new.execute((zoid, tid_sql)),

@@ -62,16 +62,8 @@ impl State {
 
     /// Checks every write against the current serials; the first mismatch is the error.
     fn check_writes(&self, txn: &TransactionData) -> Result<()> {
-        let mut seen = BTreeSet::new();
+        txn.check_distinct_oids()?;
         for write in &txn.writes {
-            if !seen.insert(write.oid) {
-                return Err(Error::Storage {
-                    message: format!(
-                        "object {} is written twice in one transaction; write it once",
-                        write.oid
-                    ),
-                });
-            }
             let actual = self.current_serial(write.oid);
             if actual != write.expected_serial {
                 return Err(Error::Conflict {

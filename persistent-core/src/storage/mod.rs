@@ -38,6 +38,23 @@ pub struct TransactionData {
     pub writes: Vec<ObjectWrite>,
 }
 
+impl TransactionData {
+    /// Refuses a transaction that writes the same oid twice (`Error::Storage`), which no
+    /// storage can apply as one revision per object.
+    pub fn check_distinct_oids(&self) -> Result<()> {
+        let mut seen = std::collections::HashSet::with_capacity(self.writes.len());
+        match self.writes.iter().find(|write| !seen.insert(write.oid)) {
+            Some(write) => Err(crate::error::Error::Storage {
+                message: format!(
+                    "object {} is written twice in one transaction; write it once",
+                    write.oid
+                ),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A revision of an object as loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Revision {
