@@ -43,6 +43,8 @@ pub trait AnyObject: 'static {
     fn p_invalidate(&self) -> Result<()>;
     /// See [`PObject::p_getstate`].
     fn p_getstate(&self) -> Result<Vec<u8>>;
+    /// See [`PObject::p_getstate_into`].
+    fn p_getstate_into(&self, out: &mut Vec<u8>) -> Result<()>;
     /// See [`PObject::p_setstate`].
     fn p_setstate(&self, bytes: &[u8]) -> Result<()>;
     /// The stable type name of the state (`Persistent::TYPE_NAME`).

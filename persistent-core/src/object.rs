@@ -322,12 +322,17 @@ impl<T: Persistent> PObject<T> {
 
     /// The encoded persistent fields (volatile fields excluded), loading a ghost first.
     pub fn p_getstate(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.p_getstate_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// `p_getstate`, appending to `out` (on error `out` may hold a partial encoding).
+    pub fn p_getstate_into(&self, out: &mut Vec<u8>) -> Result<()> {
         self.p_activate()?;
         let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
         let value = data.as_ref().ok_or(Error::NoStateLoaded { oid: self.p_oid() })?;
-        let mut out = Vec::new();
-        value.encode_state(&mut out)?;
-        Ok(out)
+        value.encode_state(out)
     }
 
     /// Replaces every persistent field from `bytes` and resets volatile fields to their
@@ -563,6 +568,9 @@ impl<T: Persistent> AnyObject for PObject<T> {
     }
     fn p_getstate(&self) -> Result<Vec<u8>> {
         PObject::p_getstate(self)
+    }
+    fn p_getstate_into(&self, out: &mut Vec<u8>) -> Result<()> {
+        PObject::p_getstate_into(self, out)
     }
     fn p_setstate(&self, bytes: &[u8]) -> Result<()> {
         PObject::p_setstate(self, bytes)

@@ -10,7 +10,15 @@ pub const FORMAT_VERSION: u8 = 1;
 
 /// Wraps `state` of type `type_name` in an envelope.
 pub fn encode_record(type_name: &str, state: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + 2 + type_name.len() + state.len());
+    let mut out = begin_record(type_name, state.len());
+    out.extend_from_slice(state);
+    out
+}
+
+/// The envelope header for a record of type `type_name`, with room for `state_capacity`
+/// more bytes: append the state to it to make the record.
+pub fn begin_record(type_name: &str, state_capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + 2 + type_name.len() + state_capacity);
     out.push(FORMAT_VERSION);
     let mut length = type_name.len();
     loop {
@@ -23,7 +31,6 @@ pub fn encode_record(type_name: &str, state: &[u8]) -> Vec<u8> {
         out.push(byte | 0x80);
     }
     out.extend_from_slice(type_name.as_bytes());
-    out.extend_from_slice(state);
     out
 }
 

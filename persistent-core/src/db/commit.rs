@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use super::connection::{Connection, ConnectionInner};
 use crate::any_object::ObjectRef;
 use crate::cache::hash::BuildOidHasher;
-use crate::codec::envelope::encode_record;
+use crate::codec::envelope::begin_record;
 use crate::error::{Error, Result};
 use crate::oid::Oid;
 use crate::state::PState;
@@ -110,8 +110,8 @@ impl ConnectionInner {
             if !(is_new || changed) || !seen.insert(oid) {
                 continue;
             }
-            let state = next.p_getstate()?;
-            let record = encode_record(next.type_name(), &state);
+            let mut record = begin_record(next.type_name(), 64);
+            next.p_getstate_into(&mut record)?;
             let expected_serial = if is_new { None } else { Some(next.p_serial()) };
             pending.push(Pending { obj: next, size: record.len() });
             writes.push(ObjectWrite { oid, expected_serial, data: record });

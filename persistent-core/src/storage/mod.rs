@@ -42,7 +42,11 @@ impl TransactionData {
     /// Refuses a transaction that writes the same oid twice (`Error::Storage`), which no
     /// storage can apply as one revision per object.
     pub fn check_distinct_oids(&self) -> Result<()> {
-        let mut seen = std::collections::HashSet::with_capacity(self.writes.len());
+        let mut seen: std::collections::HashSet<Oid, crate::cache::hash::BuildOidHasher> =
+            std::collections::HashSet::with_capacity_and_hasher(
+                self.writes.len(),
+                Default::default(),
+            );
         match self.writes.iter().find(|write| !seen.insert(write.oid)) {
             Some(write) => Err(crate::error::Error::Storage {
                 message: format!(
