@@ -30,7 +30,7 @@ CREATE TABLE object_state (
     tid INTEGER NOT NULL,
     state BLOB NOT NULL,
     PRIMARY KEY (zoid, tid)
-);
+) WITHOUT ROWID;
 CREATE INDEX object_state_tid ON object_state (tid);
 CREATE TABLE current_object (
     zoid INTEGER PRIMARY KEY,
