@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use persistent_core::storage::{Revision, RevisionInfo, Storage, TransactionData};
 use persistent_core::{Error, Oid, Result, Tid, TimeStamp};
@@ -30,9 +31,22 @@ pub struct SqliteStorage {
     inner: Mutex<Inner>,
 }
 
+/// How long `load_before` may keep reading in one held read transaction. Bounds how long
+/// this connection can hold back other processes' WAL checkpoints.
+const HELD_READ_LIMIT: Duration = Duration::from_millis(100);
+
+/// A read transaction kept open between `load_before` calls: the view of the file as of its
+/// start, in which every revision up to `newest` is visible.
+struct HeldRead {
+    newest: Tid,
+    since: Instant,
+}
+
 /// The connection and the oids reserved for it but not handed out yet.
 struct Inner {
     conn: Connection,
+    /// Set while `load_before` keeps a read transaction open (see `read_view`).
+    held_read: Option<HeldRead>,
     /// The next oid to hand out from the reserved block.
     next_oid: i64,
     /// The last oid of the reserved block (`next_oid > reserved_end`: block used up).
@@ -67,7 +81,10 @@ impl SqliteStorage {
         }
         conn.pragma_update(None, "synchronous", "FULL").map_err(err("setting synchronous=FULL"))?;
         ensure_schema(&mut conn, &path)?;
-        Ok(SqliteStorage { path, inner: Mutex::new(Inner { conn, next_oid: 1, reserved_end: 0 }) })
+        Ok(SqliteStorage {
+            path,
+            inner: Mutex::new(Inner { conn, held_read: None, next_oid: 1, reserved_end: 0 }),
+        })
     }
 
     /// The path of the database file.
@@ -90,14 +107,55 @@ impl SqliteStorage {
         Ok(rows == ["ok"])
     }
 
-    /// The connection; a panic while it was held leaves no SQL transaction open (rusqlite
-    /// rolls back on drop), so a poisoned lock is still usable.
+    /// The connection with no transaction open: a read transaction `load_before` held is
+    /// ended first, so that what follows sees the newest commits (and can write). A poisoned
+    /// lock is still usable: whatever transaction a panic left open is ended here.
     fn lock(&self) -> MutexGuard<'_, Inner> {
+        let mut inner = self.lock_keeping_read();
+        end_read(&mut inner);
+        inner
+    }
+
+    /// The connection as it is, possibly inside the read transaction `load_before` holds.
+    fn lock_keeping_read(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Makes sure a read transaction is open whose view holds every revision older than
+    /// `before`: the held one if it is recent enough (it began after the newest transaction
+    /// below `before` was committed, and less than `HELD_READ_LIMIT` ago), else a new one.
+    /// Loads inside one read transaction skip the per-statement locking of the WAL index.
+    fn read_view(&self, inner: &mut Inner, before: Tid) -> Result<()> {
+        if let Some(held) = &inner.held_read {
+            let covers = held.newest.as_u64() >= before.as_u64().saturating_sub(1);
+            if covers && held.since.elapsed() < HELD_READ_LIMIT {
+                return Ok(());
+            }
+        }
+        end_read(inner);
+        inner.conn.execute_batch("BEGIN").map_err(|e| self.err("starting a read", e))?;
+        match last_tid(&inner.conn) {
+            Ok(newest) => {
+                inner.held_read = Some(HeldRead { newest, since: Instant::now() });
+                Ok(())
+            }
+            Err(e) => {
+                end_read(inner);
+                Err(self.err("starting a read", e))
+            }
+        }
     }
 
     fn err(&self, what: &str, error: rusqlite::Error) -> Error {
         sql_error(&self.path, what, error)
+    }
+}
+
+/// Ends any open transaction (the held read, or one a panic left open).
+fn end_read(inner: &mut Inner) {
+    inner.held_read = None;
+    if !inner.conn.is_autocommit() && inner.conn.execute_batch("COMMIT").is_err() {
+        let _ = inner.conn.execute_batch("ROLLBACK");
     }
 }
 
@@ -141,9 +199,10 @@ impl Storage for SqliteStorage {
     }
 
     fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>> {
-        // One statement (the revision and its successor's tid through a subquery) is one
-        // implicit read transaction: consistent without BEGIN/COMMIT round trips.
-        let inner = self.lock();
+        // One statement (the revision and its successor's tid through a subquery), inside
+        // the held read transaction when its view is recent enough (`read_view`).
+        let mut inner = self.lock_keeping_read();
+        self.read_view(&mut inner, before)?;
         let found = inner
             .conn
             .prepare_cached(
