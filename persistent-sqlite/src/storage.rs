@@ -285,6 +285,10 @@ impl Storage for SqliteStorage {
     }
 
     fn commit(&self, txn: &TransactionData) -> Result<Tid> {
+        self.commit_after(txn).map(|(tid, _)| tid)
+    }
+
+    fn commit_after(&self, txn: &TransactionData) -> Result<(Tid, Option<Tid>)> {
         txn.check_distinct_oids()?;
         let mut inner = self.lock();
         let tx = inner
@@ -343,7 +347,7 @@ impl Storage for SqliteStorage {
         }
         drop((insert_new, move_current, insert_state));
         tx.commit().map_err(|e| self.err("committing", e))?;
-        Ok(tid)
+        Ok((tid, Some(last)))
     }
 
     fn changes_since(&self, after: Tid) -> Result<(Tid, Vec<Oid>)> {

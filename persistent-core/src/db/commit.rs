@@ -63,8 +63,9 @@ impl ConnectionInner {
             extension: Vec::new(),
             writes,
         };
-        let tid = match self.db.storage.commit(&data) {
-            Ok(tid) => tid,
+        let snapshot = self.txn.borrow().snapshot;
+        let (tid, previous) = match self.db.storage.commit_after(&data) {
+            Ok(committed) => committed,
             Err(error) => {
                 self.txn.borrow_mut().doomed = true;
                 return Err(error);
@@ -80,7 +81,14 @@ impl ConnectionInner {
             written.extend(obj.p_oid());
         }
         self.clear_transaction();
-        self.begin(Some((tid, written)))?;
+        if previous == Some(snapshot) {
+            // Nobody committed between this transaction's snapshot and its own commit, so
+            // the only changes up to `tid` are this connection's: the next transaction can
+            // start at `tid` with nothing to invalidate (later commits are seen next time).
+            self.start_at(tid, []);
+        } else {
+            self.begin(Some((tid, written)))?;
+        }
         Ok(tid)
     }
 
@@ -167,15 +175,21 @@ impl ConnectionInner {
     fn begin(&self, own: Option<(Tid, HashSet<Oid, BuildOidHasher>)>) -> Result<()> {
         let previous = self.txn.borrow().snapshot;
         let (last, changes) = self.db.storage.latest_changes_since(previous)?;
-        let mut stale: Vec<Oid> = std::mem::take(&mut self.txn.borrow_mut().pending_invalidations);
-        for (oid, tid) in changes {
+        let theirs = changes.into_iter().filter_map(|(oid, tid)| {
             let ours = matches!(&own, Some((own_tid, written)) if *own_tid == tid && written.contains(&oid));
-            if !ours {
-                stale.push(oid);
-            }
-        }
+            (!ours).then_some(oid)
+        });
+        self.start_at(last, theirs);
+        Ok(())
+    }
+
+    /// Starts the next transaction at `snapshot`: invalidates the `stale` objects and those
+    /// left pending (objects borrowed now stay pending), then sweeps the cache.
+    fn start_at(&self, snapshot: Tid, stale: impl IntoIterator<Item = Oid>) {
+        let mut stale_oids = std::mem::take(&mut self.txn.borrow_mut().pending_invalidations);
+        stale_oids.extend(stale);
         let mut refused = Vec::new();
-        for oid in stale {
+        for oid in stale_oids {
             if let Some(obj) = self.cache.get(oid) {
                 if obj.p_invalidate().is_err() {
                     refused.push(oid);
@@ -184,10 +198,9 @@ impl ConnectionInner {
         }
         {
             let mut txn = self.txn.borrow_mut();
-            txn.snapshot = last;
+            txn.snapshot = snapshot;
             txn.pending_invalidations = refused;
         }
         self.cache.incrgc();
-        Ok(())
     }
 }

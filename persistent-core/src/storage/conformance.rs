@@ -32,6 +32,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("changes_since", check_changes_since),
     ("latest_changes_since", check_latest_changes_since),
     ("new_oids_batch", check_new_oids_batch),
+    ("commit_after_reports_previous", check_commit_after_reports_previous),
     ("empty_transaction", check_empty_transaction),
     ("concurrent_commits", check_concurrent_commits),
 ];
@@ -444,4 +445,18 @@ pub fn check_new_oids_batch(storage: &dyn Storage) {
         let single = storage.new_oid().unwrap();
         assert!(all.insert(single), "new_oid repeated {single} after new_oids");
     }
+}
+
+/// `commit_after` reports the tid that was newest before the commit (or `None`).
+pub fn check_commit_after_reports_previous(storage: &dyn Storage) {
+    let (oid, _) = store_new(storage, b"x");
+    let before = storage.last_transaction().unwrap();
+    let current = storage.load(oid).unwrap().serial;
+    let (tid, previous) =
+        storage.commit_after(&transaction("after", vec![write(oid, Some(current), b"y")])).unwrap();
+    assert!(tid > before, "the new tid is later than the previous newest");
+    if let Some(previous) = previous {
+        assert_eq!(previous, before, "commit_after names the tid newest before the commit");
+    }
+    assert_eq!(storage.last_transaction().unwrap(), tid);
 }

@@ -140,8 +140,13 @@ impl Storage for MemoryStorage {
     }
 
     fn commit(&self, txn: &TransactionData) -> Result<Tid> {
+        self.commit_after(txn).map(|(tid, _)| tid)
+    }
+
+    fn commit_after(&self, txn: &TransactionData) -> Result<(Tid, Option<Tid>)> {
         let mut state = self.state();
         state.check_writes(txn)?;
+        let previous = state.last_tid;
         let tid = TimeStamp::now().later_than(state.last_tid);
         if tid <= state.last_tid {
             return Err(Error::Storage {
@@ -160,7 +165,7 @@ impl Storage for MemoryStorage {
             },
         );
         state.last_tid = tid;
-        Ok(tid)
+        Ok((tid, Some(previous)))
     }
 
     fn changes_since(&self, after: Tid) -> Result<(Tid, Vec<Oid>)> {

@@ -122,6 +122,13 @@ pub trait Storage: Send + Sync + 'static {
     /// Commits `txn` atomically (see the trait rules) and returns its new tid.
     fn commit(&self, txn: &TransactionData) -> Result<Tid>;
 
+    /// `commit`, also telling which tid was the newest just before this commit, when the
+    /// storage knows it. A caller whose snapshot was that tid then knows nobody else
+    /// committed in between. The default reports `None` (unknown).
+    fn commit_after(&self, txn: &TransactionData) -> Result<(Tid, Option<Tid>)> {
+        Ok((self.commit(txn)?, None))
+    }
+
     /// The newest tid and the oids written by transactions with tid > `after`, each once.
     fn changes_since(&self, after: Tid) -> Result<(Tid, Vec<Oid>)>;
 
