@@ -70,9 +70,10 @@ fn sweeps_skip_changed_sticky_and_borrowed_objects_which_stay_in_place() {
 }
 
 #[test]
-fn a_sweep_walks_only_up_to_the_most_recent_member_at_its_start() {
-    // Objects touched while sweeping are not revisited: here nothing is touched, so a full
-    // sweep with everything Changed visits each member once and stops.
+fn a_sweep_over_only_changed_objects_keeps_them_all_in_order() {
+    // Nothing is clean: the sweep walks the whole ring once (it stops at the member that was
+    // most recent when it began) and evicts nothing. Objects touched during a sweep cannot be
+    // revisited, because a sweep runs no user code that could touch them.
     let (_dm, cache, items) = hundred(CacheLimits::default());
     for p in &items {
         p.p_set_changed(Some(true)).unwrap();
