@@ -229,6 +229,26 @@ impl Storage for SqliteStorage {
         }))
     }
 
+    fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<(Vec<u8>, Tid)>> {
+        // `load_before` without the successor subquery (half the cost of a ghost load).
+        let mut inner = self.lock_keeping_read();
+        self.read_view(&mut inner, before)?;
+        let found = inner
+            .conn
+            .prepare_cached(
+                "SELECT tid, state FROM object_state WHERE zoid = ?1 AND tid < ?2 \
+                 ORDER BY tid DESC LIMIT 1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row((oid_to_sql(oid), tid_bound(before)), |row| {
+                    Ok((row.get::<_, Vec<u8>>(1)?, tid_from_sql(row.get::<_, i64>(0)?)))
+                })
+                .optional()
+            })
+            .map_err(|e| self.err("loading a revision before a tid", e))?;
+        Ok(found)
+    }
+
     fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>> {
         let Ok(tid) = tid_to_sql(serial) else {
             return Err(Error::NotFound(oid));

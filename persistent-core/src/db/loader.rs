@@ -47,12 +47,13 @@ impl DataManager for ConnectionInner {
         let oid = obj.p_oid().ok_or(Error::ForeignObject { oid: None })?;
         let snapshot = self.txn.borrow().snapshot;
         let before = TimeStamp::from_u64(snapshot.as_u64().saturating_add(1));
-        let revision = self.db.storage.load_before(oid, before)?.ok_or(Error::NotFound(oid))?;
-        let (type_name, state) = decode_record(oid, &revision.data)?;
+        let (record, serial) =
+            self.db.storage.load_visible(oid, before)?.ok_or(Error::NotFound(oid))?;
+        let (type_name, state) = decode_record(oid, &record)?;
         check_type(oid, obj.type_name(), type_name)?;
         self.decode_with_references(|| obj.p_setstate(state))?;
-        obj.p_set_serial(revision.serial);
-        obj.p_set_estimated_size(revision.data.len() as u64);
+        obj.p_set_serial(serial);
+        obj.p_set_estimated_size(record.len() as u64);
         Ok(())
     }
 

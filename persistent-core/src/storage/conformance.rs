@@ -33,6 +33,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("latest_changes_since", check_latest_changes_since),
     ("new_oids_batch", check_new_oids_batch),
     ("commit_after_reports_previous", check_commit_after_reports_previous),
+    ("load_visible_agrees_with_load_before", check_load_visible_agrees_with_load_before),
     ("empty_transaction", check_empty_transaction),
     ("concurrent_commits", check_concurrent_commits),
 ];
@@ -459,4 +460,21 @@ pub fn check_commit_after_reports_previous(storage: &dyn Storage) {
         assert_eq!(previous, before, "commit_after names the tid newest before the commit");
     }
     assert_eq!(storage.last_transaction().unwrap(), tid);
+}
+
+/// `load_visible` gives the data and serial `load_before` gives, at every point in history.
+pub fn check_load_visible_agrees_with_load_before(storage: &dyn Storage) {
+    let (oid, first) = store_new(storage, b"v1");
+    let second =
+        commit_ok(storage, &transaction("v2", vec![write(oid, Some(first), b"v2")]), "update");
+    for before in [
+        first,
+        TimeStamp::from_u64(first.as_u64() + 1),
+        second,
+        TimeStamp::from_u64(second.as_u64() + 1),
+    ] {
+        let expected = storage.load_before(oid, before).unwrap().map(|r| (r.data, r.serial));
+        assert_eq!(storage.load_visible(oid, before).unwrap(), expected, "before {before:?}");
+    }
+    assert_eq!(storage.load_visible(Oid(u64::MAX >> 2), second).unwrap(), None);
 }

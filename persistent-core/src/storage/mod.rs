@@ -103,6 +103,13 @@ pub trait Storage: Send + Sync + 'static {
     /// `before`, or `None` if there is none (ZODB's `loadBefore`).
     fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>>;
 
+    /// The data and serial of the revision `load_before` would give, without looking up
+    /// its successor: what a connection needs to load a ghost at its snapshot. The default
+    /// calls `load_before`; storages where the successor costs a second lookup override it.
+    fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<(Vec<u8>, Tid)>> {
+        Ok(self.load_before(oid, before)?.map(|revision| (revision.data, revision.serial)))
+    }
+
     /// The revision of `oid` written exactly by transaction `serial` (ZODB's `loadSerial`);
     /// `Error::NotFound` if that transaction did not write it.
     fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>>;
