@@ -22,8 +22,9 @@ use syn::{parse_macro_input, DeriveInput};
 /// * an object type with the struct's visibility (the `Object` of the `Persistent` impl)
 ///   that dereferences to `PObject<Self>`, so the `p_*` protocol is called right on a
 ///   `P<Self>` handle;
-/// * on that object, for each field `f: F`, a getter `f(&self) -> Result<F>` returning a clone
-///   (it loads a ghost and touches the object) and a setter `set_f(&self, F) -> Result<()>`
+/// * on that object, for each field `f: F`, a getter `f(&self) -> Result<F>` returning a clone,
+///   or, for a field whose type is a shared persistent handle (`SharedField`: the persistent
+///   collections), the same collection (it loads a ghost and touches the object) and a setter `set_f(&self, F) -> Result<()>`
 ///   (a persistent field registers the object once and marks it changed; a volatile field
 ///   never does). Accessors have the field's visibility: a field without `pub` gets accessors
 ///   callable only from the module that defines the struct. A field named like a method of
