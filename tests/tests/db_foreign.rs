@@ -1,0 +1,55 @@
+//! Objects belong to one connection: adding another connection's object, or committing a
+//! reference to it, is `Error::ForeignObject`; nothing is written, and after `abort` both
+//! connections go on normally. Encoding a reference outside any connection is
+//! `Error::NoCodecContext`.
+
+use persistent_core::prelude::*;
+use persistent_core::storage::MemoryStorage;
+use persistent_core::Error;
+use persistent_tests::{Item, Node};
+
+#[test]
+fn another_connections_object_is_refused() {
+    let db = Database::open(MemoryStorage::default()).unwrap();
+    let (a, b) = (db.connect().unwrap(), db.connect().unwrap());
+    let item = P::new(Item::numbered(1));
+    let oid = a.add(&item).unwrap();
+    let error = b.add(&item).unwrap_err();
+    assert!(
+        matches!(error, Error::ForeignObject { oid: Some(found) } if found == oid),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("another connection"), "{error}");
+    assert_eq!(item.p_oid(), Some(oid), "the object is untouched");
+    assert_eq!(a.add(&item).unwrap(), oid, "adding it again to its own connection is a no-op");
+}
+
+#[test]
+fn committing_a_reference_to_another_connections_object_writes_nothing() {
+    let db = Database::open(MemoryStorage::default()).unwrap();
+    let (a, b) = (db.connect().unwrap(), db.connect().unwrap());
+    let foreign = P::new(Item::numbered(7));
+    a.add(&foreign).unwrap();
+    let root = b.root::<Node>().unwrap();
+    root.update(|n| n.items.push(foreign.clone())).unwrap();
+    let before = db.storage().last_transaction().unwrap();
+    let error = b.commit().unwrap_err();
+    assert!(matches!(error, Error::ForeignObject { .. }), "{error:?}");
+    assert_eq!(db.storage().last_transaction().unwrap(), before, "nothing was written");
+    assert!(matches!(b.commit(), Err(Error::TransactionDoomed)), "only abort is accepted now");
+    b.abort().unwrap();
+    // Both connections work normally afterwards.
+    let root = b.root::<Node>().unwrap();
+    root.update(|n| n.value = 3).unwrap();
+    b.commit().unwrap();
+    a.commit().unwrap();
+    assert_eq!(a.get::<Item>(foreign.p_oid().unwrap()).unwrap().with(|i| i.n).unwrap(), 7);
+}
+
+#[test]
+fn a_reference_outside_a_connection_cannot_be_encoded() {
+    let node = P::new(Node { children: vec![P::new(Node::default())], ..Node::default() });
+    let error = node.p_getstate().unwrap_err();
+    assert!(matches!(error, Error::NoCodecContext), "{error:?}");
+    assert!(error.to_string().contains("connection"), "{error}");
+}
