@@ -86,6 +86,8 @@ impl Header {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn touch_cached(&self, key: CacheKey, address: usize) {
         self.with_jar(|jar| {
             if let Some(cache) = jar.and_then(Jar::cache) {

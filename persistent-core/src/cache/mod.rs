@@ -38,9 +38,6 @@ pub struct CacheLimits {
 /// The shared cache state, reached by objects through their jar.
 pub(crate) struct CacheShared {
     pub(crate) table: RefCell<Table>,
-    /// A copy of the ring's tail (most recently used), so that touching the object that is
-    /// already most recent needs no borrow of the table.
-    mru: std::cell::Cell<Option<CacheKey>>,
     pub(crate) limits: std::cell::Cell<CacheLimits>,
     pub(crate) sweeping: std::cell::Cell<bool>,
     /// Objects dropped while the table was borrowed, removed at the next operation.
@@ -48,20 +45,11 @@ pub(crate) struct CacheShared {
 }
 
 impl CacheShared {
-    /// Moves a ring member to the MRU end. O(1).
-    #[inline]
+    /// Moves a ring member to the MRU end, O(1), and notes it as the thread's most recently
+    /// touched object (`recent`), so its next touch skips the cache.
     pub(crate) fn touch(&self, key: CacheKey, header_address: usize) {
-        if self.mru.get() == Some(key) {
-            recent::note(header_address);
-        } else {
-            self.touch_slow(key, header_address);
-        }
-    }
-
-    fn touch_slow(&self, key: CacheKey, header_address: usize) {
         if let Ok(mut table) = self.table.try_borrow_mut() {
             table.touch(key);
-            self.mru.set(table.tail);
             if table.tail == Some(key) {
                 recent::note(header_address);
             }
@@ -84,17 +72,13 @@ impl CacheShared {
             Some(strong) => table.join(key, strong, size),
             None => table.touch(key),
         }
-        self.mru.set(table.tail);
     }
 
     /// A member becomes a ghost: it leaves the ring. The returned strong handle must be
     /// dropped by the caller after this returns.
     #[must_use]
     pub(crate) fn leave_ring(&self, key: CacheKey) -> Option<Strong> {
-        let mut table = self.table.try_borrow_mut().ok()?;
-        let strong = table.leave(key);
-        self.mru.set(table.tail);
-        strong
+        self.table.try_borrow_mut().ok()?.leave(key)
     }
 
     /// A ring member's estimated size changed.
@@ -137,35 +121,10 @@ impl CacheShared {
         }
     }
 
-    fn table(&self) -> Result<TableGuard<'_>> {
+    fn table(&self) -> Result<std::cell::RefMut<'_, Table>> {
         let mut table = self.table.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
         self.purge_dropped(&mut table);
-        Ok(TableGuard { table, mru: &self.mru })
-    }
-}
-
-/// Mutable access to the table that refreshes the `mru` copy when released.
-pub(crate) struct TableGuard<'a> {
-    table: std::cell::RefMut<'a, Table>,
-    mru: &'a std::cell::Cell<Option<CacheKey>>,
-}
-
-impl std::ops::Deref for TableGuard<'_> {
-    type Target = Table;
-    fn deref(&self) -> &Table {
-        &self.table
-    }
-}
-
-impl std::ops::DerefMut for TableGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Table {
-        &mut self.table
-    }
-}
-
-impl Drop for TableGuard<'_> {
-    fn drop(&mut self) {
-        self.mru.set(self.table.tail);
+        Ok(table)
     }
 }
 
@@ -206,7 +165,6 @@ impl Cache {
     pub fn with_limits(jar: &Jar, limits: CacheLimits) -> Result<Cache> {
         let shared = Rc::new(CacheShared {
             table: RefCell::new(Table::default()),
-            mru: std::cell::Cell::new(None),
             limits: std::cell::Cell::new(limits),
             sweeping: std::cell::Cell::new(false),
             dropped: RefCell::new(Vec::new()),
@@ -460,7 +418,6 @@ impl Drop for Cache {
         let old = std::mem::take(&mut *table);
         recent::clear();
         drop(table);
-        self.shared.mru.set(None);
         for (_, entry) in old.entries.iter() {
             let obj = match &entry.holder {
                 Holder::InRing(strong) => Some(ObjectRef(strong.clone())),
