@@ -190,3 +190,23 @@ fn debug_info_and_items_describe_every_entry() {
     assert_eq!(cache.items().len(), 100);
     assert_eq!(cache.lru_items().len(), 99);
 }
+
+/// A ghost held only by another object's state is dropped while a sweep holds the table
+/// (the state is dropped in place); its entry is queued and removed at the next operation,
+/// so no dead entry stays in the map.
+#[test]
+fn a_ghost_dropped_during_a_sweep_leaves_the_map() {
+    use persistent_tests::Node;
+    let (_dm, jar, cache) = StubDm::with_cache(&Node::default());
+    let child = P::<Node>::uninitialized();
+    cache.new_ghost(Oid(2), &child).unwrap();
+    let parent = P::new(Node { children: vec![child], ..Node::default() });
+    persistent_tests::attach(&parent, 1, &jar);
+    cache.insert(Oid(1), &parent).unwrap();
+    assert_eq!(cache.len(), 2, "the child is held only by the parent's state");
+    cache.full_sweep();
+    assert_eq!(parent.p_state(), PState::Ghost);
+    assert!(cache.get(Oid(2)).is_none(), "the dropped child is gone");
+    assert_eq!(cache.len(), 1, "only the parent, which the test holds, is left");
+    assert_eq!(cache.debug_info().len(), 1);
+}
