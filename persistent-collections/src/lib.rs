@@ -1,6 +1,6 @@
 //! `PersistentList` and `PersistentMapping`: persistent objects in their own right (their own
 //! oid and record) that record their own mutation, following the change-marking tables of
-//! SPEC.md section 4.
+//! docs/spec.md §4.
 //!
 //! Reads go through guards that dereference to the plain collection (`Vec<T>`, `BTreeMap`),
 //! so every read method of those types is available; writes go through methods named as in

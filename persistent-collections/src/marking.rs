@@ -4,7 +4,7 @@
 
 use persistent_core::{PObject, PState, Persistent, Result};
 
-/// Applies `apply` to the state of `object` as a change (SPEC.md 2.5): loads a ghost,
+/// Applies `apply` to the state of `object` as a change (docs/spec.md §2.5): loads a ghost,
 /// touches, registers the object with its data manager unless it is already Changed, then
 /// applies. If the state cannot be borrowed mutably (a read guard is alive), the load fails
 /// or registering fails, the error is returned, `apply` is not called and nothing is marked.

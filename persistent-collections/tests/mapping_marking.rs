@@ -1,4 +1,4 @@
-//! Every row of SPEC.md section 4's PersistentMapping table: each operation on a saved
+//! Every row of docs/spec.md §4's PersistentMapping table: each operation on a saved
 //! mapping (oid and jar set, UpToDate, no registration yet) checked for the resulting
 //! contents, the state and the number of `register` calls. Also: ghosts load first, unsaved
 //! mappings mark nothing, a refused registration or a live read guard changes nothing.

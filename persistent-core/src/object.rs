@@ -1,5 +1,5 @@
 //! `PObject<T>`: one persistent object, a header of persistence metadata plus the state cell
-//! (empty while the object is a ghost), and the whole `p_*` protocol of SPEC.md section 2.
+//! (empty while the object is a ghost), and the whole `p_*` protocol of docs/spec.md §2.
 //! The cache side (ring, counters) lives in `cache`; representation in `repr`.
 
 use std::any::Any;
@@ -211,7 +211,7 @@ impl<T: Persistent> PObject<T> {
         self.header.serial.set(serial);
     }
 
-    /// The estimated size in bytes: 0 by default, else a multiple of 64 (see SPEC 2.7).
+    /// The estimated size in bytes: 0 by default, else a multiple of 64 (see docs/spec.md §2.7).
     pub fn p_estimated_size(&self) -> u64 {
         match self.header.size_units.get() {
             0 => 0,
@@ -240,7 +240,7 @@ impl<T: Persistent> PObject<T> {
 
     // ----- state transitions ----------------------------------------------------------
 
-    /// Python's assignment to `_p_changed` (SPEC 2.2): `None` deactivates an UpToDate
+    /// Python's assignment to `_p_changed` (docs/spec.md §2.2): `None` deactivates an UpToDate
     /// object; `Some(true)` loads a ghost if needed and registers (unless already Changed);
     /// `Some(false)` makes a Changed or Sticky object UpToDate, keeping its data.
     /// Without a jar it does nothing. A failing register leaves the state unchanged.
@@ -481,7 +481,7 @@ impl<T: Persistent> PObject<T> {
         Ok(())
     }
 
-    /// Loads a ghost (SPEC 2.3). Counts as Changed while the data manager runs; joins the
+    /// Loads a ghost (docs/spec.md §2.3). Counts as Changed while the data manager runs; joins the
     /// ring on entry and leaves it again if the load fails.
     fn load(&self) -> Result<()> {
         let Some(jar) = self.header.jar() else {

@@ -1,4 +1,4 @@
-//! The Debug representation of persistent objects (SPEC.md 2.9):
+//! The Debug representation of persistent objects (docs/spec.md §2.9):
 //! `<path::Type object at 0xADDR oid 0xOID in JAR>`, or the type's own `p_repr`.
 
 use std::fmt;

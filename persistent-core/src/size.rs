@@ -1,5 +1,5 @@
 //! The estimated-size encoding: 24 bits of 64-byte units, as the reference stores it.
-//! Every example of SPEC 2.7 is checked in `tests/tests/protocol_metadata.rs`.
+//! Every example of docs/spec.md §2.7 is checked in `tests/tests/protocol_metadata.rs`.
 
 /// Largest size (in bytes) that still encodes exactly as `size / 64 + 1` units.
 const LARGEST_EXACT: u64 = 1_073_741_696;

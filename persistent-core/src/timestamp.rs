@@ -1,4 +1,4 @@
-//! `TimeStamp`: ZODB's 8-byte transaction timestamp, bit-exact (SPEC.md section 5): the
+//! `TimeStamp`: ZODB's 8-byte transaction timestamp, bit-exact (docs/spec.md §5): the
 //! encoding of calendar fields, validation, `now`, `later_than`, `time_time` and display.
 //! The calendar arithmetic lives in `timestamp/calendar.rs`.
 

@@ -1,4 +1,4 @@
-//! Behaviour of `#[derive(Persistent)]`: the generated accessors follow SPEC.md 2.5 (load,
+//! Behaviour of `#[derive(Persistent)]`: the generated accessors follow docs/spec.md §2.5 (load,
 //! touch, register once, volatile writes never mark changed), the generated codec follows 2.8
 //! (volatile fields left out and reset, bad bytes refused without harm), the stored type name
 //! and the representation hook. The types live in a module of their own so that the

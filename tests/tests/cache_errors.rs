@@ -1,4 +1,4 @@
-//! SPEC.md 3.1: every refused cache operation is a typed error and leaves the cache (and the
+//! docs/spec.md §3.1: every refused cache operation is a typed error and leaves the cache (and the
 //! object) exactly as it was; plus insert/remove/new_ghost in their success cases and the
 //! seed's "Creating Objects de novo" example (section 2.6.1).
 

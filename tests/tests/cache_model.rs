@@ -1,4 +1,4 @@
-//! Property test of the cache (SPEC.md section 3) against a simple model: random sequences
+//! Property test of the cache (docs/spec.md §3) against a simple model: random sequences
 //! of insert, new_ghost, read, write, deactivate, invalidate, remove, incrgc, full_sweep,
 //! borrow-and-hold and dropping handles. After every step: the non-ghost count equals the
 //! ring length; the ring is exactly the model's non-ghosts in LRU order; every object's
@@ -98,7 +98,7 @@ impl Model {
         self.ring.iter().map(|o| self.entries[o].size).sum()
     }
 
-    /// SPEC 3.2, on the model.
+    /// docs/spec.md §3.2, on the model.
     fn sweep(&mut self, target: i64, target_bytes: u64, borrowed: Option<u64>) {
         let members = self.ring.clone();
         for oid in members {

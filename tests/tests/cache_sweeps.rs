@@ -1,4 +1,4 @@
-//! SPEC.md 3.2 to 3.5: the sweep table, the byte limit example, what sweeps skip, cache
+//! docs/spec.md §3.2 to §3.5: the sweep table, the byte limit example, what sweeps skip, cache
 //! invalidation, which operations touch, symmetric size accounting, and ghosts leaving the
 //! map when nobody holds them.
 

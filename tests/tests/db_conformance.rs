@@ -1,4 +1,4 @@
-//! Database conformance (SPEC.md section 6), each scenario run against `MemoryStorage` and
+//! Database conformance (docs/spec.md §6), each scenario run against `MemoryStorage` and
 //! `SqliteStorage`: the root, reloading through a new `Database`, references as ghosts with
 //! identity, reachability, commit serials, abort. History, sizes and sweeps are in
 //! `db_bookkeeping.rs`.

@@ -1,4 +1,4 @@
-//! SPEC.md 2.7 to 2.9: estimated size (every example), serial and mtime, getstate and
+//! docs/spec.md §2.7 to §2.9: estimated size (every example), serial and mtime, getstate and
 //! setstate, and the Debug representation. Each metadata example also checks that state,
 //! status and the data manager's counters did not move.
 

@@ -1,4 +1,4 @@
-//! SPEC.md sections 1 and 2.2 to 2.6: every row of the `p_set_changed` table (state,
+//! docs/spec.md §§1 and 2.2 to 2.6: every row of the `p_set_changed` table (state,
 //! status, setstate and register counts), the unsaved rules, activation with a failing load,
 //! deactivation, invalidation, sticky, and failing register calls that change nothing.
 

@@ -188,7 +188,7 @@ fn s1_6_the_pickling_protocol() -> Result<()> {
     assert_eq!(p._v_foo()?, 2);
 
     // _p_serial is not affected by setstate. setstate also resets volatile fields to their
-    // Default (SPEC 2.8), as the reference clears `__dict__` before applying the state.
+    // Default (docs/spec.md §2.8), as the reference clears `__dict__` before applying the state.
     let serial = TimeStamp::from_raw(*b"00000012");
     p.p_set_serial(serial);
     p.p_setstate(&p.p_getstate()?)?;

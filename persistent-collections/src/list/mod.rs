@@ -19,7 +19,7 @@ pub use read::ListRef;
 pub use state::ListState;
 
 /// A persistent `Vec<T>`: a persistent object with its own oid and record that marks itself
-/// changed when its content changes (SPEC.md section 4, list table).
+/// changed when its content changes (docs/spec.md §4, list table).
 ///
 /// * Reads: [`read`](Self::read) gives a guard that dereferences to `Vec<T>`; reads never
 ///   mark the list changed.

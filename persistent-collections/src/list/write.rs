@@ -1,5 +1,5 @@
 //! Writing a `PersistentList`: `Vec`-named mutations, each marking the list changed exactly
-//! as SPEC.md section 4 (list table) says. The rule every method keeps: decide from a read
+//! as docs/spec.md §4 (list table) says. The rule every method keeps: decide from a read
 //! whether the operation changes anything; only then go through `change`, which registers and
 //! marks before writing. A failing operation (bad index, load or register error, live read
 //! guard) changes and marks nothing.

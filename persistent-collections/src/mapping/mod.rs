@@ -20,7 +20,7 @@ pub use read::MapRef;
 pub use state::MapState;
 
 /// A persistent `BTreeMap<K, V>`: a persistent object with its own oid and record that marks
-/// itself changed when its content changes (SPEC.md section 4, mapping table).
+/// itself changed when its content changes (docs/spec.md §4, mapping table).
 ///
 /// * Order: iteration is in key order, and two mappings with the same content encode to
 ///   identical bytes whatever the order of insertion (the record is the `BTreeMap`).

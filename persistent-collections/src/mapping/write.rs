@@ -1,5 +1,5 @@
 //! Writing a `PersistentMapping`: `BTreeMap`-named mutations, each marking the mapping
-//! changed exactly as SPEC.md section 4 (mapping table) says. The rule every method keeps:
+//! changed exactly as docs/spec.md §4 (mapping table) says. The rule every method keeps:
 //! decide from a read whether the operation changes anything; only then go through `change`,
 //! which registers and marks before writing. A failing operation (load or register error,
 //! live read guard) changes and marks nothing.

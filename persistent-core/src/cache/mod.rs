@@ -1,4 +1,4 @@
-//! The object cache of one data manager (SPEC.md section 3): identity map from oid to
+//! The object cache of one data manager (docs/spec.md §3): identity map from oid to
 //! object plus the LRU ring of non-ghosts (`ring`), the sweeps (`sweep`), and the `Cache`
 //! handle with its introspection. Objects reach their cache through their jar.
 

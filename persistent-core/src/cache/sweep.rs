@@ -1,4 +1,4 @@
-//! The cache sweeps of SPEC.md 3.2: `incrgc` (down to the limits, with drain resistance),
+//! The cache sweeps of docs/spec.md §3.2: `incrgc` (down to the limits, with drain resistance),
 //! `full_sweep` and `minimize` (every clean object). A sweep walks the ring from the LRU end
 //! and costs what it evicts plus what it skips, never the cache size.
 
@@ -7,7 +7,7 @@ use crate::object::Strong;
 use crate::state::PState;
 
 impl Cache {
-    /// Evicts least recently used clean objects until the limits are met (SPEC 3.2):
+    /// Evicts least recently used clean objects until the limits are met (docs/spec.md §3.2):
     /// the count target is `cache_size`, lowered by drain resistance when that is >= 1;
     /// the byte target is `cache_size_bytes`; both 0 evicts every clean object.
     pub fn incrgc(&self) {

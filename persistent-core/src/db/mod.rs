@@ -1,4 +1,4 @@
-//! The database layer (SPEC.md section 6): `Database` (shared, `Send + Sync`) over a
+//! The database layer (docs/spec.md §6): `Database` (shared, `Send + Sync`) over a
 //! `Storage`, and `Connection`, the data manager that loads ghosts, tracks changed objects
 //! and commits them atomically with optimistic conflict detection.
 

@@ -1,4 +1,4 @@
-//! Unit tests of `TimeStamp`: every worked example of SPEC.md section 5 (and 2.7), field
+//! Unit tests of `TimeStamp`: every worked example of docs/spec.md §5 (and 2.7), field
 //! validation, `later_than` carries and formatting.
 
 use super::TimeStamp;
