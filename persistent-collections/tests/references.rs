@@ -10,8 +10,8 @@ use std::rc::Rc;
 
 use common::Stub;
 use persistent_collections::{PersistentList, PersistentMapping};
-use persistent_core::codec::fields::{decode_field, encode_field, finish_decode};
-use persistent_core::codec::reference::{with_context, ReferenceContext};
+use persistent_core::codec::{decode_field, encode_field, finish_decode};
+use persistent_core::codec::{with_context, ReferenceContext};
 use persistent_core::prelude::*;
 use persistent_core::{Cache, Error, ObjectRef, PObject, Result};
 

@@ -15,7 +15,8 @@ use persistent_core::prelude::*;
 use persistent_core::Cache;
 
 /// The reference's benchmark shape: an int, a string and a float.
-#[derive(Clone, Debug, Persistent)]
+#[derive(Clone, Debug, persistent_derive::Persistent)]
+#[persistent(crate = "persistent_core")]
 struct Fields {
     x: i64,
     name: String,

@@ -1,7 +1,7 @@
 //! `Error`: every recoverable failure of the runtime, with messages that say what went wrong
-//! and what to do about it. Nothing in this crate panics for a condition a caller can cause.
-
-use std::fmt;
+//! and what to do about it; `StorageErrorKind` classifies storage failures so that a caller
+//! can tell a busy database from a damaged one, and the driver's own error is kept as the
+//! `source()`. Nothing in this crate panics for a condition a caller can cause.
 
 use crate::oid::Oid;
 use crate::timestamp::TimeStamp;
@@ -9,31 +9,45 @@ use crate::timestamp::TimeStamp;
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The underlying error of a storage driver or a user hook, kept as [`Error`]'s `source()`.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Everything that can go wrong in the persistence runtime.
-#[derive(Debug)]
+///
+/// Classify with [`is_conflict`](Error::is_conflict) (retry the transaction),
+/// [`is_transient`](Error::is_transient) (retrying later may succeed) and
+/// [`storage_kind`](Error::storage_kind); the driver's error, if any, is `source()`.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The jar of an object that is in a cache was set to another value or cleared.
+    #[error("can not change the jar of a cached object")]
     CachedJarChange,
     /// The oid of an object that is in a cache was set to another value or cleared.
+    #[error("can not change the oid of a cached object")]
     CachedOidChange,
-    /// `p_set_sticky(true)` was called on a ghost.
+    /// `p_set_sticky` was called on a ghost.
+    #[error("can't set sticky flag on a ghost")]
     StickyGhost,
     /// The object's data is borrowed (a read or write guard is alive), so its state cannot be
     /// dropped now.
+    #[error("can not {operation}: the object's data is borrowed; drop the guard first")]
     Borrowed {
         /// What was attempted.
         operation: &'static str,
     },
     /// The object is already borrowed in a way that conflicts with this access (for example
-    /// a write while a read guard is alive).
+    /// a write while a read guard is alive). Nothing was changed.
+    #[error("the object's data is already borrowed; drop the other guard first")]
     AlreadyBorrowed,
     /// The data manager's `setstate` returned without giving the object a state.
+    #[error("the data manager loaded no state for {}", describe(*.oid))]
     NoStateLoaded {
         /// The object that stayed empty.
         oid: Option<Oid>,
     },
     /// Bytes that do not decode as the state of the expected type.
+    #[error("bytes do not decode as the state of {type_name}: {message}")]
     Decode {
         /// The type whose state was being decoded.
         type_name: String,
@@ -41,6 +55,7 @@ pub enum Error {
         message: String,
     },
     /// A state that could not be encoded.
+    #[error("could not encode the state of {type_name}: {message}")]
     Encode {
         /// The type whose state was being encoded.
         type_name: String,
@@ -48,6 +63,7 @@ pub enum Error {
         message: String,
     },
     /// A calendar field given to `TimeStamp` is out of range.
+    #[error("invalid timestamp: {field} {value} is out of range")]
     InvalidTimeStamp {
         /// The field that is wrong: "year", "month", "day", "hour", "minute", "second", or
         /// "raw" for a byte string that is not 8 bytes long.
@@ -56,10 +72,16 @@ pub enum Error {
         value: String,
     },
     /// The cache refused an insertion or a new ghost.
-    Cache(CacheError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
     /// No record exists for this oid (at the snapshot that was read).
+    #[error("no object with oid {0} in the database")]
     NotFound(Oid),
     /// Another transaction wrote this object after this connection read it.
+    #[error(
+        "conflict on object {oid}: read at serial {expected:?}, but {actual:?} was committed \
+         since; abort and retry the transaction"
+    )]
     Conflict {
         /// The object written by both.
         oid: Oid,
@@ -69,6 +91,7 @@ pub enum Error {
         actual: TimeStamp,
     },
     /// A stored record names another type than the one asked for.
+    #[error("object {oid} is stored as type {found:?}, not the expected {expected:?}")]
     TypeMismatch {
         /// The object.
         oid: Oid,
@@ -78,6 +101,7 @@ pub enum Error {
         found: String,
     },
     /// A record whose envelope is not understood (wrong format version, truncated header).
+    #[error("the record of object {oid} is corrupt: {message}")]
     CorruptRecord {
         /// The object.
         oid: Oid,
@@ -85,23 +109,48 @@ pub enum Error {
         message: String,
     },
     /// The connection was closed; open a new one from the database.
+    #[error("the connection is closed; open a new one from the database")]
     ConnectionClosed,
     /// The object belongs to another connection (or none) and cannot be used here.
+    #[error("{} belongs to another connection", describe(*.oid))]
     ForeignObject {
         /// The object's oid, if it has one.
         oid: Option<Oid>,
     },
     /// A persistent reference was encoded or decoded outside a connection's commit or load.
+    #[error(
+        "a persistent reference can only be encoded or decoded by a connection (commit or load)"
+    )]
     NoCodecContext,
-    /// The storage backend failed (I/O, SQL, a file that is not a database).
+    /// The storage backend failed. Build it with [`Error::storage`]; `kind` says what sort
+    /// of failure it is, `source()` gives the driver's own error when there is one.
+    #[error("storage error ({kind}): {message}")]
+    #[non_exhaustive]
     Storage {
-        /// What the backend said.
+        /// What sort of failure.
+        kind: StorageErrorKind,
+        /// What was being done, and on which storage.
         message: String,
+        /// The driver's error.
+        #[source]
+        source: Option<BoxError>,
     },
     /// The transaction failed earlier (a conflict, a failed commit) and must be aborted.
+    #[error("the transaction failed earlier and must be aborted before going on")]
     TransactionDoomed,
+    /// An operation failed, and the abort that followed it failed too. `error` is the first
+    /// failure (also the `source()`); the transaction state was left as the abort left it.
+    #[error("{error}; aborting the transaction afterwards also failed: {abort}")]
+    AbortFailed {
+        /// The failure that made the transaction abort.
+        #[source]
+        error: Box<Error>,
+        /// Why the abort failed.
+        abort: Box<Error>,
+    },
     /// An index past the end of a collection (`len` is its length at the time); nothing was
     /// changed or marked.
+    #[error("index {index} is out of range for a collection of length {len}")]
     IndexOutOfRange {
         /// The index given.
         index: usize,
@@ -110,6 +159,7 @@ pub enum Error {
     },
     /// A range that is reversed or reaches past the end of a collection; nothing was changed
     /// or marked.
+    #[error("range {start}..{end} is out of range for a collection of length {len}")]
     RangeOutOfRange {
         /// The first index of the range.
         start: usize,
@@ -119,14 +169,102 @@ pub enum Error {
         len: usize,
     },
     /// An error raised by a user-supplied data manager or hook.
+    #[error("{0}")]
     Custom(String),
 }
 
+/// What sort of failure an [`Error::Storage`] is, for callers that decide what to do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageErrorKind {
+    /// Another process holds a lock longer than the storage waits: retrying later may work.
+    #[error("busy")]
+    Busy,
+    /// The disk or file system failed (I/O error, disk full, permission refused).
+    #[error("i/o")]
+    Io,
+    /// The stored data is damaged.
+    #[error("corrupt")]
+    Corrupt,
+    /// The file or server is not a storage of this library, or has an unknown schema version.
+    #[error("not a storage")]
+    NotAStorage,
+    /// The request cannot be carried out whatever the state of the storage (an oid written
+    /// twice in one transaction, oids exhausted).
+    #[error("invalid request")]
+    Invalid,
+    /// Anything else the driver reported.
+    #[error("other")]
+    Other,
+}
+
+impl Error {
+    /// An [`Error::Storage`] of `kind` with a message saying what was being done.
+    pub fn storage(kind: StorageErrorKind, message: impl Into<String>) -> Error {
+        Error::Storage { kind, message: message.into(), source: None }
+    }
+
+    /// An [`Error::Storage`] that keeps the driver's error as its `source()`.
+    pub fn storage_with_source(
+        kind: StorageErrorKind,
+        message: impl Into<String>,
+        source: impl Into<BoxError>,
+    ) -> Error {
+        Error::Storage { kind, message: message.into(), source: Some(source.into()) }
+    }
+
+    /// Whether another transaction's write caused this (`Error::Conflict`): abort and run
+    /// the transaction again. `Connection::transact` does exactly that.
+    #[must_use]
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            Error::Conflict { .. } => true,
+            Error::AbortFailed { error, .. } => error.is_conflict(),
+            _ => false,
+        }
+    }
+
+    /// Whether the same operation may succeed if tried again later without any change: a
+    /// conflict, or a storage that was busy.
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        self.is_conflict() || self.storage_kind() == Some(StorageErrorKind::Busy)
+    }
+
+    /// The kind of a storage failure; `None` for any other error.
+    #[must_use]
+    pub fn storage_kind(&self) -> Option<StorageErrorKind> {
+        match self {
+            Error::Storage { kind, .. } => Some(*kind),
+            Error::AbortFailed { error, .. } => error.storage_kind(),
+            _ => None,
+        }
+    }
+
+    /// Whether the error says an object does not exist (`Error::NotFound`).
+    #[must_use]
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound(_))
+    }
+}
+
+/// "object 0x01", or "the object" when there is no oid.
+fn describe(oid: Option<Oid>) -> String {
+    match oid {
+        Some(oid) => format!("object {oid}"),
+        None => "the object".to_owned(),
+    }
+}
+
 /// Why a cache refused an operation; the cache is unchanged after any of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CacheError {
     /// Inserting under an oid that is not the object's oid.
+    #[error("cache key {key} {}", match .object {
+        Some(oid) => format!("does not match the object's oid {oid}"),
+        None => "given for an object without an oid".to_owned(),
+    })]
     OidMismatch {
         /// The key given to the cache.
         key: Oid,
@@ -134,114 +272,65 @@ pub enum CacheError {
         object: Option<Oid>,
     },
     /// Inserting an object that has no jar.
+    #[error("cached object must have a jar")]
     NoJar,
     /// Inserting an object whose jar is not this cache's jar (or that sits in another cache).
+    #[error("cache and object have different jars")]
     OtherJar,
     /// Inserting a second object for an oid that is already cached.
+    #[error("the cache already holds another object for oid {0}")]
     Duplicate(Oid),
     /// `new_ghost` with an object that already has an oid.
+    #[error("new_ghost needs an object without an oid")]
     HasOid,
     /// `new_ghost` with an object that already has a jar.
+    #[error("new_ghost needs an object without a jar")]
     HasJar,
     /// A second cache was created for a jar that already has one.
+    #[error("this jar already has a cache")]
     JarHasCache,
 }
 
-impl fmt::Display for CacheError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CacheError::OidMismatch { key, object: Some(oid) } => {
-                write!(f, "cache key {key} does not match the object's oid {oid}")
-            }
-            CacheError::OidMismatch { key, object: None } => {
-                write!(f, "cache key {key} given for an object without an oid")
-            }
-            CacheError::NoJar => write!(f, "cached object must have a jar"),
-            CacheError::OtherJar => write!(f, "cache and object have different jars"),
-            CacheError::Duplicate(oid) => {
-                write!(f, "the cache already holds another object for oid {oid}")
-            }
-            CacheError::HasOid => write!(f, "new_ghost needs an object without an oid"),
-            CacheError::HasJar => write!(f, "new_ghost needs an object without a jar"),
-            CacheError::JarHasCache => write!(f, "this jar already has a cache"),
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn storage_errors_keep_their_source_and_kind() {
+        let io = std::io::Error::other("disk on fire");
+        let error = Error::storage_with_source(StorageErrorKind::Io, "writing file x", io);
+        assert_eq!(error.storage_kind(), Some(StorageErrorKind::Io));
+        assert!(!error.is_transient());
+        assert_eq!(error.source().map(ToString::to_string).as_deref(), Some("disk on fire"));
+        assert_eq!(error.to_string(), "storage error (i/o): writing file x");
     }
-}
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::CachedJarChange => write!(f, "can not change the jar of a cached object"),
-            Error::CachedOidChange => write!(f, "can not change the oid of a cached object"),
-            Error::StickyGhost => write!(f, "can't set sticky flag on a ghost"),
-            Error::Borrowed { operation } => write!(
-                f,
-                "can not {operation}: the object's data is borrowed; drop the guard first"
-            ),
-            Error::AlreadyBorrowed => {
-                write!(f, "the object's data is already borrowed; drop the other guard first")
-            }
-            Error::NoStateLoaded { oid: Some(oid) } => {
-                write!(f, "the data manager loaded no state for object {oid}")
-            }
-            Error::NoStateLoaded { oid: None } => {
-                write!(f, "the data manager loaded no state for the object")
-            }
-            Error::Decode { type_name, message } => {
-                write!(f, "bytes do not decode as the state of {type_name}: {message}")
-            }
-            Error::Encode { type_name, message } => {
-                write!(f, "could not encode the state of {type_name}: {message}")
-            }
-            Error::InvalidTimeStamp { field, value } => {
-                write!(f, "invalid timestamp: {field} {value} is out of range")
-            }
-            Error::Cache(e) => write!(f, "{e}"),
-            Error::NotFound(oid) => write!(f, "no object with oid {oid} in the database"),
-            Error::Conflict { oid, expected, actual } => write!(
-                f,
-                "conflict on object {oid}: read at serial {expected:?}, but {actual:?} was \
-                 committed since; abort and retry the transaction"
-            ),
-            Error::TypeMismatch { oid, expected, found } => {
-                write!(f, "object {oid} is stored as type {found:?}, not the expected {expected:?}")
-            }
-            Error::CorruptRecord { oid, message } => {
-                write!(f, "the record of object {oid} is corrupt: {message}")
-            }
-            Error::ConnectionClosed => {
-                write!(f, "the connection is closed; open a new one from the database")
-            }
-            Error::ForeignObject { oid: Some(oid) } => {
-                write!(f, "object {oid} belongs to another connection")
-            }
-            Error::ForeignObject { oid: None } => {
-                write!(f, "the object belongs to another connection")
-            }
-            Error::NoCodecContext => write!(
-                f,
-                "a persistent reference can only be encoded or decoded by a connection \
-                 (commit or load)"
-            ),
-            Error::Storage { message } => write!(f, "storage error: {message}"),
-            Error::TransactionDoomed => {
-                write!(f, "the transaction failed earlier and must be aborted before going on")
-            }
-            Error::IndexOutOfRange { index, len } => {
-                write!(f, "index {index} is out of range for a collection of length {len}")
-            }
-            Error::RangeOutOfRange { start, end, len } => {
-                write!(f, "range {start}..{end} is out of range for a collection of length {len}")
-            }
-            Error::Custom(message) => write!(f, "{message}"),
-        }
+    #[test]
+    fn busy_and_conflict_are_transient() {
+        assert!(Error::storage(StorageErrorKind::Busy, "locked").is_transient());
+        let conflict =
+            Error::Conflict { oid: Oid(1), expected: TimeStamp::ZERO, actual: TimeStamp::ZERO };
+        assert!(conflict.is_conflict() && conflict.is_transient());
+        assert!(!Error::NotFound(Oid(1)).is_transient());
     }
-}
 
-impl std::error::Error for Error {}
+    #[test]
+    fn a_failed_abort_keeps_the_first_error() {
+        let error = Error::AbortFailed {
+            error: Box::new(Error::NotFound(Oid(7))),
+            abort: Box::new(Error::storage(StorageErrorKind::Io, "disk gone")),
+        };
+        assert!(error.to_string().starts_with("no object with oid 0x07"));
+        assert_eq!(
+            error.source().map(ToString::to_string),
+            Some(Error::NotFound(Oid(7)).to_string())
+        );
+    }
 
-impl From<CacheError> for Error {
-    fn from(e: CacheError) -> Self {
-        Error::Cache(e)
+    #[test]
+    fn cache_errors_are_std_errors() {
+        let error: Box<dyn std::error::Error> = Box::new(CacheError::Duplicate(Oid(2)));
+        assert_eq!(error.to_string(), "the cache already holds another object for oid 0x02");
     }
 }

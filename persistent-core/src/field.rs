@@ -1,41 +1,62 @@
-//! How a generated getter returns a field: a field whose type is a shared persistent handle
-//! (`SharedField`, e.g. `PersistentList`) comes back as the same object, shared by identity;
-//! any other field comes back as a clone. The choice is made at compile time by method
-//! resolution (`GetShared` is found before `GetCloned`), so it costs nothing at run time.
+//! `FieldGuard`: what a generated getter returns for a field that is not a plain `Copy`
+//! value: a read guard on the field inside the loaded state. Writing through it does not
+//! compile (so `note.meta()?.revisions += 1`, which would change a copy, cannot be written
+//! by accident), and while it lives the object counts as borrowed (sticky: not evicted, not
+//! invalidated). `Copy` fields are returned by value instead; the derive decides which.
 
-/// A value that is a handle to a persistent object of its own (like the persistent
-/// collections): a getter returns `share()`, another handle to the same object, not a copy.
-pub trait SharedField: Sized {
-    /// Another handle to the same persistent object.
-    fn share(&self) -> Self;
-}
+use std::cell::Ref;
+use std::fmt;
+use std::ops::Deref;
 
-/// A borrowed field, for the getter's choice between sharing and cloning.
-#[doc(hidden)]
-pub struct FieldRef<'a, T>(pub &'a T);
+use crate::error::Result;
+use crate::object::PObject;
+use crate::persistent::Persistent;
 
-/// Chosen first: fields that are shared handles.
-#[doc(hidden)]
-pub trait GetShared<T> {
-    fn get_field(&self) -> T;
-}
+/// A read guard on one field of a persistent object's state, returned by the generated
+/// getter of every field that is not a plain `Copy` value. Dereferences to the field.
+///
+/// Keep it short-lived: while it lives the object's state is borrowed, so a write to the
+/// same object returns `Error::AlreadyBorrowed` and the cache will not evict the object.
+/// Clone the value (`(*guard).clone()`, `guard.to_owned()`) to keep it longer.
+pub struct FieldGuard<'a, F: ?Sized>(Ref<'a, F>);
 
-impl<T: SharedField> GetShared<T> for FieldRef<'_, T> {
+impl<F: ?Sized> Deref for FieldGuard<'_, F> {
+    type Target = F;
+
     #[inline]
-    fn get_field(&self) -> T {
-        self.0.share()
+    fn deref(&self) -> &F {
+        &self.0
     }
 }
 
-/// Chosen otherwise: fields that are plain values, cloned.
-#[doc(hidden)]
-pub trait GetCloned<T> {
-    fn get_field(&self) -> T;
+impl<F: ?Sized + fmt::Debug> fmt::Debug for FieldGuard<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
 }
 
-impl<T: Clone> GetCloned<T> for &FieldRef<'_, T> {
-    #[inline]
-    fn get_field(&self) -> T {
-        self.0.clone()
+impl<F: ?Sized + fmt::Display> fmt::Display for FieldGuard<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
     }
+}
+
+/// Compares the field with any value the field's type compares with
+/// (`assert_eq!(person.name()?, "Ada")`).
+impl<F: ?Sized + PartialEq<U>, U> PartialEq<U> for FieldGuard<'_, F> {
+    fn eq(&self, other: &U) -> bool {
+        *self.0 == *other
+    }
+}
+
+/// Loads the object if it is a ghost, touches it, and borrows the field `project` picks.
+///
+/// # Errors
+/// A failed load, or `Error::AlreadyBorrowed` while a write guard is alive.
+#[inline]
+pub fn field_guard<'a, S: Persistent, F: ?Sized>(
+    object: &'a PObject<S>,
+    project: impl FnOnce(&S) -> &F,
+) -> Result<FieldGuard<'a, F>> {
+    object.read().map(|state| FieldGuard(Ref::map(state, project)))
 }

@@ -76,9 +76,26 @@ impl<T: Persistent> Hash for P<T> {
     }
 }
 
-impl<T: Persistent> fmt::Debug for P<T> {
+/// `P { oid: 0x01, state: Account { .. } }`: the oid (or `None`) and the state with the
+/// type's own `Debug` when it is loaded; a ghost shows `<ghost>` and an object whose state
+/// is being written shows `<borrowed>`. Never loads anything. The persistence protocol's
+/// representation (docs/spec.md §2.9) is the `Debug` of [`P::as_object`].
+impl<T: Persistent + fmt::Debug> fmt::Debug for P<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_object(), f)
+        let object = self.as_object();
+        let mut out = f.debug_struct("P");
+        match object.p_oid() {
+            Some(oid) => out.field("oid", &format_args!("{oid}")),
+            None => out.field("oid", &format_args!("None")),
+        };
+        match object.data.try_borrow() {
+            Ok(data) => match &*data {
+                Some(state) => out.field("state", state),
+                None => out.field("state", &format_args!("<ghost>")),
+            },
+            Err(_) => out.field("state", &format_args!("<borrowed>")),
+        };
+        out.finish()
     }
 }
 

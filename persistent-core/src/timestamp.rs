@@ -32,6 +32,10 @@ impl TimeStamp {
     /// All zero bytes: 1900-01-01 00:00:00, the serial of a never-stored object.
     pub const ZERO: TimeStamp = TimeStamp([0; 8]);
 
+    /// The greatest timestamp (all bytes 0xff): `load_before(oid, TimeStamp::MAX)` reads the
+    /// current revision.
+    pub const MAX: TimeStamp = TimeStamp([0xff; 8]);
+
     /// The timestamp with these raw bytes.
     pub const fn from_raw(raw: [u8; 8]) -> TimeStamp {
         TimeStamp(raw)

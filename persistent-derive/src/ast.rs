@@ -3,7 +3,9 @@
 //! support (tuple and unit structs, enums, unions) are reported here.
 
 use syn::ext::IdentExt;
-use syn::{Data, DeriveInput, Fields, Generics, Ident, Type, Visibility};
+use syn::{
+    Data, DeriveInput, Fields, GenericArgument, Generics, Ident, PathArguments, Type, Visibility,
+};
 
 use crate::attr::{self, FieldAttrs, StructAttrs};
 use crate::errors::Errors;
@@ -22,6 +24,22 @@ pub(crate) struct Input<'a> {
     pub(crate) attrs: StructAttrs,
     /// Its fields in declaration order.
     pub(crate) fields: Vec<Field<'a>>,
+}
+
+impl Input<'_> {
+    /// The path of the generated code's support module: `<crate>::__private`, where the
+    /// crate is `#[persistent(crate = "...")]` or the facade `::persistent`.
+    pub(crate) fn private(&self) -> proc_macro2::TokenStream {
+        private_path(self.attrs.krate.as_ref())
+    }
+}
+
+/// `<krate>::__private`, `::persistent::__private` by default.
+pub(crate) fn private_path(krate: Option<&syn::Path>) -> proc_macro2::TokenStream {
+    match krate {
+        Some(path) => quote::quote!(#path::__private),
+        None => quote::quote!(::persistent::__private),
+    }
 }
 
 /// One named field.
@@ -90,8 +108,56 @@ impl Field<'_> {
         self.attrs.volatile.is_some() || self.name().starts_with("_v_")
     }
 
+    /// Whether the getter returns the value itself: the field is marked `copy`, or its type
+    /// is written as a type that is `Copy` whatever it names (see [`is_plain_copy`]).
+    pub(crate) fn returns_copy(&self) -> bool {
+        self.attrs.copy.is_some() || is_plain_copy(self.ty)
+    }
+
     /// The setter's name: `set_` followed by the field's name.
     pub(crate) fn setter(&self) -> Ident {
         Ident::new(&format!("set_{}", self.name()), self.ident.span())
+    }
+}
+
+/// Primitive types the getter returns by value; everything else gets a read guard.
+const COPY_PRIMITIVES: &[&str] = &[
+    "bool", "char", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128",
+    "isize", "f32", "f64",
+];
+
+/// Whether `ty` is written as a primitive `Copy` type (a bare name of [`COPY_PRIMITIVES`],
+/// optionally under `std::`/`core::` paths), or an `Option`, tuple or array of such. A
+/// type alias or a user's `Copy` struct is not recognised: mark such a field `copy`.
+pub(crate) fn is_plain_copy(ty: &Type) -> bool {
+    match ty {
+        Type::Paren(inner) => is_plain_copy(&inner.elem),
+        Type::Group(inner) => is_plain_copy(&inner.elem),
+        Type::Tuple(tuple) => tuple.elems.iter().all(is_plain_copy),
+        Type::Array(array) => is_plain_copy(&array.elem),
+        Type::Path(path) if path.qself.is_none() => {
+            let Some(last) = path.path.segments.last() else {
+                return false;
+            };
+            let name = last.ident.to_string();
+            match &last.arguments {
+                PathArguments::None => {
+                    let prefix_ok = path.path.segments.len() == 1
+                        || path.path.segments.iter().take(path.path.segments.len() - 1).all(|s| {
+                            matches!(s.ident.to_string().as_str(), "std" | "core" | "primitive")
+                        });
+                    prefix_ok && COPY_PRIMITIVES.contains(&name.as_str())
+                }
+                PathArguments::AngleBracketed(args) if name == "Option" => {
+                    let mut types = args.args.iter().filter_map(|arg| match arg {
+                        GenericArgument::Type(ty) => Some(ty),
+                        _ => None,
+                    });
+                    matches!((types.next(), types.next()), (Some(inner), None) if is_plain_copy(inner))
+                }
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }

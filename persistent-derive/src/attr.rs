@@ -1,5 +1,5 @@
-//! Parsing of the `#[persistent(...)]` attributes (on the struct: `name`, `repr`; on a field:
-//! `volatile`, `no_getter`) and the recording of `#[serde(...)]` keys on fields, which
+//! Parsing of the `#[persistent(...)]` attributes (on the struct: `name`, `repr`, `crate`; on
+//! a field: `volatile`, `no_getter`, `copy`) and the recording of `#[serde(...)]` keys on fields, which
 //! `valid` refuses. Unknown and duplicate keys are reported and parsing goes on, so that one
 //! compilation lists every mistake.
 
@@ -17,6 +17,9 @@ pub(crate) struct StructAttrs {
     pub(crate) name: Option<LitStr>,
     /// `repr = path` or `repr = "path"`: the custom representation function.
     pub(crate) repr: Option<ExprPath>,
+    /// `crate = "path"`: the path of the crate the generated code refers to (default
+    /// `::persistent`, the facade).
+    pub(crate) krate: Option<syn::Path>,
 }
 
 /// The `#[persistent(...)]` keys of a field, and its `#[serde(...)]` keys.
@@ -26,6 +29,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) volatile: Option<Span>,
     /// `no_getter`: no getter is generated.
     pub(crate) no_getter: Option<Span>,
+    /// `copy`: the getter returns the value (the type is `Copy`) instead of a guard.
+    pub(crate) copy: Option<Span>,
     /// The keys found in `#[serde(...)]` attributes (an empty name for an attribute whose
     /// content could not be read).
     pub(crate) serde: Vec<SerdeKey>,
@@ -56,8 +61,14 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
                     Ok(path) => set_once(&mut out.repr, path, &meta, errors),
                     Err(error) => errors.push(error),
                 }
+            } else if meta.path.is_ident("crate") {
+                let value = meta.value()?.parse::<Expr>()?;
+                match crate_path(value) {
+                    Ok(path) => set_once(&mut out.krate, path, &meta, errors),
+                    Err(error) => errors.push(error),
+                }
             } else {
-                errors.push(unknown_key(&meta, "on a struct; expected `name` or `repr`"));
+                errors.push(unknown_key(&meta, "on a struct; expected `name`, `repr` or `crate`"));
                 skip_value(&meta)?;
             }
             Ok(())
@@ -79,9 +90,14 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
                 } else if meta.path.is_ident("no_getter") {
                     flag(&meta, errors)?;
                     set_once(&mut out.no_getter, meta.path.span(), &meta, errors);
+                } else if meta.path.is_ident("copy") {
+                    flag(&meta, errors)?;
+                    set_once(&mut out.copy, meta.path.span(), &meta, errors);
                 } else {
-                    errors
-                        .push(unknown_key(&meta, "on a field; expected `volatile` or `no_getter`"));
+                    errors.push(unknown_key(
+                        &meta,
+                        "on a field; expected `volatile`, `no_getter` or `copy`",
+                    ));
                     skip_value(&meta)?;
                 }
                 Ok(())
@@ -114,6 +130,18 @@ fn repr_path(value: Expr) -> syn::Result<ExprPath> {
         Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => {
             lit.parse::<ExprPath>().map_err(|_| syn::Error::new(lit.span(), MESSAGE))
         }
+        other => Err(syn::Error::new_spanned(other, MESSAGE)),
+    }
+}
+
+/// The value of `crate = "path"`: a string literal holding a path, as serde's `crate`.
+fn crate_path(value: Expr) -> syn::Result<syn::Path> {
+    const MESSAGE: &str =
+        "`crate` must be a string literal holding a path, e.g. #[persistent(crate = \"persistent_core\")]";
+    match value {
+        Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => lit
+            .parse_with(syn::Path::parse_mod_style)
+            .map_err(|_| syn::Error::new(lit.span(), MESSAGE)),
         other => Err(syn::Error::new_spanned(other, MESSAGE)),
     }
 }

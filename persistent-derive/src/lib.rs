@@ -15,34 +15,38 @@ mod tests;
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
-/// Derives `persistent_core::Persistent` for a struct with named fields.
+/// Derives `Persistent` for a struct with named fields. Reach it through the `persistent`
+/// crate (`use persistent::prelude::*;`).
 ///
 /// Generated, all inside `const _: () = { ... };`:
 ///
 /// * an object type with the struct's visibility (the `Object` of the `Persistent` impl)
 ///   that dereferences to `PObject<Self>`, so the `p_*` protocol is called right on a
 ///   `P<Self>` handle;
-/// * on that object, for each field `f: F`, a getter `f(&self) -> Result<F>` returning a clone,
-///   or, for a field whose type is a shared persistent handle (`SharedField`: the persistent
-///   collections), the same collection (it loads a ghost and touches the object) and a setter `set_f(&self, F) -> Result<()>`
-///   (a persistent field registers the object once and marks it changed; a volatile field
-///   never does). Accessors have the field's visibility: a field without `pub` gets accessors
-///   callable only from the module that defines the struct. A field named like a method of
-///   `PObject` (`with`, `read`, `write`, `update`) hides that method on the handle; reach it
-///   with `p.as_object().read()`;
+/// * on that object, for each field `f: F`, a getter and a setter `set_f(&self, F) ->
+///   Result<()>` (a persistent field registers the object once and marks it changed; a
+///   volatile field never does). Both load a ghost first and touch the object. The getter of
+///   a primitive `Copy` field (integers, floats, `bool`, `char`, and `Option`s, tuples and
+///   arrays of them) or of a field marked `#[persistent(copy)]` returns `Result<F>`; every
+///   other getter returns `Result<FieldGuard<'_, F>>`, a read guard on the stored field, so
+///   that `p.meta()?.count += 1` (which would change a copy) does not compile and a
+///   collection reached through a getter is the stored one. Accessors have the field's
+///   visibility. A field named like a method of `PObject` (`with`, `read`, `write`,
+///   `update`) hides that method on the handle; reach it with `p.as_object().read()`;
 /// * `impl Persistent`: the persistent fields encoded with postcard in declaration order,
 ///   volatile fields rebuilt with `Default` on decode.
 ///
 /// A field is volatile when its name starts with `_v_` or it carries
-/// `#[persistent(volatile)]`. Other attributes: `#[persistent(no_getter)]` on a field (no
-/// getter, for types that are not `Clone`: read them with `p.read()?`);
-/// `#[persistent(name = "stable::Name")]` on the struct (the stored type name, by default
-/// module path and struct name); `#[persistent(repr = path::to::function)]` on the struct
-/// (a custom Debug representation, `fn(&PObject<Self>) -> Result<String, String>`).
+/// `#[persistent(volatile)]`. Other attributes: on a field, `no_getter` (no getter) and
+/// `copy` (the getter returns a copy); on the struct, `name = "stable::Name"` (the stored
+/// type name, by default module path and struct name), `repr = path::to::function` (a
+/// custom Debug representation, `fn(&PObject<Self>) -> Result<String, String>`) and
+/// `crate = "path"` (where the generated code finds the library, `::persistent` by default;
+/// `"persistent_core"` for code that depends on that crate alone).
 ///
 /// ```
 /// mod bank {
-///     use persistent_core::Persistent;
+///     use persistent::prelude::*;
 ///
 ///     #[derive(Persistent)]
 ///     #[persistent(name = "bank::Account")]
@@ -53,14 +57,15 @@ use syn::{parse_macro_input, DeriveInput};
 ///     }
 /// }
 ///
-/// use persistent_core::P;
+/// use persistent::P;
 ///
 /// let account = P::new(bank::Account { owner: "ann".into(), balance: 0, _v_views: 0 });
 /// account.set_balance(10)?;
 /// account.set__v_views(1)?;
 /// assert_eq!(account.balance()?, 10);
+/// assert_eq!(account.owner()?, "ann");
 /// assert_eq!(account.p_status(), "unsaved");
-/// # Ok::<(), persistent_core::Error>(())
+/// # Ok::<(), persistent::Error>(())
 /// ```
 ///
 /// Refused with a compile error: tuple and unit structs, enums, unions, generic parameters,

@@ -44,6 +44,12 @@ fn check_field(field: &Field, errors: &mut Errors) {
                                       postcard cannot decode a field that may be missing; \
                                       make the field volatile or always store it"
                 .to_string(),
+            "skip" | "skip_serializing" | "skip_deserializing" | "default" => format!(
+                "#[serde({})] on a field is not supported: to leave a field out of the stored \
+                 state, make it volatile (name it `_v_...` or add #[persistent(volatile)]); it \
+                 is then rebuilt with `Default` when the object loads",
+                key.name
+            ),
             "" => "#[serde(...)] on a field is not supported: the state codec ignores serde \
                    field attributes"
                 .to_string(),

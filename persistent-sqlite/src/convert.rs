@@ -2,6 +2,7 @@
 //! 2^63 or more becomes negative and comes back unchanged); tids must stay below
 //! `i64::MAX` so that their order in SQL is their order as timestamps.
 
+use persistent_core::StorageErrorKind;
 use persistent_core::{Error, Oid, Tid, TimeStamp};
 
 /// The SQL integer for `oid` (bit-for-bit).
@@ -18,11 +19,10 @@ pub(crate) fn oid_from_sql(value: i64) -> Oid {
 pub(crate) fn tid_to_sql(tid: Tid) -> Result<i64, Error> {
     match i64::try_from(tid.as_u64()) {
         Ok(value) if value < i64::MAX => Ok(value),
-        _ => Err(Error::Storage {
-            message: format!(
-                "tid {tid:?} is too large to store in SQLite (must be below 2^63 - 1)"
-            ),
-        }),
+        _ => Err(Error::storage(
+            StorageErrorKind::Invalid,
+            format!("tid {tid:?} is too large to store in SQLite (must be below 2^63 - 1)"),
+        )),
     }
 }
 

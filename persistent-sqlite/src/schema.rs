@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use persistent_core::Error;
+use persistent_core::StorageErrorKind;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::sql_error::sql_error;
@@ -74,12 +75,15 @@ pub(crate) fn ensure_schema(conn: &mut Connection, path: &Path) -> Result<(), Er
         .map_err(err("recording the schema version"))?;
         return tx.commit().map_err(err("committing the new schema"));
     }
-    let foreign = |detail: String| Error::Storage {
-        message: format!(
-            "{} is an SQLite database but not a persistent-sqlite storage ({detail}); \
-             open a file made by SqliteStorage or a new path",
-            path.display()
-        ),
+    let foreign = |detail: String| {
+        Error::storage(
+            StorageErrorKind::NotAStorage,
+            format!(
+                "{} is an SQLite database but not a persistent-sqlite storage ({detail}); \
+                 open a file made by SqliteStorage or a new path",
+                path.display()
+            ),
+        )
     };
     if !tables.iter().any(|t| t == "schema_info") {
         return Err(foreign(format!("it has the tables {}", tables.join(", "))));
@@ -95,14 +99,15 @@ pub(crate) fn ensure_schema(conn: &mut Connection, path: &Path) -> Result<(), Er
     }
     let version = info("version")?;
     if version.as_deref() != Some(SCHEMA_VERSION.to_string().as_str()) {
-        return Err(Error::Storage {
-            message: format!(
+        return Err(Error::storage(
+            StorageErrorKind::NotAStorage,
+            format!(
                 "{} has persistent-sqlite schema version {}, but this library reads version \
                  {SCHEMA_VERSION}; use a matching version of the library",
                 path.display(),
                 version.as_deref().unwrap_or("(none)")
             ),
-        });
+        ));
     }
     if let Some(missing) = TABLES.iter().find(|t| !tables.iter().any(|have| have == *t)) {
         return Err(foreign(format!("the table {missing} is missing")));

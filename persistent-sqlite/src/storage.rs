@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use persistent_core::storage::{Revision, RevisionInfo, Storage, TransactionData};
-use persistent_core::{Error, Oid, Result, Tid, TimeStamp};
+use persistent_core::storage::{
+    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, VisibleRecord,
+};
+use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid, TimeStamp};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::busy::wait_for_lock;
@@ -71,13 +73,14 @@ impl SqliteStorage {
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
             .map_err(err("switching to WAL mode"))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::Storage {
-                message: format!(
+            return Err(Error::storage(
+                StorageErrorKind::Io,
+                format!(
                     "{} could not be switched to WAL mode (journal mode is {mode}); \
                      use a file on a local file system",
                     path.display()
                 ),
-            });
+            ));
         }
         conn.pragma_update(None, "synchronous", "FULL").map_err(err("setting synchronous=FULL"))?;
         ensure_schema(&mut conn, &path)?;
@@ -229,7 +232,7 @@ impl Storage for SqliteStorage {
         }))
     }
 
-    fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<(Vec<u8>, Tid)>> {
+    fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<VisibleRecord>> {
         // `load_before` without the successor subquery (half the cost of a ghost load).
         let mut inner = self.lock_keeping_read();
         self.read_view(&mut inner, before)?;
@@ -241,7 +244,10 @@ impl Storage for SqliteStorage {
             )
             .and_then(|mut stmt| {
                 stmt.query_row((oid_to_sql(oid), tid_bound(before)), |row| {
-                    Ok((row.get::<_, Vec<u8>>(1)?, tid_from_sql(row.get::<_, i64>(0)?)))
+                    Ok(VisibleRecord::new(
+                        row.get::<_, Vec<u8>>(1)?,
+                        tid_from_sql(row.get::<_, i64>(0)?),
+                    ))
                 })
                 .optional()
             })
@@ -262,13 +268,6 @@ impl Storage for SqliteStorage {
             })
             .map_err(|e| self.err("loading a revision", e))?
             .ok_or(Error::NotFound(oid))
-    }
-
-    fn new_oid(&self) -> Result<Oid> {
-        let oids = self.new_oids(1)?;
-        oids.first().copied().ok_or_else(|| Error::Storage {
-            message: "the oid allocator returned nothing".to_string(),
-        })
     }
 
     fn new_oids(&self, count: usize) -> Result<Vec<Oid>> {
@@ -304,11 +303,7 @@ impl Storage for SqliteStorage {
         last_tid(&inner.conn).map_err(|e| self.err("reading the last transaction", e))
     }
 
-    fn commit(&self, txn: &TransactionData) -> Result<Tid> {
-        self.commit_after(txn).map(|(tid, _)| tid)
-    }
-
-    fn commit_after(&self, txn: &TransactionData) -> Result<(Tid, Option<Tid>)> {
+    fn commit(&self, txn: &TransactionData) -> Result<CommitOutcome> {
         txn.check_distinct_oids()?;
         let mut inner = self.lock();
         let tx = inner
@@ -318,9 +313,10 @@ impl Storage for SqliteStorage {
         let last = last_tid(&tx).map_err(|e| self.err("reading the last transaction", e))?;
         let tid = TimeStamp::now().later_than(last);
         if tid <= last {
-            return Err(Error::Storage {
-                message: format!("no timestamp is left after the last tid {last:?}"),
-            });
+            return Err(Error::storage(
+                StorageErrorKind::Invalid,
+                format!("no timestamp is left after the last tid {last:?}"),
+            ));
         }
         let tid_sql = tid_to_sql(tid)?;
         tx.prepare_cached(
@@ -367,36 +363,17 @@ impl Storage for SqliteStorage {
         }
         drop((insert_new, move_current, insert_state));
         tx.commit().map_err(|e| self.err("committing", e))?;
-        Ok((tid, Some(last)))
+        Ok(CommitOutcome::new(tid, last))
     }
 
-    fn changes_since(&self, after: Tid) -> Result<(Tid, Vec<Oid>)> {
-        let mut inner = self.lock();
-        let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
-        let newest = last_tid(&tx).map_err(|e| self.err("reading the last transaction", e))?;
-        let oids = tx
-            // INDEXED BY: without it SQLite may skip-scan the (zoid, tid) key, which reads
-            // every stored revision; the tid index reads only the new ones.
-            .prepare_cached(
-                "SELECT DISTINCT zoid FROM object_state INDEXED BY object_state_tid \
-                 WHERE tid > ?1 ORDER BY zoid",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_map([tid_bound(after)], |row| row.get::<_, i64>(0))?
-                    .map(|zoid| zoid.map(oid_from_sql))
-                    .collect::<rusqlite::Result<Vec<Oid>>>()
-            })
-            .map_err(|e| self.err("listing changed objects", e))?;
-        Ok((newest, oids))
-    }
-
-    fn latest_changes_since(&self, after: Tid) -> Result<(Tid, Vec<(Oid, Tid)>)> {
+    fn changes_since(&self, after: Tid) -> Result<Changes> {
         let mut inner = self.lock();
         let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
         let newest = last_tid(&tx).map_err(|e| self.err("reading the last transaction", e))?;
         let changes = tx
             .prepare_cached(
-                // INDEXED BY: read only the new revisions (see `changes_since`).
+                // INDEXED BY: without it SQLite may skip-scan the (zoid, tid) key, which
+                // reads every stored revision; the tid index reads only the new ones.
                 "SELECT zoid, MAX(tid) FROM object_state INDEXED BY object_state_tid \
                  WHERE tid > ?1 GROUP BY zoid ORDER BY zoid",
             )
@@ -407,7 +384,7 @@ impl Storage for SqliteStorage {
                 .collect::<rusqlite::Result<Vec<(Oid, Tid)>>>()
             })
             .map_err(|e| self.err("listing changed objects", e))?;
-        Ok((newest, changes))
+        Ok(Changes::new(newest, changes))
     }
 
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>> {

@@ -7,6 +7,7 @@
 
 mod common;
 
+use persistent_testkit::TempDir;
 use std::io::{BufRead, BufReader, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -75,7 +76,7 @@ fn crash_child_entry() {
             extension: Vec::new(),
             writes,
         };
-        let tid = storage.commit(&txn).unwrap();
+        let tid = storage.commit(&txn).unwrap().tid;
         writeln!(out, "COMMITTED {} {seq}", tid.as_u64()).unwrap();
         out.flush().unwrap();
     }
@@ -118,8 +119,8 @@ fn check_after_kill(path: &std::path::Path, reported: &[(TimeStamp, u64)]) -> u6
 #[test]
 fn killed_writer_leaves_only_whole_transactions() {
     let started = Instant::now();
-    let dir = common::TempDir::new();
-    let path = dir.file("crash.db");
+    let dir = TempDir::new("sqlite");
+    let path = dir.join("crash.db");
     let path_text = path.to_str().unwrap().to_string();
     let mut rng = common::XorShift::from_time();
     let mut all_reported: Vec<(TimeStamp, u64)> = Vec::new();

@@ -8,6 +8,7 @@ mod common;
 use persistent_core::storage::{ObjectWrite, Storage, TransactionData};
 use persistent_core::{Oid, TimeStamp};
 use persistent_sqlite::SqliteStorage;
+use persistent_testkit::TempDir;
 
 fn txn(writes: Vec<ObjectWrite>) -> TransactionData {
     TransactionData { writes, ..TransactionData::default() }
@@ -23,17 +24,17 @@ fn after(tid: TimeStamp) -> TimeStamp {
 
 #[test]
 fn a_newer_snapshot_restarts_the_held_read() {
-    let dir = common::TempDir::new();
-    let path = dir.file("held.db");
+    let dir = TempDir::new("sqlite");
+    let path = dir.join("held.db");
     let reader = SqliteStorage::open(&path).unwrap();
     let writer = SqliteStorage::open(&path).unwrap();
     let oid = Oid(1);
-    let first = writer.commit(&txn(vec![write(oid, None, b"one")])).unwrap();
+    let first = writer.commit(&txn(vec![write(oid, None, b"one")])).unwrap().tid;
 
     // The reader holds a read transaction whose view ends at `first`.
     assert_eq!(reader.load_before(oid, after(first)).unwrap().unwrap().data, b"one");
 
-    let second = writer.commit(&txn(vec![write(oid, Some(first), b"two")])).unwrap();
+    let second = writer.commit(&txn(vec![write(oid, Some(first), b"two")])).unwrap().tid;
     // A snapshot at `second` needs a newer view: the held read is replaced.
     let seen = reader.load_before(oid, after(second)).unwrap().unwrap();
     assert_eq!((seen.data.as_slice(), seen.serial), (&b"two"[..], second));
@@ -42,7 +43,7 @@ fn a_newer_snapshot_restarts_the_held_read() {
     assert_eq!((old.data.as_slice(), old.next_serial), (&b"one"[..], Some(second)));
 
     // The reader's own commit ends its held read first and succeeds.
-    let third = reader.commit(&txn(vec![write(oid, Some(second), b"three")])).unwrap();
+    let third = reader.commit(&txn(vec![write(oid, Some(second), b"three")])).unwrap().tid;
     assert_eq!(writer.load(oid).unwrap().serial, third);
     assert_eq!(reader.last_transaction().unwrap(), third);
     assert!(reader.integrity_check().unwrap());

@@ -4,13 +4,23 @@
 
 mod common;
 
-use persistent_core::Error;
+use persistent_core::{Error, StorageErrorKind};
 use persistent_sqlite::SqliteStorage;
+use persistent_testkit::TempDir;
 
-/// The message of the `Error::Storage` that opening `path` gives.
+/// The message of the `Error::Storage` that opening `path` gives; every such failure is
+/// classified as "not a storage" or a disk problem, never as transient.
 fn open_error(path: &std::path::Path) -> String {
     match SqliteStorage::open(path) {
-        Err(Error::Storage { message }) => message,
+        Err(error @ Error::Storage { .. }) => {
+            let kind = error.storage_kind();
+            assert!(
+                matches!(kind, Some(StorageErrorKind::NotAStorage | StorageErrorKind::Io)),
+                "{kind:?}: {error}"
+            );
+            assert!(!error.is_transient());
+            error.to_string()
+        }
         Err(other) => panic!("expected Error::Storage, got {other:?}"),
         Ok(_) => panic!("opening {} should fail", path.display()),
     }
@@ -18,8 +28,8 @@ fn open_error(path: &std::path::Path) -> String {
 
 #[test]
 fn a_text_file_is_not_a_database() {
-    let dir = common::TempDir::new();
-    let path = dir.file("notes.txt");
+    let dir = TempDir::new("sqlite");
+    let path = dir.join("notes.txt");
     let mut rng = common::XorShift::from_time();
     let text: String = (0..5000).map(|_| char::from(b' ' + (rng.next() % 95) as u8)).collect();
     std::fs::write(&path, format!("This is not a database.\n{text}")).unwrap();
@@ -32,8 +42,8 @@ fn a_text_file_is_not_a_database() {
 
 #[test]
 fn a_foreign_schema_is_refused() {
-    let dir = common::TempDir::new();
-    let path = dir.file("other.db");
+    let dir = TempDir::new("sqlite");
+    let path = dir.join("other.db");
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);").unwrap();
     drop(conn);
@@ -45,8 +55,8 @@ fn a_foreign_schema_is_refused() {
 
 #[test]
 fn a_newer_schema_version_is_refused() {
-    let dir = common::TempDir::new();
-    let path = dir.file("future.db");
+    let dir = TempDir::new("sqlite");
+    let path = dir.join("future.db");
     drop(SqliteStorage::open(&path).unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute("UPDATE schema_info SET value = '99' WHERE key = 'version'", []).unwrap();
@@ -58,15 +68,15 @@ fn a_newer_schema_version_is_refused() {
 
 #[test]
 fn a_directory_cannot_be_opened() {
-    let dir = common::TempDir::new();
+    let dir = TempDir::new("sqlite");
     let message = open_error(dir.path());
     assert!(message.contains(&dir.path().display().to_string()), "{message}");
 }
 
 #[test]
 fn an_empty_file_becomes_a_storage() {
-    let dir = common::TempDir::new();
-    let path = dir.file("empty.db");
+    let dir = TempDir::new("sqlite");
+    let path = dir.join("empty.db");
     std::fs::write(&path, b"").unwrap();
     let storage = SqliteStorage::open(&path).expect("an empty file is an empty database");
     assert!(storage.integrity_check().unwrap());

@@ -6,6 +6,7 @@ mod common;
 use persistent_core::storage::{ObjectWrite, Storage, TransactionData};
 use persistent_core::{Oid, TimeStamp};
 use persistent_sqlite::SqliteStorage;
+use persistent_testkit::TempDir;
 
 fn txn(description: &str, writes: Vec<ObjectWrite>) -> TransactionData {
     TransactionData {
@@ -22,21 +23,24 @@ fn write(oid: Oid, expected: Option<TimeStamp>, data: &[u8]) -> ObjectWrite {
 
 #[test]
 fn reopening_sees_everything_committed() {
-    let dir = common::TempDir::new();
-    let path = dir.file("reopen.db");
+    let dir = TempDir::new("sqlite");
+    let path = dir.join("reopen.db");
     let storage = SqliteStorage::open(&path).unwrap();
-    let root = storage.commit(&txn("root", vec![write(Oid::ROOT, None, b"root")])).unwrap();
+    let root = storage.commit(&txn("root", vec![write(Oid::ROOT, None, b"root")])).unwrap().tid;
     let mut objects = Vec::new();
     let mut handed_out = Vec::new();
     for i in 0..20u32 {
         let oid = storage.new_oid().unwrap();
         handed_out.push(oid);
-        let tid = storage.commit(&txn("obj", vec![write(oid, None, &i.to_be_bytes())])).unwrap();
+        let tid =
+            storage.commit(&txn("obj", vec![write(oid, None, &i.to_be_bytes())])).unwrap().tid;
         objects.push((oid, tid, i));
     }
     let (first_oid, first_tid, _) = objects[0];
-    let updated =
-        storage.commit(&txn("update", vec![write(first_oid, Some(first_tid), b"new")])).unwrap();
+    let updated = storage
+        .commit(&txn("update", vec![write(first_oid, Some(first_tid), b"new")]))
+        .unwrap()
+        .tid;
     let last = storage.last_transaction().unwrap();
     assert_eq!(last, updated);
     drop(storage);
@@ -59,28 +63,30 @@ fn reopening_sees_everything_committed() {
         let oid = storage.new_oid().unwrap();
         assert!(!handed_out.contains(&oid), "oid {oid} handed out again after reopen");
     }
-    let next = storage.commit(&txn("after reopen", Vec::new())).unwrap();
+    let next = storage.commit(&txn("after reopen", Vec::new())).unwrap().tid;
     assert!(next > last, "tids keep increasing after reopen");
 }
 
 #[test]
 fn two_handles_on_one_file_see_each_other() {
-    let dir = common::TempDir::new();
-    let path = dir.file("shared.db");
+    let dir = TempDir::new("sqlite");
+    let path = dir.join("shared.db");
     let a = SqliteStorage::open(&path).unwrap();
     let b = SqliteStorage::open(&path).unwrap();
     let oid_a = a.new_oid().unwrap();
     let oid_b = b.new_oid().unwrap();
     assert_ne!(oid_a, oid_b, "two handles must not hand out the same oid");
-    let ta = a.commit(&txn("a", vec![write(oid_a, None, b"from a")])).unwrap();
+    let ta = a.commit(&txn("a", vec![write(oid_a, None, b"from a")])).unwrap().tid;
     assert_eq!(b.load(oid_a).unwrap().data, b"from a");
-    let tb = b.commit(&txn("b", vec![write(oid_a, Some(ta), b"from b")])).unwrap();
+    let tb = b.commit(&txn("b", vec![write(oid_a, Some(ta), b"from b")])).unwrap().tid;
     assert!(tb > ta);
     assert_eq!(a.load(oid_a).unwrap().serial, tb);
     assert!(matches!(
         a.commit(&txn("stale", vec![write(oid_a, Some(ta), b"stale")])),
         Err(persistent_core::Error::Conflict { .. })
     ));
-    let (newest, changed) = a.changes_since(ta).unwrap();
+    let changes = a.changes_since(ta).unwrap();
+    let (newest, changed): (_, Vec<Oid>) =
+        (changes.newest, changes.changed.into_iter().map(|(oid, _)| oid).collect());
     assert_eq!((newest, changed), (tb, vec![oid_a]));
 }

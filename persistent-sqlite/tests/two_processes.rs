@@ -4,6 +4,7 @@
 
 mod common;
 
+use persistent_testkit::TempDir;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 
@@ -80,8 +81,8 @@ fn child_entry() {
 
 #[test]
 fn two_processes_commit_to_one_file() {
-    let dir = common::TempDir::new();
-    let path = dir.file("shared.db");
+    let dir = TempDir::new("sqlite");
+    let path = dir.join("shared.db");
     let storage = SqliteStorage::open(&path).unwrap();
     storage
         .commit(&TransactionData {

@@ -13,9 +13,9 @@ use std::os::unix::fs::FileExt;
 
 use divan::counter::ItemsCount;
 use divan::{black_box, Bencher};
-use persistent_collections::{MapState, PersistentList, PersistentMapping};
-use persistent_core::prelude::*;
-use persistent_core::Database;
+use persistent::prelude::*;
+use persistent::Database;
+use persistent::{MapState, PersistentList, PersistentMapping};
 use persistent_tests::{Backend, TempDir};
 
 /// Objects in the load and bulk-commit workloads, entries in the mapping.
@@ -29,7 +29,7 @@ fn main() {
 }
 
 /// The reference's object: an int, a string, a float.
-#[derive(persistent_core::Persistent, Default, Clone)]
+#[derive(persistent::Persistent, Default, Clone)]
 struct Row {
     n: i64,
     name: String,
@@ -43,7 +43,7 @@ impl Row {
 }
 
 /// The root of the row workloads: the list of rows (a list is its own persistent object).
-#[derive(persistent_core::Persistent, Default)]
+#[derive(persistent::Persistent, Default)]
 struct Root {
     rows: PersistentList<P<Row>>,
 }

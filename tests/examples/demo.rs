@@ -7,10 +7,10 @@
 
 use std::sync::Arc;
 
-use persistent_collections::{PersistentList, PersistentMapping};
-use persistent_core::prelude::*;
-use persistent_core::{CacheLimits, DatabaseConfig, Result};
-use persistent_sqlite::SqliteStorage;
+use persistent::prelude::*;
+use persistent::SqliteStorage;
+use persistent::{CacheLimits, DatabaseConfig, Result};
+use persistent::{PersistentList, PersistentMapping};
 
 /// The root: a library with its books, in order and by code.
 #[derive(Persistent, Default)]
@@ -62,10 +62,7 @@ fn main() -> Result<()> {
     }
 
     // 2. Open the file again from a fresh database handle, with a small cache.
-    let config = DatabaseConfig {
-        cache: CacheLimits { cache_size: 100, ..CacheLimits::default() },
-        ..DatabaseConfig::default()
-    };
+    let config = DatabaseConfig::default().with_cache(CacheLimits::default().with_cache_size(100));
     let db = Database::open_with(Arc::new(SqliteStorage::open(&path)?), config)?;
     let conn = db.connect()?;
     let library = conn.root::<Library>()?;

@@ -6,11 +6,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use persistent_core::storage::{MemoryStorage, ObjectWrite, Storage, TransactionData};
-use persistent_core::{Database, DatabaseConfig, Oid, Tid};
-use persistent_sqlite::SqliteStorage;
+use persistent::storage::{MemoryStorage, ObjectWrite, Storage, TransactionData};
+use persistent::SqliteStorage;
+use persistent::{Database, DatabaseConfig, Oid, Tid};
 
-use crate::tempdir::TempDir;
+use persistent_testkit::TempDir;
 
 /// Where a scenario's data lives.
 pub enum Backend {
@@ -82,6 +82,7 @@ pub fn write_raw(storage: &dyn Storage, oid: Oid, record: Vec<u8>) -> Tid {
             writes: vec![ObjectWrite { oid, expected_serial, data: record }],
         })
         .expect("raw commit")
+        .tid
 }
 
 /// `for_each_backend!(scenario, ...)`: for each `fn scenario(&Backend)`, a module `scenario`

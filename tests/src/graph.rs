@@ -2,8 +2,8 @@
 //! labelled value with child nodes and item references) and `Other` (a type that is never
 //! stored under the oids the tests ask it for, to provoke type mismatches).
 
-use persistent_core::codec::fields::{decode_field, encode_field, finish_decode};
-use persistent_core::{PObject, Persistent, Result, P};
+use persistent::codec::{decode_field, encode_field, finish_decode};
+use persistent::{PObject, Persistent, Result, P};
 
 use crate::Item;
 

@@ -8,7 +8,6 @@
 pub mod backend;
 pub mod graph;
 pub mod process;
-pub mod tempdir;
 
 pub use backend::{write_raw, Backend};
 
@@ -18,15 +17,12 @@ pub use backend::{write_raw, Backend};
 pub struct GuideDoctests;
 
 pub use graph::{Node, Other};
+pub use persistent_testkit::{StubDm, TempDir};
 pub use process::{KillOnDrop, Rng};
-pub use tempdir::TempDir;
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
-
-use persistent_core::codec::fields::{decode_field, encode_field, finish_decode};
-use persistent_core::prelude::*;
-use persistent_core::{AnyObject, Cache, Error, PObject, Result};
+use persistent::codec::{decode_field, encode_field, finish_decode};
+use persistent::prelude::*;
+use persistent::{Cache, PObject, Result};
 
 /// Three fields, like the Python reference's benchmark objects.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -63,70 +59,6 @@ impl Item {
     /// An item numbered `n`.
     pub fn numbered(n: i64) -> Item {
         Item { n, name: format!("item-{n}"), value: n as f64 * 0.5 }
-    }
-}
-
-/// A data manager for tests: `setstate` applies `state` (encoded bytes), `register` counts.
-pub struct StubDm {
-    /// How many times `register` was called (failed calls included).
-    pub registered: Cell<usize>,
-    /// How many times `setstate` was called (failed calls included).
-    pub loads: Cell<usize>,
-    /// When set, `register` fails.
-    pub fail_register: Cell<bool>,
-    /// When set, `setstate` fails.
-    pub fail_setstate: Cell<bool>,
-    /// The bytes `setstate` applies.
-    pub state: RefCell<Vec<u8>>,
-}
-
-impl StubDm {
-    /// A stub whose `setstate` applies `state`.
-    pub fn new(state: Vec<u8>) -> Rc<StubDm> {
-        Rc::new(StubDm {
-            registered: Cell::new(0),
-            loads: Cell::new(0),
-            fail_register: Cell::new(false),
-            fail_setstate: Cell::new(false),
-            state: RefCell::new(state),
-        })
-    }
-
-    /// A stub whose `setstate` applies the encoded `value`.
-    pub fn loading<T: Persistent>(value: &T) -> Rc<StubDm> {
-        let mut bytes = Vec::new();
-        value.encode_state(&mut bytes).expect("test state encodes");
-        StubDm::new(bytes)
-    }
-
-    /// A stub, its jar and a cache for that jar.
-    pub fn with_cache<T: Persistent>(value: &T) -> (Rc<StubDm>, Jar, Cache) {
-        let dm = StubDm::loading(value);
-        let jar = Jar::new(&dm);
-        let cache = Cache::new(&jar).expect("a new jar has no cache");
-        (dm, jar, cache)
-    }
-}
-
-impl DataManager for StubDm {
-    fn setstate(&self, obj: &dyn AnyObject) -> Result<()> {
-        self.loads.set(self.loads.get() + 1);
-        if self.fail_setstate.get() {
-            return Err(Error::Custom("setstate failed on purpose".into()));
-        }
-        obj.p_setstate(&self.state.borrow())
-    }
-
-    fn register(&self, _obj: &dyn AnyObject) -> Result<()> {
-        self.registered.set(self.registered.get() + 1);
-        if self.fail_register.get() {
-            return Err(Error::Custom("register failed on purpose".into()));
-        }
-        Ok(())
-    }
-
-    fn name(&self) -> String {
-        "StubDm".into()
     }
 }
 

@@ -2,8 +2,8 @@
 //! object) exactly as it was; plus insert/remove/new_ghost in their success cases and the
 //! seed's "Creating Objects de novo" example (section 2.6.1).
 
-use persistent_core::prelude::*;
-use persistent_core::{Cache, CacheError, Error};
+use persistent::prelude::*;
+use persistent::{Cache, CacheError, Error};
 use persistent_tests::{attach, cached_item, ring_oids, Item, StubDm};
 
 /// Everything observable about a cache, to compare before and after a refused operation.
@@ -27,7 +27,7 @@ fn setup() -> (std::rc::Rc<StubDm>, Jar, Cache) {
     (dm, jar, cache)
 }
 
-fn assert_cache_error(result: persistent_core::Result<()>, expected: CacheError) {
+fn assert_cache_error(result: persistent::Result<()>, expected: CacheError) {
     match result {
         Err(Error::Cache(error)) => assert_eq!(error, expected),
         other => panic!("expected {expected:?}, got {other:?}"),
@@ -193,7 +193,7 @@ trait HeaderFreeCheck {
     fn header_free_check(&self);
 }
 
-impl HeaderFreeCheck for persistent_core::ObjectRef {
+impl HeaderFreeCheck for persistent::ObjectRef {
     fn header_free_check(&self) {
         // Changing the oid is allowed again once it left the cache.
         let oid = self.p_oid();

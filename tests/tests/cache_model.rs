@@ -7,8 +7,8 @@
 
 use std::cell::Ref;
 
-use persistent_core::prelude::*;
-use persistent_core::{Cache, CacheLimits};
+use persistent::prelude::*;
+use persistent::{Cache, CacheLimits};
 use persistent_tests::{attach, ring_oids, Item, StubDm};
 use proptest::prelude::*;
 

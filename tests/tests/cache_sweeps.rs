@@ -2,8 +2,8 @@
 //! invalidation, which operations touch, symmetric size accounting, and ghosts leaving the
 //! map when nobody holds them.
 
-use persistent_core::prelude::*;
-use persistent_core::{Cache, CacheLimits, Error};
+use persistent::prelude::*;
+use persistent::{Cache, CacheLimits, Error};
 use persistent_tests::{cached_item, ring_oids, Item, StubDm};
 
 /// A cache holding 100 clean items with oids 1..=100 added in order, and their handles.
@@ -19,7 +19,9 @@ fn incrgc_follows_the_sweep_table() {
     let rows: [(usize, usize, usize); 7] =
         [(10, 0, 10), (10, 2, 10), (90, 2, 49), (90, 3, 66), (90, 1, 0), (90, 100, 90), (0, 0, 0)];
     for (cache_size, drain_resistance, expected) in rows {
-        let limits = CacheLimits { cache_size, cache_size_bytes: 0, drain_resistance };
+        let limits = CacheLimits::default()
+            .with_cache_size(cache_size)
+            .with_drain_resistance(drain_resistance);
         let (_dm, cache, items) = hundred(limits);
         cache.incrgc();
         assert_eq!(
@@ -38,7 +40,7 @@ fn incrgc_follows_the_sweep_table() {
 
 #[test]
 fn byte_limit_alone_bounds_the_total() {
-    let limits = CacheLimits { cache_size: 0, cache_size_bytes: 400, drain_resistance: 0 };
+    let limits = CacheLimits::default().with_cache_size_bytes(400);
     let (_dm, cache, items) = hundred(limits);
     for p in &items {
         p.p_set_estimated_size(63); // counted as 64 bytes

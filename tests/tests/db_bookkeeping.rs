@@ -2,8 +2,8 @@
 //! estimated sizes from record lengths, cache sweeps at transaction boundaries, and the
 //! thread-safety of `Database`.
 
-use persistent_core::prelude::*;
-use persistent_core::{CacheLimits, DatabaseConfig, Tid, TransactionNote};
+use persistent::prelude::*;
+use persistent::{DatabaseConfig, Tid, TransactionNote};
 use persistent_tests::{for_each_backend, Backend, Item, Node};
 
 for_each_backend!(
@@ -77,10 +77,8 @@ fn incrgc_runs_at_transaction_boundaries(backend: &Backend) {
         root.update(|r| r.children = children).unwrap();
         conn.commit().unwrap();
     }
-    let config = DatabaseConfig {
-        cache: CacheLimits { cache_size: 10, ..DatabaseConfig::default().cache },
-        ..DatabaseConfig::default()
-    };
+    let config =
+        DatabaseConfig::default().with_cache(DatabaseConfig::default().cache.with_cache_size(10));
     let db = backend.open_with(config);
     let conn = db.connect().unwrap();
     let root = conn.root::<Node>().unwrap();

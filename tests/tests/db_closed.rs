@@ -3,9 +3,9 @@
 //! connection's ghosts fail the same way, and opening a text file as a SQLite storage is
 //! `Error::Storage` naming the path.
 
-use persistent_core::prelude::*;
-use persistent_core::Error;
-use persistent_sqlite::SqliteStorage;
+use persistent::prelude::*;
+use persistent::SqliteStorage;
+use persistent::{Error, StorageErrorKind};
 use persistent_tests::{for_each_backend, Backend, Item, Node, TempDir};
 
 for_each_backend!(
@@ -23,7 +23,7 @@ fn setup(db: &Database) -> Oid {
     item.p_oid().unwrap()
 }
 
-fn is_closed<T: std::fmt::Debug>(result: persistent_core::Result<T>) -> bool {
+fn is_closed<T: std::fmt::Debug>(result: persistent::Result<T>) -> bool {
     match result {
         Err(error @ Error::ConnectionClosed) => {
             assert!(error.to_string().contains("closed"), "{error}");
@@ -83,7 +83,11 @@ fn a_text_file_is_not_a_database() {
     let path = dir.join("readme.txt");
     std::fs::write(&path, "Just some notes, certainly not SQLite.\n".repeat(200)).unwrap();
     let message = match SqliteStorage::open(&path) {
-        Err(Error::Storage { message }) => message,
+        Err(error @ Error::Storage { .. }) => {
+            assert_eq!(error.storage_kind(), Some(StorageErrorKind::NotAStorage));
+            assert!(std::error::Error::source(&error).is_some(), "the SQLite error is kept");
+            error.to_string()
+        }
         Err(other) => panic!("expected Error::Storage, got {other:?}"),
         Ok(_) => panic!("a text file opened as a storage"),
     };

@@ -3,8 +3,8 @@
 //! identity, reachability, commit serials, abort. History, sizes and sweeps are in
 //! `db_bookkeeping.rs`.
 
-use persistent_core::prelude::*;
-use persistent_core::Error;
+use persistent::prelude::*;
+use persistent::Error;
 use persistent_tests::{for_each_backend, Backend, Item, Node};
 
 for_each_backend!(

@@ -10,9 +10,9 @@ use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use persistent_core::prelude::*;
-use persistent_core::{DatabaseConfig, Tid};
-use persistent_sqlite::SqliteStorage;
+use persistent::prelude::*;
+use persistent::SqliteStorage;
+use persistent::{DatabaseConfig, Tid};
 use persistent_tests::{Item, KillOnDrop, Node, Rng, TempDir};
 
 /// Set in the child to the database path; `committing_child` does nothing without it.

@@ -3,9 +3,9 @@
 //! connections go on normally. Encoding a reference outside any connection is
 //! `Error::NoCodecContext`.
 
-use persistent_core::prelude::*;
-use persistent_core::storage::MemoryStorage;
-use persistent_core::Error;
+use persistent::prelude::*;
+use persistent::storage::MemoryStorage;
+use persistent::Error;
 use persistent_tests::{Item, Node};
 
 #[test]

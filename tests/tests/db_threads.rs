@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Barrier;
 use std::thread;
 
-use persistent_core::prelude::*;
-use persistent_core::{DatabaseConfig, Error};
+use persistent::prelude::*;
+use persistent::{DatabaseConfig, Error};
 use persistent_tests::{for_each_backend, Backend, Node};
 
 for_each_backend!(
@@ -180,7 +180,7 @@ fn transact_retries_until_every_increment_lands(backend: &Backend) {
 /// runs) is run exactly `max_attempts` times; the conflict is returned and nothing of it
 /// is stored.
 fn transact_gives_up_after_max_attempts(backend: &Backend) {
-    let db = backend.open_with(DatabaseConfig { max_attempts: 3, ..DatabaseConfig::default() });
+    let db = backend.open_with(DatabaseConfig::default().with_max_attempts(3));
     let counter = setup(&db, 1)[0];
     let rival = db.connect().unwrap();
     let mut runs = 0;

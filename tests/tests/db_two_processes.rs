@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use persistent_core::prelude::*;
-use persistent_core::DatabaseConfig;
-use persistent_sqlite::SqliteStorage;
+use persistent::prelude::*;
+use persistent::DatabaseConfig;
+use persistent::SqliteStorage;
 use persistent_tests::{Item, KillOnDrop, Node, TempDir};
 
 /// Set in the child to the database path; `writer_child` does nothing without it.
@@ -19,7 +19,7 @@ const PER_PROCESS: i64 = 100;
 
 fn open(path: &std::path::Path) -> Database {
     let storage = SqliteStorage::open(path).expect("open the shared file");
-    let config = DatabaseConfig { max_attempts: 10_000, ..DatabaseConfig::default() };
+    let config = DatabaseConfig::default().with_max_attempts(10_000);
     Database::open_with(Arc::new(storage), config).unwrap()
 }
 

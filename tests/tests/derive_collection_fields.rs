@@ -1,37 +1,56 @@
-//! A derived struct with collection fields: the generated getter returns the same
-//! collection (shared by identity), so changes through it reach the stored object; a plain
-//! field's getter returns a clone.
+//! What generated getters return: a `Copy` field by value, any other field as a read guard
+//! on the stored field, so a collection reached through a getter (directly or nested in an
+//! `Option`) is the stored collection and changes through it are committed; writing through
+//! a getter's result does not compile (see `persistent-derive/tests/compile_fail`).
 
-use persistent_collections::{PersistentList, PersistentMapping};
-use persistent_core::prelude::*;
-use persistent_core::storage::MemoryStorage;
+use persistent::prelude::*;
+use persistent::storage::MemoryStorage;
+use persistent::Error;
 
 #[derive(Persistent, Default)]
 struct Shelf {
     label: String,
+    size: u32,
     titles: PersistentList<String>,
     counts: PersistentMapping<String, u32>,
+    later: Option<PersistentList<u32>>,
 }
 
 #[test]
-fn collection_getters_share_plain_getters_clone() {
+fn changes_through_getters_reach_the_stored_collections() {
     let db = Database::open(MemoryStorage::default()).unwrap();
     let conn = db.connect().unwrap();
     let shelf = conn.root::<Shelf>().unwrap();
+    shelf.set_later(Some(PersistentList::new())).unwrap();
+    conn.commit().unwrap();
+
     shelf.titles().unwrap().push("Dune".to_string()).unwrap();
     shelf.counts().unwrap().insert("Dune".to_string(), 2).unwrap();
-    let mut label = shelf.label().unwrap();
-    label.push_str("changed only in the copy");
+    shelf.later().unwrap().as_ref().unwrap().push(7).unwrap();
+    let size: u32 = shelf.size().unwrap(); // a Copy field comes back by value
+    assert_eq!(size, 0);
     assert_eq!(shelf.label().unwrap(), "");
-    assert_eq!(shelf.titles().unwrap().len().unwrap(), 1, "the same list, not a copy");
     assert!(shelf.titles().unwrap().handle() == shelf.titles().unwrap().handle());
-    // A copy (Clone) is a new unsaved list.
-    let copy = shelf.titles().unwrap().clone();
-    assert!(copy.p_jar().is_none());
     conn.commit().unwrap();
 
     let other = db.connect().unwrap();
     let shelf = other.root::<Shelf>().unwrap();
     assert_eq!(shelf.titles().unwrap().to_vec().unwrap(), vec!["Dune".to_string()]);
     assert_eq!(shelf.counts().unwrap().get(&"Dune".to_string()).unwrap(), Some(2));
+    assert_eq!(shelf.later().unwrap().as_ref().unwrap().to_vec().unwrap(), vec![7]);
+}
+
+#[test]
+fn a_live_field_guard_refuses_writes_to_its_object_and_changes_nothing() {
+    let db = Database::open(MemoryStorage::default()).unwrap();
+    let conn = db.connect().unwrap();
+    let shelf = conn.root::<Shelf>().unwrap();
+    conn.commit().unwrap();
+    let label = shelf.label().unwrap();
+    assert_eq!(shelf.p_status(), "sticky", "a borrowed object is sticky");
+    assert!(matches!(shelf.set_label("new".into()), Err(Error::AlreadyBorrowed)));
+    drop(label);
+    assert_eq!(shelf.p_status(), "saved", "the refused write marked nothing");
+    shelf.set_label("new".into()).unwrap();
+    assert_eq!(shelf.label().unwrap(), "new");
 }

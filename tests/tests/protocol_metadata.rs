@@ -4,8 +4,8 @@
 
 use std::rc::Rc;
 
-use persistent_core::prelude::*;
-use persistent_core::{Error, PObject, Result};
+use persistent::prelude::*;
+use persistent::{Error, PObject, Result};
 use persistent_tests::{attach, Item, StubDm};
 
 fn saved_item() -> (Rc<StubDm>, Jar, P<Item>) {
@@ -114,15 +114,15 @@ fn bytes_that_do_not_decode_leave_the_old_state() {
 #[test]
 fn debug_representation() {
     let p = P::new(Item::numbered(1));
-    let repr = format!("{p:?}");
+    let repr = format!("{:?}", p.as_object());
     assert!(repr.starts_with("<persistent_tests::Item object at 0x"), "{repr}");
     assert!(repr.ends_with('>') && !repr.contains(" oid ") && !repr.contains(" in "), "{repr}");
     let (_dm, _jar, p) = saved_item();
-    let repr = format!("{p:?}");
+    let repr = format!("{:?}", p.as_object());
     assert!(repr.contains(" oid 0x12 in <StubDm at 0x"), "{repr}");
     let q = P::new(Item::numbered(1));
     q.p_set_oid(Some(Oid(0xbc614e))).unwrap();
-    assert!(format!("{q:?}").ends_with(" oid 0xbc614e>"));
+    assert!(format!("{:?}", q.as_object()).ends_with(" oid 0xbc614e>"));
 }
 
 /// A type with a custom representation hook (the reference's `_p_repr`).
@@ -149,12 +149,28 @@ impl Persistent for Custom {
 #[test]
 fn custom_representation_and_its_failure() {
     let p = P::new(Custom { fail: false });
-    assert_eq!(format!("{p:?}"), "Custom repr");
+    assert_eq!(format!("{:?}", p.as_object()), "Custom repr");
     let q = P::new(Custom { fail: true });
-    let repr = format!("{q:?}");
+    let repr = format!("{:?}", q.as_object());
     assert!(repr.starts_with("<"), "{repr}");
     assert!(
         repr.contains("Custom object at 0x") && repr.ends_with(" p_repr failed: no luck>"),
         "{repr}"
     );
+}
+
+#[test]
+fn handle_debug_shows_the_state_with_the_types_own_debug_and_never_loads() {
+    let unsaved = P::new(Item::numbered(3));
+    assert_eq!(
+        format!("{unsaved:?}"),
+        "P { oid: None, state: Item { n: 3, name: \"item-3\", value: 1.5 } }"
+    );
+    let (dm, _jar, p) = saved_item();
+    p.p_invalidate().unwrap();
+    assert_eq!(format!("{p:?}"), "P { oid: 0x12, state: <ghost> }");
+    assert_untouched(&dm, &p, PState::Ghost);
+    let guard = p.write().unwrap();
+    assert_eq!(format!("{p:?}"), "P { oid: 0x12, state: <borrowed> }");
+    drop(guard);
 }

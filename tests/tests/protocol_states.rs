@@ -4,8 +4,8 @@
 
 use std::rc::Rc;
 
-use persistent_core::prelude::*;
-use persistent_core::Error;
+use persistent::prelude::*;
+use persistent::Error;
 use persistent_tests::{attach, Item, StubDm};
 
 /// An item with a jar (no cache) in state `from`, and its stub with counters reset.

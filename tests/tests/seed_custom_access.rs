@@ -15,9 +15,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use persistent_core::codec::fields::{decode_field, encode_field, finish_decode};
-use persistent_core::prelude::*;
-use persistent_core::{AnyObject, Cache, Error, ObjectRef, PObject, Result};
+use persistent::codec::{decode_field, encode_field, finish_decode};
+use persistent::prelude::*;
+use persistent::{AnyObject, Cache, Error, ObjectRef, PObject, Result};
 
 /// Names starting with this prefix are volatile in `VeryPrivate`.
 const VOLATILE_PREFIX: &str = "tmp_";

@@ -10,9 +10,9 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use persistent_core::codec::fields::encode_field;
-use persistent_core::prelude::*;
-use persistent_core::{AnyObject, PObject, Result};
+use persistent::codec::encode_field;
+use persistent::prelude::*;
+use persistent::{AnyObject, PObject, Result};
 
 /// The reference's `P`: one persistent field `x`, plus the volatile `_v_foo` of section 1.6
 /// (Python adds volatile attributes on the fly; a Rust struct declares them).
@@ -264,5 +264,5 @@ fn custom_repr(_object: &PObject<Shown>) -> std::result::Result<String, String> 
 #[test]
 fn s1_9_implementing_p_repr() {
     let p = P::new(Shown {});
-    assert_eq!(format!("{p:?}"), "Custom repr");
+    assert_eq!(format!("{:?}", p.as_object()), "Custom repr");
 }

@@ -123,10 +123,3 @@ impl<T: Element> From<&PersistentList<T>> for ObjectRef {
         list.0.erase()
     }
 }
-
-/// A list field's generated getter returns the same list (`share`), not a copy.
-impl<T: Element> persistent_core::SharedField for PersistentList<T> {
-    fn share(&self) -> Self {
-        PersistentList::share(self)
-    }
-}

@@ -3,7 +3,7 @@
 
 use std::ops::Deref;
 
-use persistent_core::codec::fields::{decode_value, encode_field};
+use persistent_core::codec::{decode_value, encode_field};
 use persistent_core::{PObject, Persistent, Result};
 
 use crate::element::Element;

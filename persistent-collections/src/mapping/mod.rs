@@ -127,10 +127,3 @@ impl<K: Element + Ord, V: Element> From<&PersistentMapping<K, V>> for ObjectRef 
         mapping.0.erase()
     }
 }
-
-/// A mapping field's generated getter returns the same mapping (`share`), not a copy.
-impl<K: Element + Ord, V: Element> persistent_core::SharedField for PersistentMapping<K, V> {
-    fn share(&self) -> Self {
-        PersistentMapping::share(self)
-    }
-}

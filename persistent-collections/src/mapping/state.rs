@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::ops::Deref;
 
-use persistent_core::codec::fields::{decode_value, encode_field};
+use persistent_core::codec::{decode_value, encode_field};
 use persistent_core::{PObject, Persistent, Result};
 
 use crate::element::Element;
@@ -65,7 +65,7 @@ impl<K: Element + Ord, V: Element> Persistent for MapState<K, V> {
 mod tests {
     use std::collections::BTreeMap;
 
-    use persistent_core::codec::fields::encode_value;
+    use persistent_core::codec::encode_value;
     use persistent_core::Persistent;
 
     use super::MapState;

@@ -10,8 +10,8 @@ use persistent_core::prelude::*;
 use persistent_core::{AnyObject, Cache, Result};
 
 /// Three fields, like the Python reference's benchmark objects.
-#[derive(Clone, Debug, Default, persistent_core::Persistent)]
-#[persistent(name = "bench::Row")]
+#[derive(Clone, Debug, Default, persistent_derive::Persistent)]
+#[persistent(crate = "persistent_core", name = "bench::Row")]
 pub struct Row {
     pub n: i64,
     pub name: String,

@@ -3,6 +3,7 @@
 //! handle with its introspection. Objects reach their cache through their jar.
 
 pub(crate) mod hash;
+mod limits;
 pub(crate) mod recent;
 mod ring;
 mod sweep;
@@ -10,6 +11,7 @@ mod sweep;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+pub use limits::CacheLimits;
 use ring::{Holder, Table};
 
 use crate::any_object::ObjectRef;
@@ -21,18 +23,7 @@ use crate::state::PState;
 
 slotmap::new_key_type! {
     /// An object's slot in its cache.
-    pub struct CacheKey;
-}
-
-/// Size limits and drain resistance of a cache. Zero means "off" for either limit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CacheLimits {
-    /// Target number of non-ghost objects after `incrgc` (0: no count limit).
-    pub cache_size: usize,
-    /// Target total estimated size in bytes after `incrgc` (0: no byte limit).
-    pub cache_size_bytes: u64,
-    /// When >= 1, `incrgc` also drains about `1/drain_resistance` of the non-ghosts.
-    pub drain_resistance: usize,
+    pub(crate) struct CacheKey;
 }
 
 /// The shared cache state, reached by objects through their jar.

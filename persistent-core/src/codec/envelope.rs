@@ -9,6 +9,7 @@ use crate::oid::Oid;
 pub const FORMAT_VERSION: u8 = 1;
 
 /// Wraps `state` of type `type_name` in an envelope.
+#[cfg(test)]
 pub fn encode_record(type_name: &str, state: &[u8]) -> Vec<u8> {
     let mut out = begin_record(type_name, state.len());
     out.extend_from_slice(state);

@@ -67,3 +67,23 @@ pub fn decode_value<F: DeserializeOwned>(type_name: &str, bytes: &[u8]) -> Resul
     finish_decode(type_name, input)?;
     Ok(value)
 }
+
+/// How generated code rebuilds a volatile field when an object loads: with `Default`.
+/// The trait exists for its compile error, which names the rule instead of a helper.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "volatile field type `{Self}` must implement `Default`",
+    label = "volatile fields are rebuilt with `Default::default()` when the object loads",
+    note = "implement or derive `Default` for `{Self}`, or make the field persistent"
+)]
+pub trait VolatileField: Sized {
+    /// The value a volatile field gets when the object loads.
+    fn rebuilt() -> Self;
+}
+
+impl<T: Default> VolatileField for T {
+    #[inline]
+    fn rebuilt() -> Self {
+        T::default()
+    }
+}

@@ -64,13 +64,15 @@ impl ConnectionInner {
             writes,
         };
         let snapshot = self.txn.borrow().snapshot;
-        let (tid, previous) = match self.db.storage.commit_after(&data) {
-            Ok(committed) => committed,
+        let outcome = match self.db.storage.commit(&data) {
+            Ok(outcome) => outcome,
             Err(error) => {
                 self.txn.borrow_mut().doomed = true;
                 return Err(error);
             }
         };
+        // From here on the commit is durable: nothing below may report it as failed.
+        let tid = outcome.tid;
         let mut written: HashSet<Oid, BuildOidHasher> = HashSet::default();
         for Pending { obj, size } in pending {
             obj.p_set_serial(tid);
@@ -81,13 +83,17 @@ impl ConnectionInner {
             written.extend(obj.p_oid());
         }
         self.clear_transaction();
-        if previous == Some(snapshot) {
+        if outcome.previous == snapshot {
             // Nobody committed between this transaction's snapshot and its own commit, so
             // the only changes up to `tid` are this connection's: the next transaction can
             // start at `tid` with nothing to invalidate (later commits are seen next time).
             self.start_at(tid, []);
-        } else {
-            self.begin(Some((tid, written)))?;
+        } else if self.begin(Some((tid, written))).is_err() {
+            // Listing the changes failed: the next transaction goes on reading at the old
+            // snapshot (plus this commit's own objects), which is a consistent view, and the
+            // next boundary (`commit`, `abort`, `sync`) lists the changes again and reports
+            // the failure if it persists. Reporting it here would make a caller retry a
+            // commit that landed.
         }
         Ok(tid)
     }
@@ -174,8 +180,9 @@ impl ConnectionInner {
     /// sweeps the cache down to its limits.
     fn begin(&self, own: Option<(Tid, HashSet<Oid, BuildOidHasher>)>) -> Result<()> {
         let previous = self.txn.borrow().snapshot;
-        let (last, changes) = self.db.storage.latest_changes_since(previous)?;
-        let theirs = changes.into_iter().filter_map(|(oid, tid)| {
+        let changes = self.db.storage.changes_since(previous)?;
+        let last = changes.newest;
+        let theirs = changes.changed.into_iter().filter_map(|(oid, tid)| {
             let ours = matches!(&own, Some((own_tid, written)) if *own_tid == tid && written.contains(&oid));
             (!ours).then_some(oid)
         });

@@ -1,9 +1,19 @@
-//! `DatabaseConfig`: settings every connection of a database starts with.
+//! `DatabaseConfig`: settings every connection of a database starts with, with a builder.
 
 use crate::cache::CacheLimits;
 
 /// Settings of a database's connections.
+///
+/// Build with `DatabaseConfig::default()` and the `with_*` methods:
+/// ```
+/// # use persistent_core::{CacheLimits, DatabaseConfig};
+/// let config = DatabaseConfig::default()
+///     .with_cache(CacheLimits::default().with_cache_size(500))
+///     .with_max_attempts(10);
+/// assert_eq!(config.cache.cache_size, 500);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DatabaseConfig {
     /// The cache limits of each new connection. Default: 10,000 objects, no byte limit, no
     /// drain resistance.
@@ -18,9 +28,33 @@ pub struct DatabaseConfig {
 impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
-            cache: CacheLimits { cache_size: 10_000, cache_size_bytes: 0, drain_resistance: 0 },
+            cache: CacheLimits::default().with_cache_size(10_000),
             max_attempts: 50,
             oid_batch: 256,
         }
+    }
+}
+
+impl DatabaseConfig {
+    /// This configuration with these cache limits for new connections.
+    #[must_use]
+    pub fn with_cache(mut self, cache: CacheLimits) -> DatabaseConfig {
+        self.cache = cache;
+        self
+    }
+
+    /// This configuration with `transact` running its closure at most `attempts` times
+    /// (at least once).
+    #[must_use]
+    pub fn with_max_attempts(mut self, attempts: usize) -> DatabaseConfig {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// This configuration with connections reserving at least `batch` oids at a time.
+    #[must_use]
+    pub fn with_oid_batch(mut self, batch: usize) -> DatabaseConfig {
+        self.oid_batch = batch;
+        self
     }
 }

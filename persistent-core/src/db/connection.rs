@@ -6,11 +6,11 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::rc::{Rc, Weak};
 
-use super::database::{is_conflict, Database};
+use super::database::Database;
 use crate::any_object::ObjectRef;
 use crate::cache::hash::BuildOidHasher;
 use crate::cache::Cache;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StorageErrorKind};
 use crate::jar::Jar;
 use crate::oid::Oid;
 use crate::persistent::Persistent;
@@ -185,24 +185,38 @@ impl Connection {
 
     /// Runs `work` and commits; on a conflict aborts, waits a short random pause that grows
     /// with each attempt (so that competing writers stop colliding), and runs it again, up
-    /// to the database's `max_attempts`. Any other error aborts and is returned.
+    /// to the database's `max_attempts`. Any other error aborts and is returned; if that
+    /// abort fails too, the result is `Error::AbortFailed` holding both errors. If `work`
+    /// panics, the transaction is aborted before the panic goes on, so none of its changes
+    /// can reach a later commit.
     pub fn transact<R>(&self, mut work: impl FnMut(&Connection) -> Result<R>) -> Result<R> {
         let attempts = self.inner.db.config.max_attempts.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = work(self).and_then(|value| self.commit().map(|_| value));
+            let outcome = {
+                let guard = AbortOnUnwind(self);
+                let outcome = work(self).and_then(|value| self.commit().map(|_| value));
+                std::mem::forget(guard);
+                outcome
+            };
             match outcome {
                 Ok(value) => return Ok(value),
                 Err(error) => {
-                    if is_conflict(&error) && attempt < attempts {
+                    let retry = error.is_conflict() && attempt < attempts;
+                    if retry {
                         // Pause first: the abort then starts the retry at a fresh snapshot.
                         std::thread::sleep(retry_pause(attempt));
-                        self.abort()?;
-                        continue;
                     }
-                    self.abort()?;
-                    return Err(error);
+                    if let Err(abort) = self.abort() {
+                        return Err(Error::AbortFailed {
+                            error: Box::new(error),
+                            abort: Box::new(abort),
+                        });
+                    }
+                    if !retry {
+                        return Err(error);
+                    }
                 }
             }
         }
@@ -251,9 +265,12 @@ impl ConnectionInner {
         let count = self.db.config.oid_batch.max(1).max(added.min(MAX_OID_BATCH));
         let mut batch = self.db.storage.new_oids(count)?;
         batch.reverse();
-        let oid = batch
-            .pop()
-            .ok_or_else(|| Error::Storage { message: "the storage allocated no oid".into() })?;
+        let oid = batch.pop().ok_or_else(|| {
+            Error::storage(
+                StorageErrorKind::Invalid,
+                format!("{} allocated no oid", self.db.storage.name()),
+            )
+        })?;
         self.txn.borrow_mut().spare_oids = batch;
         Ok(oid)
     }
@@ -304,4 +321,15 @@ fn retry_pause(attempt: usize) -> std::time::Duration {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_usize(attempt);
     std::time::Duration::from_micros(hasher.finish() % ceiling_us)
+}
+
+/// Aborts the connection's transaction when dropped; `transact` forgets it on the normal
+/// path, so it only runs while a panic unwinds out of the user's closure (or the commit).
+struct AbortOnUnwind<'a>(&'a Connection);
+
+impl Drop for AbortOnUnwind<'_> {
+    fn drop(&mut self) {
+        // Unwinding already: an abort failure cannot be reported, and the panic goes on.
+        let _ = self.0.abort();
+    }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::config::DatabaseConfig;
 use super::connection::Connection;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::storage::Storage;
 
 /// A database over a storage. Cheap to clone (shared), `Send + Sync`.
@@ -55,9 +55,4 @@ impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Database({})", self.storage.name())
     }
-}
-
-/// Whether an error is worth a retry of the whole transaction.
-pub(crate) fn is_conflict(error: &Error) -> bool {
-    matches!(error, Error::Conflict { .. })
 }

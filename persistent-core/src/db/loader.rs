@@ -47,8 +47,8 @@ impl DataManager for ConnectionInner {
         let oid = obj.p_oid().ok_or(Error::ForeignObject { oid: None })?;
         let snapshot = self.txn.borrow().snapshot;
         let before = TimeStamp::from_u64(snapshot.as_u64().saturating_add(1));
-        let (record, serial) =
-            self.db.storage.load_visible(oid, before)?.ok_or(Error::NotFound(oid))?;
+        let visible = self.db.storage.load_visible(oid, before)?.ok_or(Error::NotFound(oid))?;
+        let (record, serial) = (visible.data, visible.serial);
         let (type_name, state) = decode_record(oid, &record)?;
         check_type(oid, obj.type_name(), type_name)?;
         self.decode_with_references(|| obj.p_setstate(state))?;

@@ -2,15 +2,13 @@
 //! oid and transaction id. Implementations: [`MemoryStorage`] here, SQLite in
 //! `persistent-sqlite`. What lives in a record (the envelope) is the connection's business.
 
-#[doc(hidden)]
-pub mod conformance;
 mod memory;
 
 pub use memory::MemoryStorage;
 
-use crate::error::Result;
+use crate::error::{Error, Result, StorageErrorKind};
 use crate::oid::Oid;
-use crate::timestamp::Tid;
+use crate::timestamp::{Tid, TimeStamp};
 
 /// One object write inside a transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,8 +37,11 @@ pub struct TransactionData {
 }
 
 impl TransactionData {
-    /// Refuses a transaction that writes the same oid twice (`Error::Storage`), which no
-    /// storage can apply as one revision per object.
+    /// Refuses a transaction that writes the same oid twice, which no storage can apply as
+    /// one revision per object.
+    ///
+    /// # Errors
+    /// `Error::Storage` of kind `Invalid` naming the oid.
     pub fn check_distinct_oids(&self) -> Result<()> {
         let mut seen: std::collections::HashSet<Oid, crate::cache::hash::BuildOidHasher> =
             std::collections::HashSet::with_capacity_and_hasher(
@@ -48,12 +49,10 @@ impl TransactionData {
                 Default::default(),
             );
         match self.writes.iter().find(|write| !seen.insert(write.oid)) {
-            Some(write) => Err(crate::error::Error::Storage {
-                message: format!(
-                    "object {} is written twice in one transaction; write it once",
-                    write.oid
-                ),
-            }),
+            Some(write) => Err(Error::storage(
+                StorageErrorKind::Invalid,
+                format!("object {} is written twice in one transaction; write it once", write.oid),
+            )),
             None => Ok(()),
         }
     }
@@ -83,74 +82,147 @@ pub struct RevisionInfo {
     pub size: usize,
 }
 
+/// What a successful [`Storage::commit`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CommitOutcome {
+    /// The new transaction's tid, strictly greater than every earlier tid.
+    pub tid: Tid,
+    /// The tid that was the newest just before this commit (`TimeStamp::ZERO` for the first
+    /// commit). A connection whose snapshot is this tid knows nobody else committed since.
+    pub previous: Tid,
+}
+
+impl CommitOutcome {
+    /// The outcome of a commit that wrote `tid` right after `previous`.
+    pub fn new(tid: Tid, previous: Tid) -> CommitOutcome {
+        CommitOutcome { tid, previous }
+    }
+}
+
+/// What changed after a tid, read in one consistent view of the storage.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Changes {
+    /// The newest tid in the storage when the changes were read.
+    pub newest: Tid,
+    /// Each oid written by a transaction with a greater tid than asked for, once, with the
+    /// tid of its newest revision up to `newest`. The order is unspecified.
+    pub changed: Vec<(Oid, Tid)>,
+}
+
+impl Changes {
+    /// The changes up to `newest`.
+    pub fn new(newest: Tid, changed: Vec<(Oid, Tid)>) -> Changes {
+        Changes { newest, changed }
+    }
+}
+
+/// The record a connection loads for a ghost: its bytes and the tid that wrote them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VisibleRecord {
+    /// The record bytes.
+    pub data: Vec<u8>,
+    /// The tid of the transaction that wrote the revision.
+    pub serial: Tid,
+}
+
+impl VisibleRecord {
+    /// A record written by `serial`.
+    pub fn new(data: Vec<u8>, serial: Tid) -> VisibleRecord {
+        VisibleRecord { data, serial }
+    }
+}
+
 /// A versioned object store (history-preserving), shared by all connections of a database.
 ///
-/// Rules every implementation keeps:
+/// The required methods are exactly what the runtime calls; each is one round trip for a
+/// remote storage. The provided methods are derived from them.
+///
+/// Rules every implementation keeps (checked by the conformance suite of the
+/// `persistent-testkit` crate):
 /// * `commit` checks every write's `expected_serial` against the current serial and, if all
 ///   match, writes all of them under one new tid strictly greater than every earlier tid; if
 ///   one does not match it writes nothing and returns `Error::Conflict` naming that oid.
 /// * A commit is durable when it returns (for on-disk storages) and atomic: no reader ever
 ///   sees part of a transaction.
-/// * `new_oid` never returns the same oid twice, and never `Oid::ROOT`.
+/// * Each read (`load_*`, `changes_since`) answers from one consistent view: never part of
+///   a transaction.
+/// * `new_oids` never returns the same oid twice, and never `Oid::ROOT`.
 pub trait Storage: Send + Sync + 'static {
-    /// A short name for messages ("memory", "sqlite:/path/file.db").
+    /// A short name for messages ("memory", "sqlite:/path/file.db"); never contains a
+    /// password.
     fn name(&self) -> String;
 
-    /// The current revision of `oid`; `Error::NotFound` if it was never stored.
-    fn load(&self, oid: Oid) -> Result<Revision>;
+    /// The data and serial of the newest revision of `oid` written by a transaction with
+    /// tid strictly less than `before`, or `None` if there is none: what a connection needs
+    /// to load a ghost at its snapshot.
+    ///
+    /// # Errors
+    /// A storage failure (`Error::Storage`).
+    fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<VisibleRecord>>;
 
-    /// The newest revision of `oid` written by a transaction with tid strictly less than
-    /// `before`, or `None` if there is none (ZODB's `loadBefore`).
+    /// Like `load_visible`, also telling the tid of the next revision (ZODB's
+    /// `loadBefore`): for time travel and history.
+    ///
+    /// # Errors
+    /// A storage failure (`Error::Storage`).
     fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>>;
 
-    /// The data and serial of the revision `load_before` would give, without looking up
-    /// its successor: what a connection needs to load a ghost at its snapshot. The default
-    /// calls `load_before`; storages where the successor costs a second lookup override it.
-    fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<(Vec<u8>, Tid)>> {
-        Ok(self.load_before(oid, before)?.map(|revision| (revision.data, revision.serial)))
-    }
-
-    /// The revision of `oid` written exactly by transaction `serial` (ZODB's `loadSerial`);
-    /// `Error::NotFound` if that transaction did not write it.
+    /// The revision of `oid` written exactly by transaction `serial` (ZODB's `loadSerial`).
+    ///
+    /// # Errors
+    /// `Error::NotFound` if that transaction did not write `oid`; a storage failure.
     fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>>;
 
-    /// A fresh oid, never returned before by this storage.
-    fn new_oid(&self) -> Result<Oid>;
-
-    /// `count` fresh oids (connections reserve them in batches). The default calls
-    /// `new_oid` `count` times; storages override it with one round trip.
-    fn new_oids(&self, count: usize) -> Result<Vec<Oid>> {
-        (0..count).map(|_| self.new_oid()).collect()
-    }
+    /// `count` fresh oids, never returned before by this storage, in one round trip.
+    ///
+    /// # Errors
+    /// A storage failure; `StorageErrorKind::Invalid` when the oid space is exhausted.
+    fn new_oids(&self, count: usize) -> Result<Vec<Oid>>;
 
     /// The tid of the newest committed transaction (`TimeStamp::ZERO` for an empty storage).
+    ///
+    /// # Errors
+    /// A storage failure.
     fn last_transaction(&self) -> Result<Tid>;
 
-    /// Commits `txn` atomically (see the trait rules) and returns its new tid.
-    fn commit(&self, txn: &TransactionData) -> Result<Tid>;
+    /// Commits `txn` atomically (see the trait rules).
+    ///
+    /// # Errors
+    /// `Error::Conflict` (nothing written) when a serial does not match; a storage failure
+    /// (nothing written).
+    fn commit(&self, txn: &TransactionData) -> Result<CommitOutcome>;
 
-    /// `commit`, also telling which tid was the newest just before this commit, when the
-    /// storage knows it. A caller whose snapshot was that tid then knows nobody else
-    /// committed in between. The default reports `None` (unknown).
-    fn commit_after(&self, txn: &TransactionData) -> Result<(Tid, Option<Tid>)> {
-        Ok((self.commit(txn)?, None))
-    }
+    /// The oids written by transactions with tid > `after`, each with the tid of its newest
+    /// revision, and the newest tid, all read in one view.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn changes_since(&self, after: Tid) -> Result<Changes>;
 
-    /// The newest tid and the oids written by transactions with tid > `after`, each once.
-    fn changes_since(&self, after: Tid) -> Result<(Tid, Vec<Oid>)>;
-
-    /// Like `changes_since`, with the tid of the newest revision of each oid. The default
-    /// reads each oid's current revision; storages override it with one query.
-    fn latest_changes_since(&self, after: Tid) -> Result<(Tid, Vec<(Oid, Tid)>)> {
-        let (last, oids) = self.changes_since(after)?;
-        let mut changes = Vec::with_capacity(oids.len());
-        for oid in oids {
-            changes.push((oid, self.load(oid)?.serial));
-        }
-        Ok((last, changes))
-    }
-
-    /// The revisions of `oid`, newest first, at most `limit` of them; `Error::NotFound` if
-    /// it was never stored.
+    /// The revisions of `oid`, newest first, at most `limit` of them.
+    ///
+    /// # Errors
+    /// `Error::NotFound` if `oid` was never stored; a storage failure.
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>>;
+
+    /// The current revision of `oid`.
+    ///
+    /// # Errors
+    /// `Error::NotFound` if it was never stored; a storage failure.
+    fn load(&self, oid: Oid) -> Result<Revision> {
+        self.load_before(oid, TimeStamp::MAX)?.ok_or(Error::NotFound(oid))
+    }
+
+    /// One fresh oid (`new_oids(1)`).
+    ///
+    /// # Errors
+    /// As `new_oids`.
+    fn new_oid(&self) -> Result<Oid> {
+        self.new_oids(1)?.first().copied().ok_or_else(|| {
+            Error::storage(StorageErrorKind::Invalid, format!("{} allocated no oid", self.name()))
+        })
+    }
 }

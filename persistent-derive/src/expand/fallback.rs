@@ -7,7 +7,7 @@ use quote::quote;
 use syn::DeriveInput;
 
 /// A `Persistent` impl whose methods are never meant to run.
-pub(super) fn expand(node: &DeriveInput) -> TokenStream {
+pub(super) fn expand(node: &DeriveInput, private: &TokenStream) -> TokenStream {
     let generics = &node.generics;
     if !generics.params.is_empty() || generics.where_clause.is_some() {
         return TokenStream::new();
@@ -16,18 +16,18 @@ pub(super) fn expand(node: &DeriveInput) -> TokenStream {
     quote! {
         const _: () = {
             #[automatically_derived]
-            impl ::persistent_core::__private::Persistent for #ident {
-                type Object = ::persistent_core::__private::PObject<Self>;
+            impl #private::Persistent for #ident {
+                type Object = #private::PObject<Self>;
                 const TYPE_NAME: &'static str = ::core::stringify!(#ident);
 
                 fn encode_state(
                     &self,
                     _: &mut ::std::vec::Vec<u8>,
-                ) -> ::persistent_core::__private::Result<()> {
+                ) -> #private::Result<()> {
                     ::core::unreachable!()
                 }
 
-                fn decode_state(_: &[u8]) -> ::persistent_core::__private::Result<Self> {
+                fn decode_state(_: &[u8]) -> #private::Result<Self> {
                     ::core::unreachable!()
                 }
             }

@@ -28,7 +28,8 @@ pub(crate) fn derive(node: &DeriveInput) -> TokenStream {
     }
     if let Err(error) = errors.finish() {
         let compile_errors = error.to_compile_error();
-        let fallback = fallback::expand(node);
+        let private = input.as_ref().map_or_else(|| crate::ast::private_path(None), Input::private);
+        let fallback = fallback::expand(node, &private);
         return quote! {
             #compile_errors
             #fallback

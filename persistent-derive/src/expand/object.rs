@@ -5,8 +5,7 @@
 //! field.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::quote;
 
 use crate::ast::{Field, Input};
 
@@ -15,19 +14,20 @@ pub(super) fn expand(input: &Input) -> TokenStream {
     let ident = input.ident;
     let vis = input.vis;
     let object = Ident::new(super::OBJECT, Span::call_site());
-    let pobject = quote!(::persistent_core::__private::PObject<#ident>);
+    let private = input.private();
+    let pobject = quote!(#private::PObject<#ident>);
     let doc = format!(
         " The persistent object behind a `P<{ident}>` handle: field accessors, and the \
          persistence protocol of `PObject<{ident}>` through `Deref`."
     );
-    let accessors = input.fields.iter().map(accessors);
+    let accessors = input.fields.iter().map(|field| accessors(field, &private));
     quote! {
         #[doc = #doc]
         #[doc(hidden)]
         #vis struct #object(#pobject);
 
         #[automatically_derived]
-        impl ::persistent_core::__private::ObjectCell for #object {
+        impl #private::ObjectCell for #object {
             type State = #ident;
 
             #[inline]
@@ -61,26 +61,37 @@ pub(super) fn expand(input: &Input) -> TokenStream {
     }
 }
 
-/// The getter (unless `no_getter`) and the setter of one field.
-fn accessors(field: &Field) -> TokenStream {
+/// The getter (unless `no_getter`) and the setter of one field. The getter of a `Copy`
+/// field returns the value; any other getter returns a `FieldGuard` borrowing the field, so
+/// that writing through a getter's result does not compile.
+fn accessors(field: &Field, private: &TokenStream) -> TokenStream {
     let Field { ident, vis, ty, .. } = field;
     let name = field.name();
     let getter = field.attrs.no_getter.is_none().then(|| {
-        let doc = format!(
-            " Returns `{name}`, loading a ghost first and touching the object in its cache: \
-             a shared persistent handle (a collection) as the same object, any other value \
-             as a clone."
-        );
-        let clone = quote_spanned!(ty.span()=> {
-            #[allow(unused_imports)]
-            use ::persistent_core::__private::{GetCloned as _, GetShared as _};
-            (&::persistent_core::__private::FieldRef(&__state.#ident)).get_field()
-        });
-        quote! {
-            #[doc = #doc]
-            #[inline]
-            #vis fn #ident(&self) -> ::persistent_core::__private::Result<#ty> {
-                self.0.with(|__state| #clone)
+        if field.returns_copy() {
+            let doc = format!(
+                " Returns `{name}` (a copy), loading a ghost first and touching the object in \
+                 its cache."
+            );
+            quote! {
+                #[doc = #doc]
+                #[inline]
+                #vis fn #ident(&self) -> #private::Result<#ty> {
+                    self.0.with(|__state| __state.#ident)
+                }
+            }
+        } else {
+            let doc = format!(
+                " Borrows `{name}`, loading a ghost first and touching the object in its \
+                 cache. While the guard lives the object is borrowed (sticky); clone the value \
+                 to keep it longer."
+            );
+            quote! {
+                #[doc = #doc]
+                #[inline]
+                #vis fn #ident(&self) -> #private::Result<#private::FieldGuard<'_, #ty>> {
+                    #private::field_guard(&self.0, |__state| &__state.#ident)
+                }
             }
         }
     });
@@ -107,7 +118,7 @@ fn accessors(field: &Field) -> TokenStream {
 
         #[doc = #doc]
         #[inline]
-        #vis fn #setter(&self, value: #ty) -> ::persistent_core::__private::Result<()> {
+        #vis fn #setter(&self, value: #ty) -> #private::Result<()> {
             self.0.#update(|__state| __state.#ident = value)
         }
     }

@@ -10,6 +10,7 @@ use crate::ast::Input;
 
 /// `impl Persistent for #ident`.
 pub(super) fn expand(input: &Input) -> TokenStream {
+    let private = input.private();
     let ident = input.ident;
     let object = Ident::new(super::OBJECT, Span::call_site());
     let type_name = match &input.attrs.name {
@@ -24,7 +25,7 @@ pub(super) fn expand(input: &Input) -> TokenStream {
     let repr = input.attrs.repr.as_ref().map(|path| {
         quote! {
             fn p_repr(
-                __object: &::persistent_core::__private::PObject<Self>,
+                __object: &#private::PObject<Self>,
             ) -> ::core::option::Option<
                 ::core::result::Result<::std::string::String, ::std::string::String>,
             > {
@@ -34,7 +35,7 @@ pub(super) fn expand(input: &Input) -> TokenStream {
     });
     quote! {
         #[automatically_derived]
-        impl ::persistent_core::__private::Persistent for #ident {
+        impl #private::Persistent for #ident {
             type Object = #object;
             const TYPE_NAME: &'static str = #type_name;
             #encode
@@ -45,6 +46,7 @@ pub(super) fn expand(input: &Input) -> TokenStream {
 }
 
 fn encode_state(input: &Input) -> TokenStream {
+    let private = input.private();
     let fields: Vec<TokenStream> = input
         .fields
         .iter()
@@ -52,7 +54,7 @@ fn encode_state(input: &Input) -> TokenStream {
         .map(|field| {
             let ident = field.ident;
             quote_spanned! {field.ty.span()=>
-                ::persistent_core::__private::encode_field(Self::TYPE_NAME, &self.#ident, __out)?;
+                #private::encode_field(Self::TYPE_NAME, &self.#ident, __out)?;
             }
         })
         .collect();
@@ -61,7 +63,7 @@ fn encode_state(input: &Input) -> TokenStream {
         fn encode_state(
             &self,
             #out: &mut ::std::vec::Vec<u8>,
-        ) -> ::persistent_core::__private::Result<()> {
+        ) -> #private::Result<()> {
             #(#fields)*
             ::core::result::Result::Ok(())
         }
@@ -69,6 +71,7 @@ fn encode_state(input: &Input) -> TokenStream {
 }
 
 fn decode_state(input: &Input) -> TokenStream {
+    let private = input.private();
     let mut decode = Vec::new();
     let mut build = Vec::new();
     for (index, field) in input.fields.iter().enumerate() {
@@ -76,12 +79,12 @@ fn decode_state(input: &Input) -> TokenStream {
         let ty = field.ty;
         if field.is_volatile() {
             build.push(quote_spanned! {ty.span()=>
-                #ident: ::core::default::Default::default()
+                #ident: <#ty as #private::VolatileField>::rebuilt()
             });
         } else {
             let local = format_ident!("__field{}", index);
             decode.push(quote_spanned! {ty.span()=>
-                let #local = ::persistent_core::__private::decode_field::<#ty>(
+                let #local = #private::decode_field::<#ty>(
                     Self::TYPE_NAME,
                     &mut __input,
                 )?;
@@ -91,10 +94,10 @@ fn decode_state(input: &Input) -> TokenStream {
     }
     let input_binding = if decode.is_empty() { quote!(__input) } else { quote!(mut __input) };
     quote! {
-        fn decode_state(__bytes: &[u8]) -> ::persistent_core::__private::Result<Self> {
+        fn decode_state(__bytes: &[u8]) -> #private::Result<Self> {
             let #input_binding = __bytes;
             #(#decode)*
-            ::persistent_core::__private::finish_decode(Self::TYPE_NAME, __input)?;
+            #private::finish_decode(Self::TYPE_NAME, __input)?;
             ::core::result::Result::Ok(Self { #(#build),* })
         }
     }

@@ -1,4 +1,4 @@
-use persistent_core::Persistent;
+use persistent::prelude::*;
 
 #[derive(Persistent)]
 pub struct Account {

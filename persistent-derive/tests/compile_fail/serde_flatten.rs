@@ -1,4 +1,4 @@
-use persistent_core::Persistent;
+use persistent::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Serialize, Deserialize)]

@@ -1,4 +1,4 @@
-use persistent_core::Persistent;
+use persistent::prelude::*;
 use serde::Serialize;
 
 #[derive(Persistent, Serialize)]

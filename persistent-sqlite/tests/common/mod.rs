@@ -1,47 +1,10 @@
-//! Helpers shared by the integration tests of persistent-sqlite: a temporary directory
-//! removed on drop (std only), and spawning this test binary again as a child process that
+//! Helpers shared by the integration tests of persistent-sqlite (the temporary directory
+//! comes from persistent-testkit): spawning this test binary again as a child process that
 //! runs one named test.
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// A fresh directory under the system temp dir, named after the pid and a counter; removed
-/// with its contents on drop.
-pub struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    /// Creates the directory.
-    pub fn new() -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("persistent-sqlite-test-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir { path }
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// A path inside the directory.
-    pub fn file(&self, name: &str) -> PathBuf {
-        self.path.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
 
 /// A child process killed (SIGKILL) and reaped when dropped, so a failing parent never
 /// leaves it running.

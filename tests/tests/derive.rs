@@ -7,14 +7,14 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use persistent_core::codec::fields::encode_field;
-use persistent_core::prelude::*;
-use persistent_core::{AnyObject, Error, Result};
+use persistent::codec::encode_field;
+use persistent::prelude::*;
+use persistent::{AnyObject, Error, Result};
 
 use model::{Broken, Named, Thing};
 
 mod model {
-    use persistent_core::{PObject, Persistent};
+    use persistent::{PObject, Persistent};
 
     /// Two persistent fields and two volatile ones.
     #[derive(Debug, Default, Clone, PartialEq, Persistent)]
@@ -57,14 +57,14 @@ mod model {
 
     /// Writes and reads a `Hidden` through its accessors.
     pub fn hidden() -> u8 {
-        let p = persistent_core::P::new(Hidden { n: 1 });
+        let p = persistent::P::new(Hidden { n: 1 });
         p.set_n(4).unwrap();
         p.n().unwrap()
     }
 
     /// A new `Broken`, read and written through its private accessors.
-    pub fn broken() -> persistent_core::P<Broken> {
-        let p = persistent_core::P::new(Broken { secret: 1 });
+    pub fn broken() -> persistent::P<Broken> {
+        let p = persistent::P::new(Broken { secret: 1 });
         p.set_secret(p.secret().unwrap() + 1).unwrap();
         assert_eq!(p.secret().unwrap(), 2);
         p
@@ -260,11 +260,11 @@ fn type_names() {
 #[test]
 fn the_representation_hook() {
     let named = P::new(Named { label: "hello".into() });
-    assert_eq!(format!("{named:?}"), "<Named hello>");
+    assert_eq!(format!("{:?}", named.as_object()), "<Named hello>");
     assert_eq!(named.label().unwrap(), "hello");
 
     let broken = model::broken();
-    let repr = format!("{broken:?}");
+    let repr = format!("{:?}", broken.as_object());
     assert!(repr.starts_with("<derive::model::Broken object at 0x"), "{repr}");
     assert!(repr.ends_with(" p_repr failed: boom>"), "{repr}");
 }

@@ -2,14 +2,16 @@
 //! `StorageTestBase` / `BasicStorage` tests: each `check_*` function exercises one rule of
 //! the [`Storage`] trait on a storage that is empty when handed over, and panics with a
 //! message saying which rule broke. [`run_all`] runs every check, each on a fresh storage
-//! from a factory. Test support only: nothing in the runtime calls it.
+//! from a factory. A third-party storage runs it from its own tests:
+//!
+//! ```ignore
+//! persistent_testkit::conformance::run_all(&|| Box::new(MyStorage::new()) as Box<dyn Storage>);
+//! ```
 
 use std::collections::BTreeSet;
 
-use super::{ObjectWrite, Storage, TransactionData};
-use crate::error::Error;
-use crate::oid::Oid;
-use crate::timestamp::{Tid, TimeStamp};
+use persistent_core::storage::{ObjectWrite, Storage, TransactionData};
+use persistent_core::{Error, Oid, Tid, TimeStamp};
 
 /// Makes a fresh, empty storage for one check.
 pub type StorageFactory<'a> = &'a dyn Fn() -> Box<dyn Storage>;
@@ -30,9 +32,9 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("failed_commit_writes_nothing", check_failed_commit_writes_nothing),
     ("tids_strictly_increasing", check_tids_strictly_increasing),
     ("changes_since", check_changes_since),
-    ("latest_changes_since", check_latest_changes_since),
+    ("changes_since_gives_newest_tids", check_changes_since_gives_newest_tids),
     ("new_oids_batch", check_new_oids_batch),
-    ("commit_after_reports_previous", check_commit_after_reports_previous),
+    ("commit_reports_previous", check_commit_reports_previous),
     ("load_visible_agrees_with_load_before", check_load_visible_agrees_with_load_before),
     ("empty_transaction", check_empty_transaction),
     ("concurrent_commits", check_concurrent_commits),
@@ -73,7 +75,7 @@ pub fn transaction(description: &str, writes: Vec<ObjectWrite>) -> TransactionDa
 
 /// Commits `txn` and panics with `what` and the error if it fails.
 fn commit_ok(storage: &dyn Storage, txn: &TransactionData, what: &str) -> Tid {
-    storage.commit(txn).unwrap_or_else(|e| panic!("{what}: commit failed: {e}"))
+    storage.commit(txn).unwrap_or_else(|e| panic!("{what}: commit failed: {e}")).tid
 }
 
 /// Stores a new object with `data` in its own transaction; returns its oid and serial.
@@ -94,9 +96,9 @@ pub fn check_fresh_storage_is_empty(storage: &dyn Storage) {
         TimeStamp::ZERO,
         "an empty storage must report TimeStamp::ZERO as last transaction"
     );
-    let (newest, oids) = storage.changes_since(TimeStamp::ZERO).expect("changes_since failed");
-    assert_eq!(newest, TimeStamp::ZERO, "changes_since on an empty storage: newest tid");
-    assert!(oids.is_empty(), "changes_since on an empty storage gave {oids:?}");
+    let changes = storage.changes_since(TimeStamp::ZERO).expect("changes_since failed");
+    assert_eq!(changes.newest, TimeStamp::ZERO, "changes_since on an empty storage: newest tid");
+    assert!(changes.changed.is_empty(), "changes_since on an empty storage gave {changes:?}");
 }
 
 /// A stored record loads back with the commit's tid as serial and no next serial; the
@@ -325,7 +327,7 @@ pub fn check_failed_commit_writes_nothing(storage: &dyn Storage) {
     );
     assert_eq!(storage.history(a, 10).unwrap().len(), 1, "no revision added to a");
     assert_eq!(storage.last_transaction().unwrap(), last, "no tid added by a failed commit");
-    let (_, changed) = storage.changes_since(last).unwrap();
+    let changed = storage.changes_since(last).unwrap().changed;
     assert!(changed.is_empty(), "a failed commit must not show in changes_since");
 }
 
@@ -359,16 +361,16 @@ pub fn check_changes_since(storage: &dyn Storage) {
         &transaction("a and b", vec![write(a, Some(ta2), b"a3"), write(b, Some(tb), b"b2")]),
         "update a and b",
     );
-    let (tid, mut oids) = storage.changes_since(start).unwrap();
+    let (tid, mut oids) = changed_oids(storage, start);
     assert_eq!(tid, newest, "changes_since reports the newest tid");
     oids.sort();
     let mut expected = vec![a, b];
     expected.sort();
     assert_eq!(oids, expected, "each changed oid once");
-    let (tid, oids) = storage.changes_since(newest).unwrap();
+    let (tid, oids) = changed_oids(storage, newest);
     assert_eq!(tid, newest, "changes_since(newest) still reports the newest tid");
     assert!(oids.is_empty(), "nothing changed after the newest tid, got {oids:?}");
-    let (_, oids) = storage.changes_since(ta2).unwrap();
+    let (_, oids) = changed_oids(storage, ta2);
     assert_eq!(oids.len(), 2, "the bound is exclusive: only the last transaction counts");
 }
 
@@ -378,7 +380,7 @@ pub fn check_empty_transaction(storage: &dyn Storage) {
     let tid = commit_ok(storage, &transaction("nothing", Vec::new()), "empty transaction");
     assert!(tid > before, "an empty transaction gets a new, later tid");
     assert_eq!(storage.last_transaction().unwrap(), tid, "and becomes the last transaction");
-    let (newest, oids) = storage.changes_since(before).unwrap();
+    let (newest, oids) = changed_oids(storage, before);
     assert_eq!(newest, tid);
     assert!(oids.is_empty(), "an empty transaction changes no oid");
 }
@@ -413,8 +415,8 @@ pub fn check_concurrent_commits(storage: &dyn Storage) {
     assert_eq!(history.len() as u64, THREADS * INCREMENTS + 1, "one revision per commit");
 }
 
-/// `latest_changes_since` names each changed oid once, with the tid of its newest revision.
-pub fn check_latest_changes_since(storage: &dyn Storage) {
+/// `changes_since` names each changed oid once, with the tid of its newest revision.
+pub fn check_changes_since_gives_newest_tids(storage: &dyn Storage) {
     let (a, _) = store_new(storage, b"a");
     let start = storage.last_transaction().unwrap();
     let (b, tb) = store_new(storage, b"b");
@@ -424,13 +426,14 @@ pub fn check_latest_changes_since(storage: &dyn Storage) {
         &transaction("a again", vec![write(a, Some(current_a), b"a2")]),
         "update a",
     );
-    let (tid, mut changes) = storage.latest_changes_since(start).unwrap();
+    let found = storage.changes_since(start).unwrap();
+    let mut changes = found.changed;
     changes.sort();
-    assert_eq!(tid, ta, "latest_changes_since reports the newest tid");
+    assert_eq!(found.newest, ta, "changes_since reports the newest tid");
     let mut expected = vec![(a, ta), (b, tb)];
     expected.sort();
     assert_eq!(changes, expected, "each oid once, with its newest tid");
-    assert!(storage.latest_changes_since(ta).unwrap().1.is_empty());
+    assert!(storage.changes_since(ta).unwrap().changed.is_empty());
 }
 
 /// `new_oids(n)` gives n fresh oids, distinct from each other and from `new_oid`'s.
@@ -448,18 +451,18 @@ pub fn check_new_oids_batch(storage: &dyn Storage) {
     }
 }
 
-/// `commit_after` reports the tid that was newest before the commit (or `None`).
-pub fn check_commit_after_reports_previous(storage: &dyn Storage) {
+/// `commit` reports the tid that was newest before the commit (zero for the first one).
+pub fn check_commit_reports_previous(storage: &dyn Storage) {
+    let first = storage.commit(&transaction("first", Vec::new())).unwrap();
+    assert_eq!(first.previous, TimeStamp::ZERO, "the first commit follows TimeStamp::ZERO");
     let (oid, _) = store_new(storage, b"x");
     let before = storage.last_transaction().unwrap();
     let current = storage.load(oid).unwrap().serial;
-    let (tid, previous) =
-        storage.commit_after(&transaction("after", vec![write(oid, Some(current), b"y")])).unwrap();
-    assert!(tid > before, "the new tid is later than the previous newest");
-    if let Some(previous) = previous {
-        assert_eq!(previous, before, "commit_after names the tid newest before the commit");
-    }
-    assert_eq!(storage.last_transaction().unwrap(), tid);
+    let outcome =
+        storage.commit(&transaction("after", vec![write(oid, Some(current), b"y")])).unwrap();
+    assert!(outcome.tid > before, "the new tid is later than the previous newest");
+    assert_eq!(outcome.previous, before, "commit names the tid newest before the commit");
+    assert_eq!(storage.last_transaction().unwrap(), outcome.tid);
 }
 
 /// `load_visible` gives the data and serial `load_before` gives, at every point in history.
@@ -474,7 +477,14 @@ pub fn check_load_visible_agrees_with_load_before(storage: &dyn Storage) {
         TimeStamp::from_u64(second.as_u64() + 1),
     ] {
         let expected = storage.load_before(oid, before).unwrap().map(|r| (r.data, r.serial));
-        assert_eq!(storage.load_visible(oid, before).unwrap(), expected, "before {before:?}");
+        let visible = storage.load_visible(oid, before).unwrap().map(|r| (r.data, r.serial));
+        assert_eq!(visible, expected, "before {before:?}");
     }
-    assert_eq!(storage.load_visible(Oid(u64::MAX >> 2), second).unwrap(), None);
+    assert!(storage.load_visible(Oid(u64::MAX >> 2), second).unwrap().is_none());
+}
+
+/// The newest tid and the oids (without their tids) changed after `after`.
+fn changed_oids(storage: &dyn Storage, after: Tid) -> (Tid, Vec<Oid>) {
+    let changes = storage.changes_since(after).expect("changes_since failed");
+    (changes.newest, changes.changed.into_iter().map(|(oid, _)| oid).collect())
 }

@@ -1,0 +1,65 @@
+//! Transparent persistent objects for Rust: put `#[derive(Persistent)]` on a plain struct
+//! and its objects load lazily from a database as *ghosts*, record their own changes, are
+//! evicted by an LRU cache to bound memory, and commit atomically with optimistic conflict
+//! detection between connections.
+//!
+//! This crate is the front door: it re-exports the whole user API of the `persistent-*`
+//! crates, so `persistent = "0.1"` in `Cargo.toml` and `use persistent::prelude::*;` are all
+//! a program needs.
+//!
+//! ```
+//! use persistent::prelude::*;
+//!
+//! #[derive(Persistent, Default)]
+//! struct Counter {
+//!     hits: u64,
+//! }
+//!
+//! let db = Database::open(persistent::storage::MemoryStorage::new())?;
+//! let conn = db.connect()?;
+//! let counter = conn.root::<Counter>()?;
+//! counter.set_hits(counter.hits()? + 1)?;
+//! conn.commit()?;
+//! # Ok::<(), persistent::Error>(())
+//! ```
+//!
+//! Features: `sqlite` (on by default) adds [`SqliteStorage`]; `collections` (on by default)
+//! adds [`PersistentList`] and [`PersistentMapping`]. The guide is `docs/guide.md` in the
+//! repository; the rules the library keeps are `docs/spec.md`.
+
+pub use persistent_core::{
+    AnyObject, BoxError, Cache, CacheEntryInfo, CacheError, CacheLimits, Connection, DataManager,
+    Database, DatabaseConfig, Error, FieldGuard, Jar, ObjectCell, ObjectRef, Oid, PObject, PState,
+    Persistent, Result, StorageErrorKind, Tid, TimeStamp, TransactionNote, P,
+};
+/// `#[derive(Persistent)]`: see the guide; `#[persistent(crate = "...")]` names this crate
+/// when it is reached under another name.
+pub use persistent_derive::Persistent;
+
+/// The field and reference codecs, for hand-written `Persistent` impls.
+pub use persistent_core::codec;
+/// The `Storage` trait, its records, and `MemoryStorage`.
+pub use persistent_core::storage;
+
+#[cfg(feature = "collections")]
+pub use persistent_collections::{
+    Element, ListRef, ListState, MapRef, MapState, PersistentList, PersistentMapping,
+};
+#[cfg(feature = "sqlite")]
+pub use persistent_sqlite::SqliteStorage;
+
+/// What most programs import: `use persistent::prelude::*;` (the derive, `P`, `Database`,
+/// `Connection`, the collections and `SqliteStorage` when their features are on).
+pub mod prelude {
+    pub use persistent_core::prelude::*;
+    pub use persistent_derive::Persistent;
+
+    #[cfg(feature = "collections")]
+    pub use persistent_collections::{PersistentList, PersistentMapping};
+    #[cfg(feature = "sqlite")]
+    pub use persistent_sqlite::SqliteStorage;
+}
+
+/// Used by code that `#[derive(Persistent)]` generates; not a public API.
+#[doc(hidden)]
+pub use persistent_core::__private;
