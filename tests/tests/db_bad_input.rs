@@ -196,3 +196,21 @@ fn encode_record(type_name: &str, state: &[u8]) -> Vec<u8> {
     out.extend_from_slice(state);
     out
 }
+
+/// A commit refused because an object's data is borrowed writes nothing and leaves the
+/// transaction usable: once the guard is dropped, the same commit stores everything.
+#[test]
+fn a_commit_refused_by_a_live_write_guard_leaves_the_transaction_usable() {
+    let db = Database::open(persistent::storage::MemoryStorage::default()).unwrap();
+    let conn = db.connect().unwrap();
+    let root = conn.root::<Node>().unwrap();
+    root.update(|n| n.value = 1).unwrap();
+    let before = db.storage().last_transaction().unwrap();
+    let guard = root.write().unwrap();
+    assert!(matches!(conn.commit(), Err(Error::AlreadyBorrowed)));
+    assert_eq!(db.storage().last_transaction().unwrap(), before, "nothing was written");
+    drop(guard);
+    conn.commit().unwrap();
+    let other = db.connect().unwrap();
+    assert_eq!(other.root::<Node>().unwrap().with(|n| n.value).unwrap(), 1);
+}

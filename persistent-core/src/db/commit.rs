@@ -18,8 +18,14 @@ impl Connection {
     /// Commits the transaction: every registered object and every new object reachable from
     /// them is stored, new objects get oids, all under one new tid; then they are UpToDate
     /// with that serial and a new transaction begins. Returns the new tid (or the snapshot
-    /// when there was nothing to store). On `Error::Conflict` (or any storage error) nothing
-    /// is written and the transaction must be aborted.
+    /// when there was nothing to store).
+    ///
+    /// # Errors
+    /// A refusal found before the storage is reached (`Error::AlreadyBorrowed` while a
+    /// guard is alive, an encoding failure, `Error::ForeignObject`) writes nothing and leaves
+    /// the transaction usable: fix the cause and commit again. `Error::Conflict` or a storage
+    /// failure writes nothing and dooms the transaction: only `abort` is accepted then. Once
+    /// the storage has made the commit durable, `commit` returns `Ok`.
     pub fn commit(&self) -> Result<Tid> {
         self.inner.commit()
     }
@@ -44,13 +50,10 @@ impl ConnectionInner {
         if self.txn.borrow().doomed {
             return Err(Error::TransactionDoomed);
         }
-        let (writes, pending) = match self.collect_writes() {
-            Ok(collected) => collected,
-            Err(error) => {
-                self.txn.borrow_mut().doomed = true;
-                return Err(error);
-            }
-        };
+        // A failure here (a borrowed object, a state that does not encode, a foreign
+        // reference) happens before anything reaches the storage: the transaction stays
+        // usable, and the caller may fix the cause and commit again.
+        let (writes, pending) = self.collect_writes()?;
         if writes.is_empty() {
             self.clear_transaction();
             self.begin(None)?;
