@@ -40,6 +40,17 @@ pub enum Error {
     /// a write while a read guard is alive). Nothing was changed.
     #[error("the object's data is already borrowed; drop the other guard first")]
     AlreadyBorrowed,
+    /// Another transaction changed this object while its data is borrowed here (a guard is
+    /// alive), so the connection cannot move to a newer snapshot without mixing old and new
+    /// states: it keeps reading its old snapshot. Drop the guard and commit or abort again.
+    #[error(
+        "object {oid} changed in the database while its data is borrowed here; drop the guard, \
+         then commit or abort again (the connection keeps its old snapshot until then)"
+    )]
+    SnapshotBlocked {
+        /// The borrowed object that must be invalidated.
+        oid: Oid,
+    },
     /// The data manager's `setstate` returned without giving the object a state.
     #[error("the data manager loaded no state for {}", describe(*.oid))]
     NoStateLoaded {

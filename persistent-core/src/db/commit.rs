@@ -90,13 +90,13 @@ impl ConnectionInner {
             // Nobody committed between this transaction's snapshot and its own commit, so
             // the only changes up to `tid` are this connection's: the next transaction can
             // start at `tid` with nothing to invalidate (later commits are seen next time).
-            self.start_at(tid, []);
+            self.start_at(tid);
         } else if self.begin(Some((tid, written))).is_err() {
-            // Listing the changes failed: the next transaction goes on reading at the old
-            // snapshot (plus this commit's own objects), which is a consistent view, and the
-            // next boundary (`commit`, `abort`, `sync`) lists the changes again and reports
-            // the failure if it persists. Reporting it here would make a caller retry a
-            // commit that landed.
+            // Listing the changes failed, or a borrowed object blocks the move: the next
+            // transaction goes on reading at the old snapshot (plus this commit's own
+            // objects), which is a consistent view, and the next boundary (`commit`,
+            // `abort`) tries again and reports the failure if it persists. Reporting it here
+            // would make a caller retry a commit that landed.
         }
         Ok(tid)
     }
@@ -135,10 +135,13 @@ impl ConnectionInner {
         })
     }
 
+    /// Drops the transaction's changes. An object whose data is borrowed cannot be
+    /// invalidated: it stays Changed *and registered*, the transaction is doomed (so its
+    /// change can never be committed) and `Error::Borrowed` is returned; abort again once
+    /// the guard is dropped. The next transaction begins only after a complete abort.
     fn abort(&self) -> Result<()> {
         let (registered, added) = {
             let mut txn = self.txn.borrow_mut();
-            txn.doomed = false;
             txn.note = Default::default();
             txn.added_oids.clear();
             (std::mem::take(&mut txn.registered), std::mem::take(&mut txn.added))
@@ -154,20 +157,26 @@ impl ConnectionInner {
                 header.state.set(PState::UpToDate);
             }
         }
-        let mut first_error = None;
-        for obj in &registered {
-            if obj.header().state.get() == PState::Changed {
-                if let Err(error) = obj.p_invalidate() {
-                    first_error.get_or_insert(error);
-                }
+        let mut kept = Vec::new();
+        for obj in registered {
+            if obj.header().state.get() == PState::Changed && obj.p_invalidate().is_err() {
+                kept.push(obj);
             }
         }
-        drop((registered, added));
-        if self.closed.get() {
-            return first_error.map_or(Ok(()), Err);
+        if !kept.is_empty() {
+            let mut txn = self.txn.borrow_mut();
+            txn.registered = kept;
+            txn.doomed = true;
+            return Err(Error::Borrowed {
+                operation: "abort the transaction (a changed object's data is borrowed; it \
+                            stays registered and the transaction stays doomed)",
+            });
         }
-        self.begin(None)?;
-        first_error.map_or(Ok(()), Err)
+        self.txn.borrow_mut().doomed = false;
+        if self.closed.get() {
+            return Ok(());
+        }
+        self.begin(None)
     }
 
     fn clear_transaction(&self) {
@@ -181,36 +190,37 @@ impl ConnectionInner {
     /// Starts the next transaction: moves the snapshot to the newest tid, invalidates what
     /// others changed since (not what this connection's own commit `own` just wrote), then
     /// sweeps the cache down to its limits.
+    ///
+    /// Never mixes snapshots: if an object that must be invalidated is borrowed (a guard is
+    /// alive), nothing is invalidated, the snapshot stays where it is and
+    /// `Error::SnapshotBlocked` names the object; the next boundary tries again.
     fn begin(&self, own: Option<(Tid, HashSet<Oid, BuildOidHasher>)>) -> Result<()> {
         let previous = self.txn.borrow().snapshot;
         let changes = self.db.storage.changes_since(previous)?;
-        let last = changes.newest;
-        let theirs = changes.changed.into_iter().filter_map(|(oid, tid)| {
-            let ours = matches!(&own, Some((own_tid, written)) if *own_tid == tid && written.contains(&oid));
-            (!ours).then_some(oid)
-        });
-        self.start_at(last, theirs);
+        let stale: Vec<ObjectRef> = changes
+            .changed
+            .into_iter()
+            .filter(|(oid, tid)| {
+                !matches!(&own, Some((own_tid, written)) if own_tid == tid && written.contains(oid))
+            })
+            .filter_map(|(oid, _)| self.cache.get(oid))
+            .collect();
+        if let Some(borrowed) = stale.iter().find(|obj| obj.is_borrowed()) {
+            return Err(Error::SnapshotBlocked { oid: borrowed.p_oid().unwrap_or(Oid::ROOT) });
+        }
+        for obj in &stale {
+            // Not borrowed (checked above, and nothing runs in between): this cannot fail.
+            let _ = obj.p_invalidate();
+        }
+        drop(stale);
+        self.start_at(changes.newest);
         Ok(())
     }
 
-    /// Starts the next transaction at `snapshot`: invalidates the `stale` objects and those
-    /// left pending (objects borrowed now stay pending), then sweeps the cache.
-    fn start_at(&self, snapshot: Tid, stale: impl IntoIterator<Item = Oid>) {
-        let mut stale_oids = std::mem::take(&mut self.txn.borrow_mut().pending_invalidations);
-        stale_oids.extend(stale);
-        let mut refused = Vec::new();
-        for oid in stale_oids {
-            if let Some(obj) = self.cache.get(oid) {
-                if obj.p_invalidate().is_err() {
-                    refused.push(oid);
-                }
-            }
-        }
-        {
-            let mut txn = self.txn.borrow_mut();
-            txn.snapshot = snapshot;
-            txn.pending_invalidations = refused;
-        }
+    /// Starts the next transaction at `snapshot` (stale objects already invalidated), then
+    /// sweeps the cache.
+    fn start_at(&self, snapshot: Tid) {
+        self.txn.borrow_mut().snapshot = snapshot;
         self.cache.incrgc();
     }
 }

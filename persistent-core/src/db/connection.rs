@@ -63,8 +63,6 @@ pub(crate) struct TransactionState {
     pub(crate) spare_oids: Vec<Oid>,
     /// Set when a commit failed: only `abort` is allowed then.
     pub(crate) doomed: bool,
-    /// Oids to invalidate at the next transaction start (their objects were borrowed).
-    pub(crate) pending_invalidations: Vec<Oid>,
     pub(crate) note: TransactionNote,
 }
 

@@ -1,0 +1,99 @@
+//! `FlakyStorage`: a storage wrapper that fails a chosen call on demand, to test what the
+//! runtime does when the storage fails at a given point. Every other call goes through.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use persistent_core::storage::{
+    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, VisibleRecord,
+};
+use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid};
+
+/// The storage calls a [`FlakyStorage`] can fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Call {
+    /// `load_visible`.
+    LoadVisible,
+    /// `commit`.
+    Commit,
+    /// `changes_since`.
+    ChangesSince,
+    /// `new_oids`.
+    NewOids,
+}
+
+const CALLS: usize = 4;
+
+/// Wraps a storage; `fail(call, n)` makes the next `n` calls of that kind fail with an
+/// `Error::Storage` of kind `Io` (after doing nothing).
+pub struct FlakyStorage {
+    inner: Arc<dyn Storage>,
+    failures: [AtomicUsize; CALLS],
+}
+
+impl FlakyStorage {
+    /// A wrapper around `inner` that fails nothing yet.
+    pub fn new(inner: Arc<dyn Storage>) -> FlakyStorage {
+        FlakyStorage { inner, failures: Default::default() }
+    }
+
+    /// Makes the next `times` calls of `call` fail.
+    pub fn fail(&self, call: Call, times: usize) {
+        self.failures[call as usize].store(times, Ordering::SeqCst);
+    }
+
+    fn check(&self, call: Call) -> Result<()> {
+        let slot = &self.failures[call as usize];
+        let failed = slot
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .is_ok();
+        if failed {
+            Err(Error::storage(StorageErrorKind::Io, format!("injected failure of {call:?}")))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Storage for FlakyStorage {
+    fn name(&self) -> String {
+        format!("flaky({})", self.inner.name())
+    }
+
+    fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<VisibleRecord>> {
+        self.check(Call::LoadVisible)?;
+        self.inner.load_visible(oid, before)
+    }
+
+    fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>> {
+        self.inner.load_before(oid, before)
+    }
+
+    fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>> {
+        self.inner.load_serial(oid, serial)
+    }
+
+    fn new_oids(&self, count: usize) -> Result<Vec<Oid>> {
+        self.check(Call::NewOids)?;
+        self.inner.new_oids(count)
+    }
+
+    fn last_transaction(&self) -> Result<Tid> {
+        self.inner.last_transaction()
+    }
+
+    fn commit(&self, txn: &TransactionData) -> Result<CommitOutcome> {
+        self.check(Call::Commit)?;
+        self.inner.commit(txn)
+    }
+
+    fn changes_since(&self, after: Tid) -> Result<Changes> {
+        self.check(Call::ChangesSince)?;
+        self.inner.changes_since(after)
+    }
+
+    fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>> {
+        self.inner.history(oid, limit)
+    }
+}

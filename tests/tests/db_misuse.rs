@@ -1,0 +1,138 @@
+//! Misuse of the safe API and failures at awkward moments never lose or mix data: an abort
+//! refused by a live guard keeps the change registered (and the transaction doomed), a panic
+//! inside `transact` aborts, a commit that landed is reported as landed even when starting
+//! the next transaction fails, and a guard held across a transaction boundary never gives a
+//! mixed snapshot.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use persistent::prelude::*;
+use persistent::storage::MemoryStorage;
+use persistent::{DatabaseConfig, Error};
+use persistent_testkit::{Call, FlakyStorage};
+
+#[derive(Persistent, Default, Debug)]
+struct Account {
+    balance: i64,
+}
+
+#[derive(Persistent, Default)]
+struct Bank {
+    a: Option<P<Account>>,
+    b: Option<P<Account>>,
+}
+
+/// A database whose root bank holds two accounts of 100 each.
+fn bank(storage: Arc<dyn persistent::storage::Storage>) -> Database {
+    let db = Database::open_with(storage, DatabaseConfig::default()).unwrap();
+    db.transact(|conn| {
+        let bank = conn.root::<Bank>()?;
+        bank.set_a(Some(P::new(Account { balance: 100 })))?;
+        bank.set_b(Some(P::new(Account { balance: 100 })))
+    })
+    .unwrap();
+    db
+}
+
+fn accounts(conn: &Connection) -> (P<Account>, P<Account>) {
+    let bank = conn.root::<Bank>().unwrap();
+    let a = bank.a().unwrap().clone().unwrap();
+    let b = bank.b().unwrap().clone().unwrap();
+    (a, b)
+}
+
+fn balances(db: &Database) -> (i64, i64) {
+    let conn = db.connect().unwrap();
+    let (a, b) = accounts(&conn);
+    (a.balance().unwrap(), b.balance().unwrap())
+}
+
+#[test]
+fn an_abort_refused_by_a_guard_keeps_the_change_registered_and_later_writes_are_stored() {
+    let db = bank(Arc::new(MemoryStorage::new()));
+    let conn = db.connect().unwrap();
+    let (a, _) = accounts(&conn);
+    a.set_balance(7).unwrap();
+    let guard = a.read().unwrap();
+    assert!(matches!(conn.abort(), Err(Error::Borrowed { .. })));
+    assert!(
+        matches!(conn.commit(), Err(Error::TransactionDoomed)),
+        "the change the abort could not drop can never be committed"
+    );
+    drop(guard);
+    conn.abort().unwrap();
+    assert_eq!(a.balance().unwrap(), 100, "the abort dropped the change once it could");
+    a.set_balance(42).unwrap();
+    conn.commit().unwrap();
+    assert_eq!(balances(&db), (42, 100), "a later write is stored");
+}
+
+#[test]
+fn a_panic_inside_transact_aborts_its_changes() {
+    let db = bank(Arc::new(MemoryStorage::new()));
+    let conn = db.connect().unwrap();
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        conn.transact(|conn| {
+            let (a, b) = accounts(conn);
+            a.set_balance(50)?;
+            if a.balance()? == 50 {
+                panic!("user code fails between the two writes");
+            }
+            b.set_balance(150)
+        })
+    }));
+    assert!(panicked.is_err());
+    assert!(!conn.has_changes(), "the panic aborted the transaction");
+    conn.transact(|conn| conn.root::<Bank>().map(|_| ())).unwrap();
+    assert_eq!(balances(&db), (100, 100), "nothing of the panicked transaction was stored");
+
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        db.transact(|conn| -> persistent::Result<()> {
+            accounts(conn).0.set_balance(1)?;
+            panic!("again, through Database::transact");
+        })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(balances(&db), (100, 100));
+}
+
+#[test]
+fn a_commit_that_landed_is_ok_even_if_starting_the_next_transaction_fails() {
+    let flaky = Arc::new(FlakyStorage::new(Arc::new(MemoryStorage::new())));
+    let db = bank(flaky.clone());
+    let conn = db.connect().unwrap();
+    let (a, _) = accounts(&conn);
+    // Another connection commits, so this connection's commit must list changes after it.
+    db.transact(|other| accounts(other).1.set_balance(99)).unwrap();
+    a.set_balance(10).unwrap();
+    flaky.fail(Call::ChangesSince, 1);
+    conn.commit().expect("the commit is durable, so it is reported as done");
+    assert_eq!(balances(&db), (10, 99), "stored exactly once");
+    // The connection goes on: its next transaction sees everything.
+    conn.abort().unwrap();
+    assert_eq!(accounts(&conn).1.balance().unwrap(), 99);
+}
+
+#[test]
+fn a_guard_held_across_a_transaction_boundary_never_mixes_snapshots() {
+    let db = bank(Arc::new(MemoryStorage::new()));
+    let conn = db.connect().unwrap();
+    let (a, b) = accounts(&conn);
+    assert_eq!((a.balance().unwrap(), b.balance().unwrap()), (100, 100));
+    // Another connection moves 70 from a to b.
+    db.transact(|other| {
+        let (a, b) = accounts(other);
+        a.set_balance(30)?;
+        b.set_balance(170)
+    })
+    .unwrap();
+    b.p_invalidate().unwrap(); // b would load fresh; a is held
+    let guard = a.read().unwrap();
+    let error = conn.abort().unwrap_err();
+    assert!(matches!(error, Error::SnapshotBlocked { oid } if Some(oid) == a.p_oid()), "{error}");
+    assert_eq!(guard.balance + b.balance().unwrap(), 200, "still the old snapshot: no mix");
+    drop(guard);
+    conn.abort().unwrap();
+    assert_eq!((a.balance().unwrap(), b.balance().unwrap()), (30, 170));
+}
