@@ -322,7 +322,8 @@ impl<T: Persistent> PObject<T> {
 
     // ----- state (pickling) -----------------------------------------------------------
 
-    /// The encoded persistent fields (volatile fields excluded), loading a ghost first.
+    /// The encoded persistent fields (volatile fields excluded), loading a ghost first. An
+    /// access: a loaded object is touched (moved to the most recently used end of its cache).
     pub fn p_getstate(&self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         self.p_getstate_into(&mut out)?;
@@ -331,7 +332,7 @@ impl<T: Persistent> PObject<T> {
 
     /// `p_getstate`, appending to `out` (on error `out` may hold a partial encoding).
     pub fn p_getstate_into(&self, out: &mut Vec<u8>) -> Result<()> {
-        self.p_activate()?;
+        self.accessed()?;
         let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
         let value = data.as_ref().ok_or(Error::NoStateLoaded { oid: self.p_oid() })?;
         value.encode_state(out)

@@ -210,3 +210,17 @@ fn a_ghost_dropped_during_a_sweep_leaves_the_map() {
     assert_eq!(cache.len(), 1, "only the parent, which the test holds, is left");
     assert_eq!(cache.debug_info().len(), 1);
 }
+
+/// `p_getstate` of a loaded object reads its data: an access, so it touches (the object
+/// moves to the most recently used end), as a field read does.
+#[test]
+fn getstate_of_a_loaded_object_touches() {
+    let (_dm, cache, items) = hundred(CacheLimits::default());
+    assert_eq!(ring_oids(&cache)[0], 1);
+    items[0].p_getstate().unwrap();
+    assert_eq!(*ring_oids(&cache).last().unwrap(), 1, "p_getstate touched");
+    let mut out = Vec::new();
+    items[1].p_getstate_into(&mut out).unwrap();
+    assert_eq!(*ring_oids(&cache).last().unwrap(), 2, "p_getstate_into touched");
+    assert_eq!(cache.non_ghost_count(), 100);
+}
