@@ -299,16 +299,15 @@ impl<T: Persistent> PObject<T> {
         Ok(())
     }
 
-    /// Sets or clears the sticky flag. On a ghost with a jar, setting it is
-    /// `Error::StickyGhost`; without a jar it is ignored. Either way a Changed object stops
-    /// being Changed.
+    /// Sets or clears the sticky flag. On a ghost with a jar, setting or clearing it is
+    /// `Error::StickyGhost` (the same error both ways, as the reference); without a jar it is
+    /// ignored. Either way a Changed object stops being Changed.
     pub fn p_set_sticky(&self, sticky: bool) -> Result<()> {
         if !self.header.has_jar() {
             return Ok(());
         }
         match (self.header.state.get(), sticky) {
-            (PState::Ghost, true) => Err(Error::StickyGhost),
-            (PState::Ghost, false) => Ok(()),
+            (PState::Ghost, _) => Err(Error::StickyGhost),
             (_, true) => {
                 self.header.state.set(PState::Sticky);
                 Ok(())
