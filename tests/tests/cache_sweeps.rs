@@ -152,7 +152,7 @@ fn size_accounting_is_symmetric() {
     assert_eq!(cache.total_estimated_size(), 1024, "loading adds");
     cache.update_object_size_estimation(Oid(1), 2000);
     assert_eq!(cache.total_estimated_size(), 2048);
-    assert_eq!(p.p_estimated_size(), 2048);
+    assert_eq!(p.p_estimated_size(), 1024, "the object's own estimate is not changed");
     cache.update_object_size_estimation(Oid(77), 5000);
     assert_eq!(cache.total_estimated_size(), 2048, "unknown oids are ignored");
     cache.remove(Oid(1));
@@ -223,4 +223,28 @@ fn getstate_of_a_loaded_object_touches() {
     items[1].p_getstate_into(&mut out).unwrap();
     assert_eq!(*ring_oids(&cache).last().unwrap(), 2, "p_getstate_into touched");
     assert_eq!(cache.non_ghost_count(), 100);
+}
+
+/// `update_object_size_estimation` changes only what the cache accounts for a ring member
+/// (the reference leaves the object's `_p_estimated_size` alone); the object's own estimate
+/// is what it is accounted at when it joins the ring again. Ghosts are not accounted.
+#[test]
+fn update_object_size_estimation_changes_only_the_accounted_size() {
+    let (_dm, _jar, cache) = StubDm::with_cache(&Item::numbered(42));
+    let p = cached_item(&cache, 1);
+    p.p_set_estimated_size(1000);
+    assert_eq!(cache.total_estimated_size(), 1024);
+    cache.update_object_size_estimation(Oid(1), 5000);
+    assert_eq!(cache.total_estimated_size(), 5056, "accounted as 79 units of 64 bytes");
+    assert_eq!(p.p_estimated_size(), 1024);
+    p.p_deactivate();
+    assert_eq!(cache.total_estimated_size(), 0, "what was accounted is subtracted");
+    cache.update_object_size_estimation(Oid(1), 7000);
+    assert_eq!(cache.total_estimated_size(), 0, "a ghost is not accounted");
+    assert_eq!(p.p_estimated_size(), 1024);
+    p.p_activate().unwrap();
+    assert_eq!(cache.total_estimated_size(), 1024, "joins again with its own estimate");
+    // The object's own estimate, when set, is accounted again.
+    p.p_set_estimated_size(100);
+    assert_eq!(cache.total_estimated_size(), 128);
 }

@@ -17,6 +17,7 @@ use crate::error::{CacheError, Error, Result};
 use crate::jar::Jar;
 use crate::object::Strong;
 use crate::oid::Oid;
+use crate::size::{size_to_units, units_to_size};
 use crate::state::PState;
 
 slotmap::new_key_type! {
@@ -401,11 +402,15 @@ impl Cache {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Sets the estimated size of the object cached under `oid` and, for a ring member, its
-    /// accounted size. Unknown oids are ignored.
+    /// Sets the size the cache accounts for the ring member cached under `oid` (encoded as
+    /// an estimated size is: 64-byte units, capped). The object's own `p_estimated_size` is
+    /// not changed, as in the reference: when the object leaves the ring this accounted size
+    /// is subtracted, and when it joins again its own estimate is accounted. Ghosts and
+    /// unknown oids are ignored.
     pub fn update_object_size_estimation(&self, oid: Oid, size: u64) {
-        if let Some(obj) = self.get(oid) {
-            obj.p_set_estimated_size(size);
+        let Ok(mut table) = self.shared.table() else { return };
+        if let Some(&key) = table.index.get(&oid) {
+            table.resize(key, units_to_size(size_to_units(size)));
         }
     }
 }
