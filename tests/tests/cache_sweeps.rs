@@ -248,3 +248,20 @@ fn update_object_size_estimation_changes_only_the_accounted_size() {
     p.p_set_estimated_size(100);
     assert_eq!(cache.total_estimated_size(), 128);
 }
+
+/// Limits too large for a signed count saturate (they mean "more than the cache can hold"),
+/// instead of wrapping to a negative target that evicts everything.
+#[test]
+fn huge_limits_saturate_instead_of_wrapping() {
+    for cache_size in [1usize << 63, usize::MAX] {
+        let limits = CacheLimits { cache_size, cache_size_bytes: 0, drain_resistance: 0 };
+        let (_dm, cache, _items) = hundred(limits);
+        cache.incrgc();
+        assert_eq!(cache.non_ghost_count(), 100, "cache_size {cache_size}: nothing evicted");
+        // With a huge drain resistance, n / drain_resistance is 0: one object is drained.
+        cache.set_drain_resistance(usize::MAX);
+        cache.incrgc();
+        assert_eq!(cache.non_ghost_count(), 99, "cache_size {cache_size}");
+        assert_eq!(ring_oids(&cache), (2..=100).collect::<Vec<_>>());
+    }
+}

@@ -12,10 +12,11 @@ impl Cache {
     /// the byte target is `cache_size_bytes`; both 0 evicts every clean object.
     pub fn incrgc(&self) {
         let limits = self.limits();
-        let mut target = limits.cache_size as i64;
+        // Counts above i64::MAX saturate: they mean "more than any cache holds".
+        let mut target = saturating_i64(limits.cache_size);
         if limits.drain_resistance >= 1 {
-            let n = self.ring_len() as i64;
-            target = target.min(n - 1 - n / limits.drain_resistance as i64);
+            let n = saturating_i64(self.ring_len());
+            target = target.min(n - 1 - n / saturating_i64(limits.drain_resistance));
         }
         self.sweep(target, limits.cache_size_bytes);
     }
@@ -80,4 +81,10 @@ fn limits_met(table: &Table, target: i64, target_bytes: u64) -> bool {
     (target != 0 || target_bytes != 0)
         && (target == 0 || (table.ring_len as i64) <= target)
         && (target_bytes == 0 || table.total_size <= target_bytes)
+}
+
+/// `count` as an `i64`, saturating at `i64::MAX` (a plain cast would wrap to a negative
+/// target, which evicts every clean object).
+fn saturating_i64(count: usize) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
