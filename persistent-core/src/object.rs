@@ -1,5 +1,6 @@
 //! `PObject<T>`: one persistent object, a header of persistence metadata plus the state cell
-//! (empty while the object is a ghost), and the whole `p_*` protocol of docs/spec.md §2.
+//! (empty while the object is a ghost, except a ghost made by `Cache::new_ghost` from an
+//! object that had data: it keeps that data until it is loaded), and the whole `p_*` protocol of docs/spec.md §2.
 //! The cache side (ring, counters) lives in `cache`; representation in `repr`.
 
 use std::any::Any;

@@ -234,8 +234,10 @@ impl Cache {
 
     /// Makes `obj` a ghost of this cache under `oid` (the reference's `new_ghost`): the
     /// object must have no oid and no jar, and `oid` must be free (errors otherwise, with no
-    /// side effect). It gets the oid and the cache's jar, its data (if any) is dropped, and
-    /// it does not join the ring.
+    /// side effect; an object whose data is borrowed is refused too). It gets the oid and the
+    /// cache's jar and becomes a Ghost without its existing data (if any) being touched, as
+    /// in the reference: that data stays until the first access loads the object through
+    /// the data manager, which replaces it. It does not join the ring.
     pub fn new_ghost(&self, oid: Oid, obj: impl Into<ObjectRef>) -> Result<()> {
         let obj: ObjectRef = obj.into();
         let header = obj.header();
@@ -260,8 +262,6 @@ impl Cache {
         drop(header.replace_jar(Some(self.jar.clone())));
         let key = table.add(oid, Holder::Ghost(obj.downgrade()), 0);
         header.cache_key.set(Some(key));
-        drop(table);
-        obj.drop_state();
         Ok(())
     }
 
