@@ -72,8 +72,8 @@ fn sweeps_skip_changed_sticky_and_borrowed_objects_which_stay_in_place() {
 #[test]
 fn a_sweep_over_only_changed_objects_keeps_them_all_in_order() {
     // Nothing is clean: the sweep walks the whole ring once (it stops at the member that was
-    // most recent when it began) and evicts nothing. Objects touched during a sweep cannot be
-    // revisited, because a sweep runs no user code that could touch them.
+    // most recent when it began) and evicts nothing. Objects touched during a sweep (by the
+    // `Drop` of an evicted state) move past the end of its walk: see cache_reentrant.rs.
     let (_dm, cache, items) = hundred(CacheLimits::default());
     for p in &items {
         p.p_set_changed(Some(true)).unwrap();
@@ -191,9 +191,8 @@ fn debug_info_and_items_describe_every_entry() {
     assert_eq!(cache.lru_items().len(), 99);
 }
 
-/// A ghost held only by another object's state is dropped while a sweep holds the table
-/// (the state is dropped in place); its entry is queued and removed at the next operation,
-/// so no dead entry stays in the map.
+/// A ghost held only by another object's state is dropped when the sweep drops that state
+/// (with the table released), and leaves the map at once: no dead entry stays in the map.
 #[test]
 fn a_ghost_dropped_during_a_sweep_leaves_the_map() {
     use persistent_tests::Node;

@@ -1,6 +1,12 @@
 //! The cache's table and LRU ring: entries in a slotmap, the ring linked through slot keys
 //! (least recently used at the head, most recently used at the tail). Every operation here
 //! is O(1) and keeps `ring_len` and `total_size` equal to the count and sum over the ring.
+//!
+//! The table also holds what is left of a running sweep's walk (`walk_next` to `walk_last`,
+//! in ring order), so that the walk stays valid while the sweep releases the table to drop
+//! a state: whatever that state's `Drop` does to the ring (touch, load, ghostify, remove),
+//! `unlink` moves the walk's ends past a member that leaves, and members that join go to
+//! the MRU end, after `walk_last`, where the walk never goes.
 
 use std::collections::HashMap;
 use std::rc::Weak;
@@ -38,6 +44,11 @@ pub(crate) struct Table {
     pub(crate) tail: Option<CacheKey>,
     pub(crate) ring_len: usize,
     pub(crate) total_size: u64,
+    /// The next member a running sweep visits (`None`: no sweep, or its walk is over).
+    pub(crate) walk_next: Option<CacheKey>,
+    /// The last member a running sweep visits: the MRU end when it began, or the member
+    /// before it if that left the ring. Both ends are set, or neither.
+    pub(crate) walk_last: Option<CacheKey>,
 }
 
 impl Table {
@@ -65,10 +76,12 @@ impl Table {
         Some(entry.holder)
     }
 
-    /// Moves a ring member to the most-recently-used end.
+    /// Moves a ring member to the most-recently-used end. The member at that end already
+    /// stays there, unless it is the last of a running sweep's walk: touched, it leaves the
+    /// walk (the sweep does not evict what was touched while it ran).
     #[inline]
     pub(crate) fn touch(&mut self, key: CacheKey) {
-        if self.tail == Some(key) {
+        if self.tail == Some(key) && self.walk_last != Some(key) {
             return;
         }
         if let Some(entry) = self.entries.get(key) {
@@ -132,10 +145,47 @@ impl Table {
         self.ring_len += 1;
     }
 
+    /// Starts a sweep's walk over the whole ring, LRU end first. The thread's note of the
+    /// MRU member is cleared, so that a touch of the walk's last member reaches the table.
+    pub(crate) fn begin_walk(&mut self) {
+        super::recent::clear();
+        self.walk_next = self.head;
+        self.walk_last = self.tail;
+    }
+
+    /// Ends the walk early (or after a panic).
+    pub(crate) fn end_walk(&mut self) {
+        self.walk_next = None;
+        self.walk_last = None;
+    }
+
+    /// The next member of the walk, which moves on past it.
+    pub(crate) fn walk_step(&mut self) -> Option<CacheKey> {
+        let key = self.walk_next?;
+        if self.walk_last == Some(key) {
+            self.end_walk();
+        } else {
+            self.walk_next = self.entries[key].next;
+        }
+        Some(key)
+    }
+
     fn unlink(&mut self, key: CacheKey) {
         super::recent::clear();
         let entry = &mut self.entries[key];
         let (prev, next) = (entry.prev.take(), entry.next.take());
+        // Keep a running sweep's walk on ring members (the walk is the contiguous run
+        // `walk_next..=walk_last`, so a neighbour of a member inside it is inside it too).
+        if self.walk_next == Some(key) {
+            if self.walk_last == Some(key) {
+                self.end_walk();
+            } else {
+                self.walk_next = next;
+            }
+        } else if self.walk_last == Some(key) {
+            self.walk_last = prev;
+        }
+        let entry = &mut self.entries[key];
         self.total_size -= entry.accounted;
         match prev {
             Some(prev) => self.entries[prev].next = next,
