@@ -216,3 +216,28 @@ fn sizes_changed_and_sweeps_started_by_a_drop_during_a_sweep() {
     assert_eq!(cache.total_estimated_size(), 1024, "the resize during the sweep counted");
     assert_counts_agree(&cache);
 }
+
+#[test]
+fn a_panic_in_a_drop_during_a_sweep_does_not_stop_later_sweeps() {
+    let (_dm, cache, items) = cache_of(4);
+    let hook = set_hook(|n| {
+        if n == 2 {
+            panic!("the state of 2 fails to drop");
+        }
+    });
+    let swept = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cache.full_sweep()));
+    assert!(swept.is_err(), "the panic reaches the caller");
+    drop(hook);
+    // 1 and 2 were evicted (2's state was out of the object when its Drop panicked).
+    assert_eq!(items[0].p_state(), PState::Ghost);
+    assert_eq!(items[1].p_state(), PState::Ghost);
+    assert_eq!(ring_oids(&cache), vec![3, 4]);
+    assert_counts_agree(&cache);
+    // The cache still sweeps.
+    cache.full_sweep();
+    assert_eq!(cache.ring_len(), 0);
+    assert!(items.iter().all(|p| p.p_state() == PState::Ghost));
+    assert_counts_agree(&cache);
+    // Reading the object whose state panicked loads it again.
+    assert_eq!(items[1].with(|h| h.n).unwrap(), 0);
+}

@@ -13,7 +13,7 @@
 //! later one can). The walk's position lives in the table (`walk_next`, `walk_last`) and
 //! `unlink` keeps it on ring members whatever leaves the ring meanwhile.
 
-use super::{Cache, Holder, Table};
+use super::{Cache, CacheShared, Holder, Table};
 use crate::object::Strong;
 use crate::state::PState;
 
@@ -49,6 +49,9 @@ impl Cache {
         if self.shared.sweeping.replace(true) {
             return;
         }
+        // Ends the walk and the sweep however this returns, a panic in a `Drop` included
+        // (otherwise the cache would never sweep again).
+        let _running = Running(&self.shared);
         self.shared.table().begin_walk();
         while let Some(evicted) = self.evict_next(target, target_bytes) {
             // The table is free: the state's `Drop` may use this cache.
@@ -56,8 +59,6 @@ impl Cache {
             // Dropping the last handle drops the object (already out of the map).
             drop(evicted);
         }
-        self.shared.table().end_walk();
-        self.shared.sweeping.set(false);
     }
 
     /// Under the table: walks on to the next clean member, unless the limits are met or the
@@ -86,6 +87,20 @@ impl Cache {
             }
             return table.leave(key);
         }
+    }
+}
+
+/// A running sweep: dropping it ends the walk and clears `sweeping`.
+struct Running<'a>(&'a CacheShared);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        // The table is free here (no borrow is held across the states' drops); `try` only
+        // because this may run during a panic, where a second panic would abort.
+        if let Ok(mut table) = self.0.table.try_borrow_mut() {
+            table.end_walk();
+        }
+        self.0.sweeping.set(false);
     }
 }
 
