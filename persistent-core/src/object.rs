@@ -490,9 +490,8 @@ impl<T: Persistent> PObject<T> {
         };
         let dm = jar.data_manager()?;
         self.header.state.set(PState::Changed);
-        let link = self.header.cache_link();
-        if let Some((cache, key)) = &link {
-            cache.join_ring(*key, self.p_estimated_size());
+        if let Some((cache, key)) = self.header.cache_link() {
+            cache.join_ring(key, self.p_estimated_size());
         }
         let loaded = dm.setstate(self).and_then(|()| match self.data.try_borrow() {
             Ok(data) if data.is_some() => Ok(()),
@@ -506,7 +505,9 @@ impl<T: Persistent> PObject<T> {
             Err(error) => {
                 let old = self.data.try_borrow_mut().ok().and_then(|mut d| d.take());
                 self.header.state.set(PState::Ghost);
-                let held = link.and_then(|(cache, key)| cache.leave_ring(key));
+                // The slot is read again: a sweep run by the data manager may have rebuilt
+                // the table (`shrink_if_sparse`), giving the object a new slot key.
+                let held = self.header.cache_link().and_then(|(cache, key)| cache.leave_ring(key));
                 drop(old);
                 drop(held);
                 Err(error)

@@ -19,6 +19,9 @@ use crate::any_object::ErasedCell;
 use crate::object::Strong;
 use crate::oid::Oid;
 
+/// Below this many slots the table is never rebuilt to shrink it (see `shrink_if_sparse`).
+const SHRINK_MIN_SLOTS: usize = 4096;
+
 /// How the cache holds an object: strongly while it is in the ring (a non-ghost), weakly
 /// while it is a ghost, so that a ghost nobody else holds is dropped and leaves the map.
 pub(crate) enum Holder {
@@ -143,6 +146,62 @@ impl Table {
         }
         self.tail = Some(key);
         self.ring_len += 1;
+    }
+
+    /// Rebuilds the slot map and the index at the size they hold when they are far below
+    /// their capacity (fewer entries than a quarter of the slots, and more than
+    /// `SHRINK_MIN_SLOTS` slots): after a large transaction the cache would otherwise keep
+    /// the memory of its peak for good (a `SlotMap` never gives slots back). Every cached
+    /// object gets its new slot key in its header; the ring keeps its order and sizes.
+    /// Returns whether it rebuilt. Cost: O(entries), at most a third of the entries removed
+    /// since the table last had that capacity, so amortised O(1) per removal. Runs no user
+    /// code (a ghost's weak handle is upgraded, then dropped while the caller still holds
+    /// the object); must not run during a walk, and no slot key may be held across it.
+    pub(crate) fn shrink_if_sparse(&mut self) -> bool {
+        let slots = self.entries.capacity();
+        if slots <= SHRINK_MIN_SLOTS || self.entries.len() >= slots / 4 {
+            return false;
+        }
+        debug_assert!(self.walk_next.is_none() && self.walk_last.is_none());
+        let mut old = std::mem::take(&mut self.entries);
+        let len = old.len();
+        let mut entries: SlotMap<CacheKey, Entry> = SlotMap::with_capacity_and_key(len);
+        let mut index = HashMap::with_capacity_and_hasher(len, BuildOidHasher::default());
+        // The ring first, in LRU order, relinked through the new keys.
+        let mut cursor = self.head;
+        let mut last: Option<CacheKey> = None;
+        self.head = None;
+        while let Some(old_key) = cursor {
+            let Some(mut entry) = old.remove(old_key) else { break };
+            cursor = entry.next;
+            entry.prev = last;
+            entry.next = None;
+            if let Holder::InRing(strong) = &entry.holder {
+                let obj = strong.clone();
+                let oid = entry.oid;
+                let key = entries.insert(entry);
+                obj.erased().header().cache_key.set(Some(key));
+                index.insert(oid, key);
+                match last {
+                    Some(last) => entries[last].next = Some(key),
+                    None => self.head = Some(key),
+                }
+                last = Some(key);
+            }
+        }
+        self.tail = last;
+        // Then the ghosts that are still alive.
+        for (_, entry) in old.drain() {
+            let Holder::Ghost(weak) = &entry.holder else { continue };
+            let Some(obj) = weak.upgrade() else { continue };
+            let oid = entry.oid;
+            let key = entries.insert(entry);
+            obj.erased().header().cache_key.set(Some(key));
+            index.insert(oid, key);
+        }
+        self.entries = entries;
+        self.index = index;
+        true
     }
 
     /// Starts a sweep's walk over the whole ring, LRU end first. The thread's note of the

@@ -12,6 +12,10 @@
 //! joins there, past the end of this sweep's walk, so this sweep does not evict them (a
 //! later one can). The walk's position lives in the table (`walk_next`, `walk_last`) and
 //! `unlink` keeps it on ring members whatever leaves the ring meanwhile.
+//!
+//! When its walk is over, a sweep gives back the memory of a past peak: a table far below
+//! its capacity is rebuilt at its size (`Table::shrink_if_sparse`; amortised over the
+//! removals that emptied it, so the sweep's cost stays proportional to its work).
 
 use super::{Cache, CacheShared, Holder, Table};
 use crate::object::Strong;
@@ -59,6 +63,10 @@ impl Cache {
             // Dropping the last handle drops the object (already out of the map).
             drop(evicted);
         }
+        let mut table = self.shared.table();
+        table.end_walk();
+        // Gives back the memory of a peak (after a large transaction), amortised.
+        table.shrink_if_sparse();
     }
 
     /// Under the table: walks on to the next clean member, unless the limits are met or the
