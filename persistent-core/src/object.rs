@@ -489,6 +489,11 @@ impl<T: Persistent> PObject<T> {
             return Err(Error::NoStateLoaded { oid: self.p_oid() });
         };
         let dm = jar.data_manager()?;
+        // A ghost made by `Cache::new_ghost` may still hold the data it had: the data
+        // manager's state replaces it, so it goes first (and a data manager that sets no
+        // state is still `NoStateLoaded`, not a load of the old data).
+        let stale = self.data.try_borrow_mut().ok().and_then(|mut data| data.take());
+        drop(stale);
         self.header.state.set(PState::Changed);
         if let Some((cache, key)) = self.header.cache_link() {
             cache.join_ring(key, self.p_estimated_size());

@@ -212,3 +212,33 @@ fn a_load_that_fails_after_the_table_was_rebuilt_leaves_the_ring() {
     assert_eq!(cache.len(), 2);
     assert!(cache.shared.table.borrow().entries.capacity() < 1024, "the table was rebuilt");
 }
+
+/// Accepts every load without setting any state.
+struct IdleDm;
+
+impl crate::DataManager for IdleDm {
+    fn setstate(&self, _obj: &dyn crate::AnyObject) -> crate::Result<()> {
+        Ok(())
+    }
+
+    fn register(&self, _obj: &dyn crate::AnyObject) -> crate::Result<()> {
+        Ok(())
+    }
+}
+
+/// A ghost made by `new_ghost` keeps the data it had until it is loaded, but that data is
+/// never taken for a loaded state: a data manager that sets none is still `NoStateLoaded`.
+#[test]
+fn the_data_a_new_ghost_kept_is_not_a_loaded_state() {
+    use crate::state::PState;
+
+    let dm = std::rc::Rc::new(IdleDm);
+    let jar = crate::Jar::new(&dm);
+    let cache = super::Cache::new(&jar).unwrap();
+    let p = crate::P::new(Unit);
+    cache.new_ghost(Oid(1), &p).unwrap();
+    let loaded = p.p_activate();
+    assert!(matches!(loaded, Err(crate::Error::NoStateLoaded { .. })), "{loaded:?}");
+    assert_eq!(p.p_state(), PState::Ghost);
+    assert_eq!(cache.ring_len(), 0);
+}
