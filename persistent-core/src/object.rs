@@ -1,5 +1,6 @@
 //! `PObject<T>`: one persistent object, a header of persistence metadata plus the state cell
-//! (empty while the object is a ghost), and the whole `p_*` protocol of docs/spec.md §2.
+//! (empty while the object is a ghost, except a ghost made by `Cache::new_ghost` from an
+//! object that had data: it keeps that data until it is loaded), and the whole `p_*` protocol of docs/spec.md §2.
 //! The cache side (ring, counters) lives in `cache`; representation in `repr`.
 
 use std::any::Any;
@@ -299,16 +300,15 @@ impl<T: Persistent> PObject<T> {
         Ok(())
     }
 
-    /// Sets or clears the sticky flag. On a ghost with a jar, setting it is
-    /// `Error::StickyGhost`; without a jar it is ignored. Either way a Changed object stops
-    /// being Changed.
+    /// Sets or clears the sticky flag. On a ghost with a jar, setting or clearing it is
+    /// `Error::StickyGhost` (the same error both ways, as the reference); without a jar it is
+    /// ignored. Either way a Changed object stops being Changed.
     pub fn p_set_sticky(&self, sticky: bool) -> Result<()> {
         if !self.header.has_jar() {
             return Ok(());
         }
         match (self.header.state.get(), sticky) {
-            (PState::Ghost, true) => Err(Error::StickyGhost),
-            (PState::Ghost, false) => Ok(()),
+            (PState::Ghost, _) => Err(Error::StickyGhost),
             (_, true) => {
                 self.header.state.set(PState::Sticky);
                 Ok(())
@@ -322,7 +322,8 @@ impl<T: Persistent> PObject<T> {
 
     // ----- state (pickling) -----------------------------------------------------------
 
-    /// The encoded persistent fields (volatile fields excluded), loading a ghost first.
+    /// The encoded persistent fields (volatile fields excluded), loading a ghost first. An
+    /// access: a loaded object is touched (moved to the most recently used end of its cache).
     pub fn p_getstate(&self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         self.p_getstate_into(&mut out)?;
@@ -331,7 +332,7 @@ impl<T: Persistent> PObject<T> {
 
     /// `p_getstate`, appending to `out` (on error `out` may hold a partial encoding).
     pub fn p_getstate_into(&self, out: &mut Vec<u8>) -> Result<()> {
-        self.p_activate()?;
+        self.accessed()?;
         let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
         let value = data.as_ref().ok_or(Error::NoStateLoaded { oid: self.p_oid() })?;
         value.encode_state(out)
@@ -488,10 +489,14 @@ impl<T: Persistent> PObject<T> {
             return Err(Error::NoStateLoaded { oid: self.p_oid() });
         };
         let dm = jar.data_manager()?;
+        // A ghost made by `Cache::new_ghost` may still hold the data it had: the data
+        // manager's state replaces it, so it goes first (and a data manager that sets no
+        // state is still `NoStateLoaded`, not a load of the old data).
+        let stale = self.data.try_borrow_mut().ok().and_then(|mut data| data.take());
+        drop(stale);
         self.header.state.set(PState::Changed);
-        let link = self.header.cache_link();
-        if let Some((cache, key)) = &link {
-            cache.join_ring(*key, self.p_estimated_size());
+        if let Some((cache, key)) = self.header.cache_link() {
+            cache.join_ring(key, self.p_estimated_size());
         }
         let loaded = dm.setstate(self).and_then(|()| match self.data.try_borrow() {
             Ok(data) if data.is_some() => Ok(()),
@@ -505,7 +510,9 @@ impl<T: Persistent> PObject<T> {
             Err(error) => {
                 let old = self.data.try_borrow_mut().ok().and_then(|mut d| d.take());
                 self.header.state.set(PState::Ghost);
-                let held = link.and_then(|(cache, key)| cache.leave_ring(key));
+                // The slot is read again: a sweep run by the data manager may have rebuilt
+                // the table (`shrink_if_sparse`), giving the object a new slot key.
+                let held = self.header.cache_link().and_then(|(cache, key)| cache.leave_ring(key));
                 drop(old);
                 drop(held);
                 Err(error)

@@ -151,6 +151,44 @@ fn creating_objects_de_novo() {
     assert_eq!(cache.non_ghost_count(), 1);
 }
 
+/// A state that shares a token: while the state exists, the token has one more owner.
+struct Token {
+    _owner: std::rc::Rc<()>,
+}
+
+impl persistent_core::Persistent for Token {
+    type Object = persistent_core::PObject<Token>;
+    const TYPE_NAME: &'static str = "cache_errors::Token";
+
+    fn encode_state(&self, _out: &mut Vec<u8>) -> persistent_core::Result<()> {
+        Ok(())
+    }
+
+    fn decode_state(_bytes: &[u8]) -> persistent_core::Result<Self> {
+        Ok(Token { _owner: std::rc::Rc::new(()) })
+    }
+}
+
+/// docs/spec.md §3.1: `new_ghost` gives the object the oid and the cache's jar and makes it a
+/// Ghost without its existing data being touched (the reference stopped clearing it); the
+/// first access loads through the data manager, which replaces the data.
+#[test]
+fn new_ghost_leaves_existing_data_untouched() {
+    let (dm, jar, cache) = StubDm::with_cache(&Token { _owner: std::rc::Rc::new(()) });
+    let token = std::rc::Rc::new(());
+    let ob = P::new(Token { _owner: token.clone() });
+    cache.new_ghost(Oid(1), &ob).unwrap();
+    assert_eq!(ob.p_state(), PState::Ghost);
+    assert_eq!((ob.p_oid(), ob.p_jar()), (Some(Oid(1)), Some(jar)));
+    assert_eq!((cache.len(), cache.non_ghost_count(), cache.ring_len()), (1, 0, 0));
+    assert_eq!(std::rc::Rc::strong_count(&token), 2, "the existing data was not dropped");
+    assert_eq!(dm.loads.get(), 0, "nothing loaded");
+    ob.with(|_| ()).unwrap();
+    assert_eq!(dm.loads.get(), 1, "a ghost loads on first access");
+    assert_eq!(std::rc::Rc::strong_count(&token), 1, "loading replaced the old data");
+    assert_eq!(cache.non_ghost_count(), 1);
+}
+
 #[test]
 fn remove_leaves_the_ring_and_counters_then_jar_and_oid_may_be_cleared() {
     let (_dm, _jar, cache) = setup();

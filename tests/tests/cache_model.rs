@@ -57,7 +57,10 @@ fn op() -> impl Strategy<Value = Op> {
 struct Entry {
     state: PState,
     held: bool,
+    /// The size the cache accounts while the object is in the ring.
     size: u64,
+    /// The object's own estimated size (accounted again when it joins the ring).
+    own: u64,
 }
 
 /// The model: entries by oid and the ring (LRU first).
@@ -88,6 +91,7 @@ impl Model {
         let entry = self.entries.get_mut(&oid).unwrap();
         if entry.state == PState::Ghost {
             entry.state = PState::UpToDate;
+            entry.size = entry.own;
             self.ring.push(oid);
         } else {
             self.touch(oid);
@@ -148,7 +152,8 @@ impl World {
                 p.p_set_estimated_size(oid * 10);
                 self.cache.insert(Oid(oid), &p).unwrap();
                 self.handles[oid as usize] = Some(p);
-                let entry = Entry { state: PState::UpToDate, held: true, size: size_of(oid * 10) };
+                let size = size_of(oid * 10);
+                let entry = Entry { state: PState::UpToDate, held: true, size, own: size };
                 self.model.entries.insert(oid, entry);
                 self.model.ring.push(oid);
             }
@@ -159,7 +164,8 @@ impl World {
                 let p = P::<Item>::uninitialized();
                 self.cache.new_ghost(Oid(oid), &p).unwrap();
                 self.handles[oid as usize] = Some(p);
-                self.model.entries.insert(oid, Entry { state: PState::Ghost, held: true, size: 0 });
+                let entry = Entry { state: PState::Ghost, held: true, size: 0, own: 0 };
+                self.model.entries.insert(oid, entry);
             }
             Op::Read(oid) => {
                 let Some(p) = self.handle(oid) else { return };
@@ -244,8 +250,11 @@ impl World {
             }
             Op::Resize(oid, bytes) => {
                 self.cache.update_object_size_estimation(Oid(oid), bytes);
+                // Only a ring member's accounted size changes, not the object's own.
                 if let Some(entry) = self.model.entries.get_mut(&oid) {
-                    entry.size = size_of(bytes);
+                    if entry.state != PState::Ghost {
+                        entry.size = size_of(bytes);
+                    }
                 }
             }
         }

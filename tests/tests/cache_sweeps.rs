@@ -74,8 +74,8 @@ fn sweeps_skip_changed_sticky_and_borrowed_objects_which_stay_in_place() {
 #[test]
 fn a_sweep_over_only_changed_objects_keeps_them_all_in_order() {
     // Nothing is clean: the sweep walks the whole ring once (it stops at the member that was
-    // most recent when it began) and evicts nothing. Objects touched during a sweep cannot be
-    // revisited, because a sweep runs no user code that could touch them.
+    // most recent when it began) and evicts nothing. Objects touched during a sweep (by the
+    // `Drop` of an evicted state) move past the end of its walk: see cache_reentrant.rs.
     let (_dm, cache, items) = hundred(CacheLimits::default());
     for p in &items {
         p.p_set_changed(Some(true)).unwrap();
@@ -154,7 +154,7 @@ fn size_accounting_is_symmetric() {
     assert_eq!(cache.total_estimated_size(), 1024, "loading adds");
     cache.update_object_size_estimation(Oid(1), 2000);
     assert_eq!(cache.total_estimated_size(), 2048);
-    assert_eq!(p.p_estimated_size(), 2048);
+    assert_eq!(p.p_estimated_size(), 1024, "the object's own estimate is not changed");
     cache.update_object_size_estimation(Oid(77), 5000);
     assert_eq!(cache.total_estimated_size(), 2048, "unknown oids are ignored");
     cache.remove(Oid(1));
@@ -193,9 +193,8 @@ fn debug_info_and_items_describe_every_entry() {
     assert_eq!(cache.lru_items().len(), 99);
 }
 
-/// A ghost held only by another object's state is dropped while a sweep holds the table
-/// (the state is dropped in place); its entry is queued and removed at the next operation,
-/// so no dead entry stays in the map.
+/// A ghost held only by another object's state is dropped when the sweep drops that state
+/// (with the table released), and leaves the map at once: no dead entry stays in the map.
 #[test]
 fn a_ghost_dropped_during_a_sweep_leaves_the_map() {
     use persistent_tests::Node;
@@ -211,4 +210,59 @@ fn a_ghost_dropped_during_a_sweep_leaves_the_map() {
     assert!(cache.get(Oid(2)).is_none(), "the dropped child is gone");
     assert_eq!(cache.len(), 1, "only the parent, which the test holds, is left");
     assert_eq!(cache.debug_info().len(), 1);
+}
+
+/// `p_getstate` of a loaded object reads its data: an access, so it touches (the object
+/// moves to the most recently used end), as a field read does.
+#[test]
+fn getstate_of_a_loaded_object_touches() {
+    let (_dm, cache, items) = hundred(CacheLimits::default());
+    assert_eq!(ring_oids(&cache)[0], 1);
+    items[0].p_getstate().unwrap();
+    assert_eq!(*ring_oids(&cache).last().unwrap(), 1, "p_getstate touched");
+    let mut out = Vec::new();
+    items[1].p_getstate_into(&mut out).unwrap();
+    assert_eq!(*ring_oids(&cache).last().unwrap(), 2, "p_getstate_into touched");
+    assert_eq!(cache.non_ghost_count(), 100);
+}
+
+/// `update_object_size_estimation` changes only what the cache accounts for a ring member
+/// (the reference leaves the object's `_p_estimated_size` alone); the object's own estimate
+/// is what it is accounted at when it joins the ring again. Ghosts are not accounted.
+#[test]
+fn update_object_size_estimation_changes_only_the_accounted_size() {
+    let (_dm, _jar, cache) = StubDm::with_cache(&Item::numbered(42));
+    let p = cached_item(&cache, 1);
+    p.p_set_estimated_size(1000);
+    assert_eq!(cache.total_estimated_size(), 1024);
+    cache.update_object_size_estimation(Oid(1), 5000);
+    assert_eq!(cache.total_estimated_size(), 5056, "accounted as 79 units of 64 bytes");
+    assert_eq!(p.p_estimated_size(), 1024);
+    p.p_deactivate();
+    assert_eq!(cache.total_estimated_size(), 0, "what was accounted is subtracted");
+    cache.update_object_size_estimation(Oid(1), 7000);
+    assert_eq!(cache.total_estimated_size(), 0, "a ghost is not accounted");
+    assert_eq!(p.p_estimated_size(), 1024);
+    p.p_activate().unwrap();
+    assert_eq!(cache.total_estimated_size(), 1024, "joins again with its own estimate");
+    // The object's own estimate, when set, is accounted again.
+    p.p_set_estimated_size(100);
+    assert_eq!(cache.total_estimated_size(), 128);
+}
+
+/// Limits too large for a signed count saturate (they mean "more than the cache can hold"),
+/// instead of wrapping to a negative target that evicts everything.
+#[test]
+fn huge_limits_saturate_instead_of_wrapping() {
+    for cache_size in [1usize << 63, usize::MAX] {
+        let limits = CacheLimits { cache_size, cache_size_bytes: 0, drain_resistance: 0 };
+        let (_dm, cache, _items) = hundred(limits);
+        cache.incrgc();
+        assert_eq!(cache.non_ghost_count(), 100, "cache_size {cache_size}: nothing evicted");
+        // With a huge drain resistance, n / drain_resistance is 0: one object is drained.
+        cache.set_drain_resistance(usize::MAX);
+        cache.incrgc();
+        assert_eq!(cache.non_ghost_count(), 99, "cache_size {cache_size}");
+        assert_eq!(ring_oids(&cache), (2..=100).collect::<Vec<_>>());
+    }
 }

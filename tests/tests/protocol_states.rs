@@ -226,6 +226,19 @@ fn sticky_rules() {
     assert_eq!(p.p_state(), PState::UpToDate, "a Changed object loses Changed either way");
 }
 
+/// Clearing the sticky flag of a ghost is refused like setting it: a ghost has no sticky
+/// flag either way (the reference raises the same error for both).
+#[test]
+fn unsticking_a_ghost_is_the_same_error_as_sticking_it() {
+    let (dm, p) = object_in(PState::Ghost);
+    assert!(matches!(p.p_set_sticky(false), Err(Error::StickyGhost)));
+    assert_eq!(p.p_state(), PState::Ghost);
+    assert_eq!(dm.loads.get(), 0, "nothing loaded");
+    // Without a jar it is still ignored.
+    let unsaved = P::<Item>::uninitialized();
+    unsaved.p_set_sticky(false).unwrap();
+}
+
 #[test]
 fn reading_metadata_never_loads() {
     let (dm, p) = object_in(PState::Ghost);

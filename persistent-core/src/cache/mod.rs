@@ -1,12 +1,25 @@
 //! The object cache of one data manager (docs/spec.md §3): identity map from oid to
 //! object plus the LRU ring of non-ghosts (`ring`), the sweeps (`sweep`), and the `Cache`
 //! handle with its introspection. Objects reach their cache through their jar.
+//!
+//! Borrowing rule: the table (`CacheShared::table`) is borrowed only by code that runs no
+//! user code while it holds it (no state is dropped, no data manager is called). Sweeps
+//! keep to it too: they release the table before dropping each evicted state (see `sweep`).
+//! So a state's `Drop`, a data manager or any other user code may call every cache method
+//! and every object method at any time, sweeps included, and gets the truth. Because a
+//! conflicting borrow cannot happen, operations that could only have skipped their work or
+//! answered 0 / empty / `None` on one (touch, join and leave the ring, resize, the
+//! introspection methods) panic instead, naming the bug; `insert` and `new_ghost` return
+//! `Error::AlreadyBorrowed`; and an object dropped meanwhile (its `Drop` must not panic)
+//! is queued and forgotten at the next operation.
 
 pub(crate) mod hash;
 mod limits;
 pub(crate) mod recent;
 mod ring;
 mod sweep;
+#[cfg(test)]
+mod tests;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -19,6 +32,7 @@ use crate::error::{CacheError, Error, Result};
 use crate::jar::Jar;
 use crate::object::Strong;
 use crate::oid::Oid;
+use crate::size::{size_to_units, units_to_size};
 use crate::state::PState;
 
 slotmap::new_key_type! {
@@ -31,27 +45,39 @@ pub(crate) struct CacheShared {
     pub(crate) table: RefCell<Table>,
     pub(crate) limits: std::cell::Cell<CacheLimits>,
     pub(crate) sweeping: std::cell::Cell<bool>,
-    /// Objects dropped while the table was borrowed, removed at the next operation.
+    /// Objects dropped while the table was borrowed, removed at the next operation. (No user
+    /// code runs while the table is borrowed, so this stays empty; it is the safe answer for
+    /// a `Drop`, which must not panic.)
     pub(crate) dropped: RefCell<Vec<(Oid, CacheKey)>>,
 }
 
+/// The panic message of a borrow conflict on the table (see the module comment: it cannot
+/// happen unless this module runs user code while it holds the table, which is a bug).
+const TABLE_BORROWED: &str =
+    "persistent-core bug: the cache table is borrowed while user code runs (cache/mod.rs)";
+
 impl CacheShared {
+    /// The table, for an operation that runs no user code while it holds it. Nothing holds
+    /// the table while user code runs (sweeps release it before dropping states), so this
+    /// never fails; if it did, that is a bug reported by a panic, never a wrong answer or a
+    /// skipped update.
+    fn borrow_table(&self) -> std::cell::RefMut<'_, Table> {
+        self.table.try_borrow_mut().expect(TABLE_BORROWED)
+    }
+
     /// Moves a ring member to the MRU end, O(1), and notes it as the thread's most recently
     /// touched object (`recent`), so its next touch skips the cache.
     pub(crate) fn touch(&self, key: CacheKey, header_address: usize) {
-        if let Ok(mut table) = self.table.try_borrow_mut() {
-            table.touch(key);
-            if table.tail == Some(key) {
-                recent::note(header_address);
-            }
+        let mut table = self.borrow_table();
+        table.touch(key);
+        if table.tail == Some(key) {
+            recent::note(header_address);
         }
     }
 
     /// A ghost starts loading: it joins the ring (held strongly) with `size` bytes.
     pub(crate) fn join_ring(&self, key: CacheKey, size: u64) {
-        let Ok(mut table) = self.table.try_borrow_mut() else {
-            return;
-        };
+        let mut table = self.borrow_table();
         let Some(entry) = table.entries.get(key) else {
             return;
         };
@@ -69,35 +95,31 @@ impl CacheShared {
     /// dropped by the caller after this returns.
     #[must_use]
     pub(crate) fn leave_ring(&self, key: CacheKey) -> Option<Strong> {
-        self.table.try_borrow_mut().ok()?.leave(key)
+        self.borrow_table().leave(key)
     }
 
     /// A ring member's estimated size changed.
     pub(crate) fn resize(&self, key: CacheKey, size: u64) {
-        if let Ok(mut table) = self.table.try_borrow_mut() {
-            table.resize(key, size);
-        }
+        self.borrow_table().resize(key, size);
     }
 
-    /// An object of this cache was dropped (only ghosts can be): forget its entry.
+    /// An object of this cache was dropped (only ghosts can be): forget its entry, at once
+    /// when the table is free (always, see `borrow_table`), else at the next operation.
     pub(crate) fn forget_dropped(&self, oid: Oid, key: CacheKey) {
         match self.table.try_borrow_mut() {
             Ok(mut table) => {
                 table.remove(key);
             }
-            Err(_) => {
-                if let Ok(mut dropped) = self.dropped.try_borrow_mut() {
-                    dropped.push((oid, key));
-                }
-            }
+            Err(_) => self.dropped.borrow_mut().push((oid, key)),
         }
     }
 
     /// Removes entries of objects dropped while the table was borrowed.
     fn purge_dropped(&self, table: &mut Table) {
-        let Ok(mut dropped) = self.dropped.try_borrow_mut() else {
+        let mut dropped = self.dropped.borrow_mut();
+        if dropped.is_empty() {
             return;
-        };
+        }
         for (_, key) in dropped.drain(..) {
             let dead = match table.entries.get(key) {
                 Some(entry) => match &entry.holder {
@@ -112,7 +134,15 @@ impl CacheShared {
         }
     }
 
-    fn table(&self) -> Result<std::cell::RefMut<'_, Table>> {
+    /// The table with pending removals applied, for an operation that reads it.
+    fn table(&self) -> std::cell::RefMut<'_, Table> {
+        let mut table = self.borrow_table();
+        self.purge_dropped(&mut table);
+        table
+    }
+
+    /// `table`, for an operation that can report a conflict as an error.
+    fn try_table(&self) -> Result<std::cell::RefMut<'_, Table>> {
         let mut table = self.table.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
         self.purge_dropped(&mut table);
         Ok(table)
@@ -171,7 +201,7 @@ impl Cache {
 
     /// The object cached under `oid`, ghost or not. Never loads, never touches.
     pub fn get(&self, oid: Oid) -> Option<ObjectRef> {
-        let table = self.shared.table().ok()?;
+        let table = self.shared.table();
         let key = *table.index.get(&oid)?;
         entry_object(&table, key)
     }
@@ -196,7 +226,7 @@ impl Cache {
             Some(jar) if !jar.ptr_eq(&self.jar) => return Err(CacheError::OtherJar.into()),
             Some(_) => {}
         }
-        let mut table = self.shared.table()?;
+        let mut table = self.shared.try_table()?;
         if let Some(&key) = table.index.get(&oid) {
             return match entry_object(&table, key) {
                 Some(existing) if existing.ptr_eq(&obj) => Ok(()),
@@ -224,8 +254,10 @@ impl Cache {
 
     /// Makes `obj` a ghost of this cache under `oid` (the reference's `new_ghost`): the
     /// object must have no oid and no jar, and `oid` must be free (errors otherwise, with no
-    /// side effect). It gets the oid and the cache's jar, its data (if any) is dropped, and
-    /// it does not join the ring.
+    /// side effect; an object whose data is borrowed is refused too). It gets the oid and the
+    /// cache's jar and becomes a Ghost without its existing data (if any) being touched, as
+    /// in the reference: that data stays until the first access loads the object through
+    /// the data manager, which replaces it. It does not join the ring.
     pub fn new_ghost(&self, oid: Oid, obj: impl Into<ObjectRef>) -> Result<()> {
         let obj: ObjectRef = obj.into();
         let header = obj.header();
@@ -238,7 +270,7 @@ impl Cache {
         if obj.is_borrowed() {
             return Err(Error::Borrowed { operation: "make the object a ghost" });
         }
-        let mut table = self.shared.table()?;
+        let mut table = self.shared.try_table()?;
         if let Some(&key) = table.index.get(&oid) {
             if entry_object(&table, key).is_some() {
                 return Err(CacheError::Duplicate(oid).into());
@@ -250,15 +282,13 @@ impl Cache {
         drop(header.replace_jar(Some(self.jar.clone())));
         let key = table.add(oid, Holder::Ghost(obj.downgrade()), 0);
         header.cache_key.set(Some(key));
-        drop(table);
-        obj.drop_state();
         Ok(())
     }
 
     /// Removes the object cached under `oid` (leaving the ring and the counters if it was a
     /// non-ghost) and returns it; its jar and oid may be cleared afterwards.
     pub fn remove(&self, oid: Oid) -> Option<ObjectRef> {
-        let mut table = self.shared.table().ok()?;
+        let mut table = self.shared.table();
         let key = *table.index.get(&oid)?;
         let obj = entry_object(&table, key);
         table.remove(key);
@@ -271,7 +301,7 @@ impl Cache {
 
     /// Number of entries (ghosts included).
     pub fn len(&self) -> usize {
-        self.shared.table().map(|t| t.entries.len()).unwrap_or(0)
+        self.shared.table().entries.len()
     }
 
     /// Whether the cache holds no entry.
@@ -281,7 +311,7 @@ impl Cache {
 
     /// Length of the LRU ring.
     pub fn ring_len(&self) -> usize {
-        self.shared.table().map(|t| t.ring_len).unwrap_or(0)
+        self.shared.table().ring_len
     }
 
     /// Number of non-ghost objects (always equal to `ring_len`).
@@ -291,14 +321,12 @@ impl Cache {
 
     /// Sum of the accounted estimated sizes of the ring members, in bytes.
     pub fn total_estimated_size(&self) -> u64 {
-        self.shared.table().map(|t| t.total_size).unwrap_or(0)
+        self.shared.table().total_size
     }
 
     /// Every cached object with its oid, ghosts included (in slot order).
     pub fn items(&self) -> Vec<(Oid, ObjectRef)> {
-        let Ok(table) = self.shared.table() else {
-            return Vec::new();
-        };
+        let table = self.shared.table();
         table
             .entries
             .iter()
@@ -308,9 +336,7 @@ impl Cache {
 
     /// The non-ghost objects with their oids, least recently used first.
     pub fn lru_items(&self) -> Vec<(Oid, ObjectRef)> {
-        let Ok(table) = self.shared.table() else {
-            return Vec::new();
-        };
+        let table = self.shared.table();
         let mut out = Vec::with_capacity(table.ring_len);
         let mut cursor = table.head;
         while let Some(key) = cursor {
@@ -392,11 +418,15 @@ impl Cache {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Sets the estimated size of the object cached under `oid` and, for a ring member, its
-    /// accounted size. Unknown oids are ignored.
+    /// Sets the size the cache accounts for the ring member cached under `oid` (encoded as
+    /// an estimated size is: 64-byte units, capped). The object's own `p_estimated_size` is
+    /// not changed, as in the reference: when the object leaves the ring this accounted size
+    /// is subtracted, and when it joins again its own estimate is accounted. Ghosts and
+    /// unknown oids are ignored.
     pub fn update_object_size_estimation(&self, oid: Oid, size: u64) {
-        if let Some(obj) = self.get(oid) {
-            obj.p_set_estimated_size(size);
+        let mut table = self.shared.table();
+        if let Some(&key) = table.index.get(&oid) {
+            table.resize(key, units_to_size(size_to_units(size)));
         }
     }
 }

@@ -1,8 +1,23 @@
 //! The cache sweeps of docs/spec.md §3.2: `incrgc` (down to the limits, with drain resistance),
 //! `full_sweep` and `minimize` (every clean object). A sweep walks the ring from the LRU end
 //! and costs what it evicts plus what it skips, never the cache size.
+//!
+//! Evicting drops a state, and a state's `Drop` is user code that may use this same cache:
+//! read or load objects, resize, remove, invalidate, ask what the cache holds, or start a
+//! sweep (which returns at once). So the sweep never holds the table while a state drops:
+//! for each victim it takes the table, walks to the next clean member, makes it a ghost
+//! out of the ring (or out of the map, when only the ring held it), releases the table,
+//! and only then drops the state. Whatever the `Drop` does sees a consistent cache and
+//! takes effect at once: an object it reads moves to the MRU end and a ghost it loads
+//! joins there, past the end of this sweep's walk, so this sweep does not evict them (a
+//! later one can). The walk's position lives in the table (`walk_next`, `walk_last`) and
+//! `unlink` keeps it on ring members whatever leaves the ring meanwhile.
+//!
+//! When its walk is over, a sweep gives back the memory of a past peak: a table far below
+//! its capacity is rebuilt at its size (`Table::shrink_if_sparse`; amortised over the
+//! removals that emptied it, so the sweep's cost stays proportional to its work).
 
-use super::{Cache, Table};
+use super::{Cache, CacheShared, Holder, Table};
 use crate::object::Strong;
 use crate::state::PState;
 
@@ -12,10 +27,11 @@ impl Cache {
     /// the byte target is `cache_size_bytes`; both 0 evicts every clean object.
     pub fn incrgc(&self) {
         let limits = self.limits();
-        let mut target = limits.cache_size as i64;
+        // Counts above i64::MAX saturate: they mean "more than any cache holds".
+        let mut target = saturating_i64(limits.cache_size);
         if limits.drain_resistance >= 1 {
-            let n = self.ring_len() as i64;
-            target = target.min(n - 1 - n / limits.drain_resistance as i64);
+            let n = saturating_i64(self.ring_len());
+            target = target.min(n - 1 - n / saturating_i64(limits.drain_resistance));
         }
         self.sweep(target, limits.cache_size_bytes);
     }
@@ -37,41 +53,62 @@ impl Cache {
         if self.shared.sweeping.replace(true) {
             return;
         }
-        let mut released: Vec<Strong> = Vec::new();
-        if let Ok(mut table) = self.shared.table() {
-            let stop_at = table.tail;
-            let mut cursor = table.head;
-            while let Some(key) = cursor {
-                if limits_met(&table, target, target_bytes) {
-                    break;
-                }
-                let entry = &table.entries[key];
-                cursor = entry.next;
-                let super::Holder::InRing(strong) = &entry.holder else { break };
-                let obj = strong.erased();
-                if obj.header().state.get() == PState::UpToDate && !obj.is_borrowed() {
-                    // Dropping the state here may drop other objects of this cache; their
-                    // entries are removed at the next operation (`forget_dropped`).
-                    obj.drop_state();
-                    obj.header().state.set(PState::Ghost);
-                    if std::rc::Rc::strong_count(strong) == 1 {
-                        // Nobody else holds it: it leaves the map now.
-                        obj.header().cache_key.set(None);
-                        if let Some(super::Holder::InRing(strong)) = table.remove(key) {
-                            released.push(strong);
-                        }
-                    } else {
-                        released.extend(table.leave(key));
-                    }
-                }
-                if Some(key) == stop_at {
-                    break;
-                }
-            }
+        // Ends the walk and the sweep however this returns, a panic in a `Drop` included
+        // (otherwise the cache would never sweep again).
+        let _running = Running(&self.shared);
+        self.shared.table().begin_walk();
+        while let Some(evicted) = self.evict_next(target, target_bytes) {
+            // The table is free: the state's `Drop` may use this cache.
+            evicted.erased().drop_state();
+            // Dropping the last handle drops the object (already out of the map).
+            drop(evicted);
         }
-        self.shared.sweeping.set(false);
-        // Dropping the released handles may drop objects, which then leave the table.
-        drop(released);
+        let mut table = self.shared.table();
+        table.end_walk();
+        // Gives back the memory of a peak (after a large transaction), amortised.
+        table.shrink_if_sparse();
+    }
+
+    /// Under the table: walks on to the next clean member, unless the limits are met or the
+    /// walk is over, and makes it a ghost out of the ring (out of the map too when the ring
+    /// held the only handle). Returns the ring's handle, its state still to be dropped.
+    fn evict_next(&self, target: i64, target_bytes: u64) -> Option<Strong> {
+        let mut table = self.shared.table();
+        loop {
+            if limits_met(&table, target, target_bytes) {
+                return None;
+            }
+            let key = table.walk_step()?;
+            let Holder::InRing(strong) = &table.entries[key].holder else { return None };
+            let obj = strong.erased();
+            if obj.header().state.get() != PState::UpToDate || obj.is_borrowed() {
+                continue;
+            }
+            obj.header().state.set(PState::Ghost);
+            if std::rc::Rc::strong_count(strong) == 1 {
+                // Nobody else holds it: it leaves the map now.
+                obj.header().cache_key.set(None);
+                return match table.remove(key) {
+                    Some(Holder::InRing(strong)) => Some(strong),
+                    _ => None,
+                };
+            }
+            return table.leave(key);
+        }
+    }
+}
+
+/// A running sweep: dropping it ends the walk and clears `sweeping`.
+struct Running<'a>(&'a CacheShared);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        // The table is free here (no borrow is held across the states' drops); `try` only
+        // because this may run during a panic, where a second panic would abort.
+        if let Ok(mut table) = self.0.table.try_borrow_mut() {
+            table.end_walk();
+        }
+        self.0.sweeping.set(false);
     }
 }
 
@@ -80,4 +117,10 @@ fn limits_met(table: &Table, target: i64, target_bytes: u64) -> bool {
     (target != 0 || target_bytes != 0)
         && (target == 0 || (table.ring_len as i64) <= target)
         && (target_bytes == 0 || table.total_size <= target_bytes)
+}
+
+/// `count` as an `i64`, saturating at `i64::MAX` (a plain cast would wrap to a negative
+/// target, which evicts every clean object).
+fn saturating_i64(count: usize) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
