@@ -12,7 +12,6 @@
 mod element;
 mod list;
 mod mapping;
-mod marking;
 mod range;
 
 pub use element::Element;

@@ -343,6 +343,17 @@ fn ghost_that_fails_to_load_stays_ghost_and_unmarked() {
 }
 
 #[test]
+fn ghost_with_refused_register_is_a_ghost_again_and_unmarked() {
+    let (list, dm) = ghost(&[1]);
+    dm.fail_register.set(true);
+    assert!(matches!(list.push(2), Err(Error::Custom(_))));
+    assert_eq!(list.p_state(), PState::Ghost, "the failed write leaves it as it was");
+    assert_eq!(dm.registered.get(), 0);
+    dm.fail_register.set(false);
+    assert_eq!(*list.read().unwrap(), vec![1]);
+}
+
+#[test]
 fn without_a_jar_nothing_is_marked() {
     let list = PersistentList::from(vec![3, 1, 2]);
     list.push(4).unwrap();
@@ -383,5 +394,28 @@ fn write_under_a_live_read_guard_fails_without_mark() {
     assert_eq!(list.p_state(), PState::Sticky, "borrowed counts as sticky");
     drop(guard);
     assert_eq!(list.p_state(), PState::UpToDate);
-    assert_eq!(list, [1]);
+    assert_eq!(*list.read().unwrap(), [1]);
+}
+
+#[test]
+fn write_under_a_live_read_guard_of_a_changed_list_fails_and_changes_nothing() {
+    let list = PersistentList::from(vec![1]);
+    let dm = attach(list.handle());
+    list.push(2).unwrap();
+    let guard = list.read().unwrap();
+    assert!(matches!(list.push(3), Err(Error::AlreadyBorrowed)));
+    drop(guard);
+    assert_eq!(list.p_state(), PState::Changed);
+    assert_eq!(dm.registered.get(), 1);
+    assert_eq!(*list.read().unwrap(), [1, 2]);
+}
+
+#[test]
+fn write_inside_a_read_of_the_same_list_fails_without_mark() {
+    let list = PersistentList::from(vec![1]);
+    let dm = attach(list.handle());
+    let inner = list.handle().as_object().with(|_| list.push(2)).unwrap();
+    assert!(matches!(inner, Err(Error::AlreadyBorrowed)));
+    assert_eq!(dm.registered.get(), 0);
+    assert_eq!(list.p_state(), PState::UpToDate);
 }

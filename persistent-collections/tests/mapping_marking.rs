@@ -188,6 +188,17 @@ fn ghost_loads_before_a_non_marking_op() {
 }
 
 #[test]
+fn ghost_with_refused_register_is_a_ghost_again_and_unmarked() {
+    let (map, dm) = ghost(&[("a", 1)]);
+    dm.fail_register.set(true);
+    assert!(matches!(map.insert("b".into(), 2), Err(Error::Custom(_))));
+    assert_eq!(map.p_state(), PState::Ghost, "the failed write leaves it as it was");
+    assert_eq!(dm.registered.get(), 0);
+    dm.fail_register.set(false);
+    assert_eq!(*map.read().unwrap(), map_of(&[("a", 1)]));
+}
+
+#[test]
 fn without_a_jar_nothing_is_marked() {
     let map = Map::new();
     map.insert("a".into(), 1).unwrap();

@@ -13,7 +13,6 @@ use persistent_core::{ObjectRef, PObject, P};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::element::Element;
-use crate::marking;
 
 pub use read::ListRef;
 pub use state::ListState;
@@ -80,10 +79,12 @@ impl<T: Element> PersistentList<T> {
         self.object().with(|state| f(state.items()))
     }
 
-    /// Changes the content through `f`, marking the list changed first (see `marking`).
+    /// Changes the content through `f`, marking the list changed first: `PObject::update`,
+    /// core's single write path (refuses under a live read guard and marks nothing if
+    /// loading or registering fails).
     #[inline]
     fn change<R>(&self, f: impl FnOnce(&mut Vec<T>) -> R) -> persistent_core::Result<R> {
-        marking::change(self.object(), |state| f(state.items_mut()))
+        self.object().update(|state| f(state.items_mut()))
     }
 }
 

@@ -14,7 +14,6 @@ use persistent_core::{ObjectRef, PObject, P};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::element::Element;
-use crate::marking;
 
 pub use read::MapRef;
 pub use state::MapState;
@@ -84,10 +83,12 @@ impl<K: Element + Ord, V: Element> PersistentMapping<K, V> {
         self.object().with(|state| f(state.entries()))
     }
 
-    /// Changes the content through `f`, marking the mapping changed first (see `marking`).
+    /// Changes the content through `f`, marking the mapping changed first: `PObject::update`,
+    /// core's single write path (refuses under a live read guard and marks nothing if
+    /// loading or registering fails).
     #[inline]
     fn change<R>(&self, f: impl FnOnce(&mut BTreeMap<K, V>) -> R) -> persistent_core::Result<R> {
-        marking::change(self.object(), |state| f(state.entries_mut()))
+        self.object().update(|state| f(state.entries_mut()))
     }
 }
 
