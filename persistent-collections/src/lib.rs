@@ -10,6 +10,7 @@
 //! any connection or storage.
 
 mod element;
+mod handle;
 mod list;
 mod mapping;
 mod range;

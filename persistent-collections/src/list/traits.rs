@@ -1,4 +1,4 @@
-//! The std traits of `PersistentList`: construction (`Default`, `From`, `FromIterator`),
+//! The std traits of `PersistentList`: construction (`From`, `FromIterator`),
 //! content clone, content equality and `Debug` like the plain `Vec`.
 
 use std::fmt;
@@ -7,13 +7,6 @@ use persistent_core::P;
 
 use super::PersistentList;
 use crate::element::Element;
-
-/// An empty unsaved list.
-impl<T: Element> Default for PersistentList<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// A new unsaved list holding the vector's elements.
 impl<T: Element> From<Vec<T>> for PersistentList<T> {
@@ -46,7 +39,7 @@ impl<T: Element + Clone> Clone for PersistentList<T> {
     fn clone(&self) -> Self {
         match self.try_clone() {
             Ok(copy) => copy,
-            Err(error) => panic!("cannot clone {:?}: {error}", self.0.as_object()),
+            Err(error) => panic!("cannot clone {:?}: {error}", self.object()),
         }
     }
 }
@@ -55,7 +48,7 @@ impl<T: Element + Clone> Clone for PersistentList<T> {
 /// ghosts), and a list that cannot be read compares unequal.
 impl<T: Element + PartialEq> PartialEq for PersistentList<T> {
     fn eq(&self, other: &Self) -> bool {
-        if P::ptr_eq(&self.0, &other.0) {
+        if P::ptr_eq(self.handle(), other.handle()) {
             return true;
         }
         match (self.read(), other.read()) {
@@ -99,7 +92,7 @@ impl<T: Element + fmt::Debug> fmt::Debug for PersistentList<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.read() {
             Ok(items) => fmt::Debug::fmt(&*items, f),
-            Err(_) => fmt::Debug::fmt(self.0.as_object(), f),
+            Err(_) => fmt::Debug::fmt(self.object(), f),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The std traits of `PersistentMapping`: construction (`Default`, `From`, `FromIterator`),
+//! The std traits of `PersistentMapping`: construction (`From`, `FromIterator`),
 //! content clone, content equality and `Debug` like the plain `BTreeMap`.
 
 use std::collections::BTreeMap;
@@ -8,13 +8,6 @@ use persistent_core::P;
 
 use super::PersistentMapping;
 use crate::element::Element;
-
-/// An empty unsaved mapping.
-impl<K: Element + Ord, V: Element> Default for PersistentMapping<K, V> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// A new unsaved mapping holding the map's entries.
 impl<K: Element + Ord, V: Element> From<BTreeMap<K, V>> for PersistentMapping<K, V> {
@@ -47,7 +40,7 @@ impl<K: Element + Ord + Clone, V: Element + Clone> Clone for PersistentMapping<K
     fn clone(&self) -> Self {
         match self.try_clone() {
             Ok(copy) => copy,
-            Err(error) => panic!("cannot clone {:?}: {error}", self.0.as_object()),
+            Err(error) => panic!("cannot clone {:?}: {error}", self.object()),
         }
     }
 }
@@ -56,7 +49,7 @@ impl<K: Element + Ord + Clone, V: Element + Clone> Clone for PersistentMapping<K
 /// ghosts), and a mapping that cannot be read compares unequal.
 impl<K: Element + Ord, V: Element + PartialEq> PartialEq for PersistentMapping<K, V> {
     fn eq(&self, other: &Self) -> bool {
-        if P::ptr_eq(&self.0, &other.0) {
+        if P::ptr_eq(self.handle(), other.handle()) {
             return true;
         }
         match (self.read(), other.read()) {
@@ -92,7 +85,7 @@ impl<K: Element + Ord + fmt::Debug, V: Element + fmt::Debug> fmt::Debug
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.read() {
             Ok(entries) => fmt::Debug::fmt(&*entries, f),
-            Err(_) => fmt::Debug::fmt(self.0.as_object(), f),
+            Err(_) => fmt::Debug::fmt(self.object(), f),
         }
     }
 }
