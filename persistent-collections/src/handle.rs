@@ -3,14 +3,16 @@
 //! everything they share, written once: construction (`new`, `from_handle`, `Default`),
 //! identity (`share`, `handle`, `into_handle`, `erase`), `Deref` to the `P` handle for the
 //! `p_*` protocol, serde as a persistent reference, conversion to `ObjectRef`, `SharedField`,
-//! and the two private helpers every read and write goes through (`inspect`, `change`).
+//! `Debug` (which never loads), and the two private helpers every read and write goes
+//! through (`inspect`, `change`).
 //! What does not live here: the methods, guards and std traits particular to one collection
 //! (`list`, `mapping`) and how each state is stored (`list::state`, `mapping::state`). The
 //! module is private, so `Handle` and `CollectionState` cannot be named outside the crate.
 
+use std::fmt;
 use std::ops::Deref;
 
-use persistent_core::{ObjectRef, PObject, Persistent, Result, SharedField, P};
+use persistent_core::{ObjectRef, PObject, PState, Persistent, Result, SharedField, P};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The state of a persistent collection: its plain content (`Vec<T>`, `BTreeMap<K, V>`)
@@ -138,5 +140,27 @@ impl<S: CollectionState> From<&Handle<S>> for ObjectRef {
 impl<S: CollectionState> SharedField for Handle<S> {
     fn share(&self) -> Self {
         Handle::share(self)
+    }
+}
+
+/// Prints the content like the plain collection (`[1, 2]`, `{"a": 1}`) when it is in memory:
+/// not a ghost and not mutably borrowed (a write in progress). Otherwise it prints the
+/// persistent representation, the `Debug` of the `PObject` (`<... object at 0x... oid ...>`).
+/// It never loads a ghost, so it never reads storage, never fails and never panics; printing
+/// the content does touch the object in its cache, as any read does.
+impl<S: CollectionState> fmt::Debug for Handle<S>
+where
+    S::Content: fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let object = self.object();
+        // Not a ghost, so `read` cannot load: with a jar the state is in memory; without one
+        // a shell that has no state is an error (`NoStateLoaded`), never a storage read.
+        if object.p_state() != PState::Ghost {
+            if let Ok(state) = object.read() {
+                return fmt::Debug::fmt(state.content(), f);
+            }
+        }
+        fmt::Debug::fmt(object, f)
     }
 }

@@ -339,6 +339,62 @@ fn ghost_that_fails_to_load_stays_ghost_and_unmarked() {
     assert_eq!(list.p_state(), PState::Ghost);
     assert_eq!(dm.registered.get(), 0);
     assert!(list != [1], "a list that cannot load compares unequal");
+    assert_eq!(dm.loads.get(), 2);
+    assert!(format!("{list:?}").contains("object at 0x"));
+    assert_eq!(dm.loads.get(), 2, "Debug does not try to load");
+}
+
+// ----- Debug never loads -----------------------------------------------------------------
+
+#[test]
+fn debug_of_a_ghost_does_not_load_it() {
+    let (list, dm) = ghost(&[1, 2]);
+    let printed = format!("{list:?}");
+    assert!(printed.contains("object at 0x"), "{printed}");
+    assert!(printed.contains("oid 0x"), "{printed}");
+    assert_eq!(list.p_state(), PState::Ghost);
+    assert_eq!(dm.loads.get(), 0);
+    assert_eq!(list.len().unwrap(), 2);
+    assert_eq!(format!("{list:?}"), "[1, 2]", "loaded: prints the content");
+    assert_eq!(dm.loads.get(), 1);
+}
+
+#[test]
+fn debug_of_a_ghost_inside_a_list_does_not_load_it() {
+    let (inner, dm) = ghost(&[1]);
+    let outer = PersistentList::from(vec![inner.share()]);
+    let printed = format!("{outer:?}");
+    assert!(printed.starts_with("[<") && printed.contains("object at 0x"), "{printed}");
+    assert_eq!(inner.p_state(), PState::Ghost);
+    assert_eq!(dm.loads.get(), 0);
+}
+
+#[test]
+fn debug_during_a_write_prints_the_representation() {
+    let list = PersistentList::from(vec![2, 1]);
+    let dm = attach(list.handle());
+    let during = std::cell::RefCell::new(String::new());
+    list.sort_by(|a, b| {
+        *during.borrow_mut() = format!("{list:?}");
+        a.cmp(b)
+    })
+    .unwrap();
+    assert!(during.borrow().contains("object at 0x"), "{}", during.borrow());
+    assert_eq!(format!("{list:?}"), "[1, 2]");
+    assert_eq!(dm.registered.get(), 1);
+}
+
+#[test]
+fn debug_under_a_read_guard_prints_the_content() {
+    let list = PersistentList::from(vec![1]);
+    let guard = list.read().unwrap();
+    assert_eq!(format!("{list:?}"), "[1]");
+    drop(guard);
+}
+
+#[test]
+fn debug_of_a_shell_without_state_or_jar_prints_the_representation() {
+    let list = PersistentList::<i32>::from_handle(P::uninitialized());
     assert!(format!("{list:?}").contains("object at 0x"));
 }
 

@@ -180,6 +180,45 @@ fn ghost_loads_before_a_marking_op() {
 }
 
 #[test]
+fn debug_of_a_ghost_does_not_load_it() {
+    let (map, dm) = ghost(&[("a", 1)]);
+    let printed = format!("{map:?}");
+    assert!(printed.contains("object at 0x") && printed.contains("oid 0x"), "{printed}");
+    assert_eq!(map.p_state(), PState::Ghost);
+    assert_eq!(dm.loads.get(), 0);
+    assert!(map.contains_key("a").unwrap());
+    assert_eq!(format!("{map:?}"), r#"{"a": 1}"#, "loaded: prints the content");
+    assert_eq!(dm.loads.get(), 1);
+}
+
+#[test]
+fn debug_of_a_ghost_that_cannot_load_does_not_try() {
+    let (map, dm) = ghost(&[("a", 1)]);
+    dm.fail_load.set(true);
+    assert!(map.try_clone().is_err());
+    assert_eq!(dm.loads.get(), 1);
+    assert!(format!("{map:?}").contains("object at 0x"));
+    assert_eq!(dm.loads.get(), 1);
+    assert_eq!(map.p_state(), PState::Ghost);
+}
+
+#[test]
+fn debug_during_a_write_prints_the_representation() {
+    let map = Map::from(map_of(&[("a", 1), ("b", 2)]));
+    let during = std::cell::RefCell::new(String::new());
+    map.retain(|_, _| {
+        *during.borrow_mut() = format!("{map:?}");
+        true
+    })
+    .unwrap();
+    assert_eq!(*during.borrow(), r#"{"a": 1, "b": 2}"#, "retain's verdicts run under a read");
+    let guard = map.handle().as_object().write().unwrap();
+    assert!(format!("{map:?}").contains("object at 0x"));
+    drop(guard);
+    assert_eq!(format!("{map:?}"), r#"{"a": 1, "b": 2}"#);
+}
+
+#[test]
 fn ghost_loads_before_a_non_marking_op() {
     let (map, dm) = ghost(&[("a", 1)]);
     assert_eq!(map.remove("z").unwrap(), None);

@@ -33,7 +33,8 @@ pub use state::ListState;
 /// Shared with the other collection (written once, on the crate's private generic handle, so
 /// rustdoc does not list them on this page): `new()` (empty, unsaved), `from_handle(P<_>)`
 /// (the list of an existing handle, e.g. a ghost), `share()`, `handle() -> &P<_>`,
-/// `into_handle() -> P<_>`, `erase() -> ObjectRef`, and the impls of `Default`,
+/// `into_handle() -> P<_>`, `erase() -> ObjectRef`, and the impls of `Default`, `Debug`
+/// (the content when in memory, else the persistent representation; it never loads),
 /// `Deref<Target = P<_>>`, `Serialize`/`Deserialize` (as a reference), `SharedField` and
 /// `From<PersistentList<..>>` / `From<&PersistentList<..>>` for `ObjectRef`.
 pub type PersistentList<T> = Handle<ListState<T>>;

@@ -1,7 +1,6 @@
 //! The std traits of `PersistentList`: construction (`From`, `FromIterator`),
-//! content clone, content equality and `Debug` like the plain `Vec`.
-
-use std::fmt;
+//! content clone and content equality. What does not live here: `Default` and `Debug`
+//! (shared with the mapping, in `crate::handle`).
 
 use persistent_core::P;
 
@@ -83,16 +82,5 @@ impl<T: Element + PartialEq, const N: usize> PartialEq<[T; N]> for PersistentLis
 impl<T: Element + PartialEq> PartialEq<PersistentList<T>> for Vec<T> {
     fn eq(&self, other: &PersistentList<T>) -> bool {
         *other == *self
-    }
-}
-
-/// Prints the elements like a `Vec` (`[1, 2, 3]`), loading a ghost; a list that cannot be
-/// read prints its persistent representation (`<... object at 0x... oid ...>`).
-impl<T: Element + fmt::Debug> fmt::Debug for PersistentList<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.read() {
-            Ok(items) => fmt::Debug::fmt(&*items, f),
-            Err(_) => fmt::Debug::fmt(self.object(), f),
-        }
     }
 }

@@ -1,8 +1,8 @@
 //! The std traits of `PersistentMapping`: construction (`From`, `FromIterator`),
-//! content clone, content equality and `Debug` like the plain `BTreeMap`.
+//! content clone and content equality. What does not live here: `Default` and `Debug`
+//! (shared with the list, in `crate::handle`).
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use persistent_core::P;
 
@@ -74,18 +74,5 @@ impl<K: Element + Ord, V: Element + PartialEq> PartialEq<PersistentMapping<K, V>
 {
     fn eq(&self, other: &PersistentMapping<K, V>) -> bool {
         *other == *self
-    }
-}
-
-/// Prints the entries like a `BTreeMap` (`{"a": 1}`), loading a ghost; a mapping that cannot
-/// be read prints its persistent representation (`<... object at 0x... oid ...>`).
-impl<K: Element + Ord + fmt::Debug, V: Element + fmt::Debug> fmt::Debug
-    for PersistentMapping<K, V>
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.read() {
-            Ok(entries) => fmt::Debug::fmt(&*entries, f),
-            Err(_) => fmt::Debug::fmt(self.object(), f),
-        }
     }
 }
