@@ -50,7 +50,8 @@ impl<S: CollectionState> Handle<S> {
     }
 
     /// Another handle to this same collection (identity shared, nothing copied);
-    /// `try_clone()`, by contrast, makes a new unsaved copy.
+    /// `try_clone()`, by contrast, makes a new unsaved copy. (There is no `Clone`: a copy
+    /// reads the content, which can fail.)
     pub fn share(&self) -> Self {
         Self::from_handle(self.0.clone())
     }

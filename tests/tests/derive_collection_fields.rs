@@ -25,9 +25,13 @@ fn collection_getters_share_plain_getters_clone() {
     assert_eq!(shelf.label().unwrap(), "");
     assert_eq!(shelf.titles().unwrap().len().unwrap(), 1, "the same list, not a copy");
     assert!(shelf.titles().unwrap().handle() == shelf.titles().unwrap().handle());
-    // A copy (Clone) is a new unsaved list.
-    let copy = shelf.titles().unwrap().clone();
+    // A copy (try_clone; collections have no Clone) is a new unsaved list.
+    let copy = shelf.titles().unwrap().try_clone().unwrap();
     assert!(copy.p_jar().is_none());
+    assert_eq!(*copy.read().unwrap(), ["Dune"]);
+    // `.clone()` on a collection reaches the `P` handle through Deref: the same object.
+    let handle = shelf.titles().unwrap().clone();
+    assert!(handle == *shelf.titles().unwrap().handle());
     conn.commit().unwrap();
 
     let other = db.connect().unwrap();

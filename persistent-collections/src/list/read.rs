@@ -85,7 +85,8 @@ impl<T: Element> PersistentList<T> {
     }
 
     /// A new unsaved list (no jar, no oid) with clones of the elements; the original is not
-    /// marked. The fallible form of `clone()`: a ghost that cannot load is an error here.
+    /// marked. This is how a list is copied: there is no `Clone`, because a ghost that
+    /// cannot load makes the copy an error. To share identity instead, use `share()`.
     pub fn try_clone(&self) -> Result<Self>
     where
         T: Clone,

@@ -32,6 +32,8 @@ pub use state::MapState;
 ///   and `handle()` the `P` handle, whose `clone()` shares identity; `try_clone()` makes a
 ///   new unsaved mapping with a copy of the content. The `p_*` protocol is reached through
 ///   `Deref` to the `P` handle.
+/// * Comparison: there is no content `PartialEq` on the mapping itself (a read can fail);
+///   compare through the read guard: `*map.read()? == BTreeMap::from([(1, 2)])`.
 /// * As a field of another persistent object, or an element of a collection, it is stored as
 ///   a reference (its oid), like any `P<T>`.
 ///

@@ -93,7 +93,8 @@ impl<K: Element + Ord, V: Element> PersistentMapping<K, V> {
     }
 
     /// A new unsaved mapping (no jar, no oid) with clones of the entries; the original is
-    /// not marked. The fallible form of `clone()`: a ghost that cannot load is an error here.
+    /// not marked. This is how a mapping is copied: there is no `Clone`, because a ghost
+    /// that cannot load makes the copy an error. To share identity instead, use `share()`.
     pub fn try_clone(&self) -> Result<Self>
     where
         K: Clone,
