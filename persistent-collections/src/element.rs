@@ -1,4 +1,5 @@
-//! `Element`: what a persistent collection can hold.
+//! `Element`: what a persistent collection can hold. What does not live here: how elements
+//! are encoded (each state's `Persistent` impl, in `list::state` and `mapping::state`).
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

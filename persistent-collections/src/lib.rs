@@ -10,12 +10,13 @@
 //! any connection or storage.
 
 mod element;
+mod handle;
 mod list;
 mod mapping;
-mod marking;
 mod range;
 
 pub use element::Element;
+pub use handle::{CollectionState, PersistentCollection};
 pub use list::{ListRef, ListState, PersistentList};
 pub use mapping::{MapRef, MapState, PersistentMapping};
 

@@ -1,5 +1,6 @@
 //! Turning a `RangeBounds<usize>` into a checked `Range<usize>`: a reversed range or one that
-//! reaches past the end is a typed error instead of the panic `Vec` would raise.
+//! reaches past the end is a typed error instead of the panic `Vec` would raise. What does
+//! not live here: the list methods that use it (`list::write`).
 
 use std::ops::{Bound, Range, RangeBounds};
 

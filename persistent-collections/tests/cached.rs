@@ -40,7 +40,7 @@ fn changed_list_survives_a_sweep() {
     list.push(2).unwrap();
     cache.full_sweep();
     assert_eq!(list.p_state(), PState::Changed);
-    assert_eq!(list, [1, 2]);
+    assert_eq!(*list.read().unwrap(), [1, 2]);
     assert_eq!(dm.loads.get(), 0);
 }
 

@@ -254,7 +254,7 @@ fn clear_empty_does_not_mark() {
     row(&[], |l| l.clear(), false, &[]).unwrap();
 }
 
-// ----- reads, slices, clones: no ------------------------------------------------------------
+// ----- reads, slices, copies: no ------------------------------------------------------------
 
 #[test]
 fn reads_do_not_mark() {
@@ -269,7 +269,7 @@ fn reads_do_not_mark() {
             assert_eq!(l.to_vec()?, vec![1, 2, 3]);
             assert_eq!(l.read()?.iter().sum::<i32>(), 6);
             assert_eq!(format!("{l:?}"), "[1, 2, 3]");
-            assert!(*l == vec![1, 2, 3]);
+            assert!(*l.read()? == vec![1, 2, 3]);
             l.p_getstate().map(drop)
         },
         false,
@@ -283,15 +283,15 @@ fn slice_is_a_new_unsaved_list() {
     let slice =
         row(&[1, 2, 3], |l| Ok(PersistentList::from(l.read()?[1..].to_vec())), false, &[1, 2, 3])
             .unwrap();
-    assert_eq!(slice, [2, 3]);
+    assert_eq!(*slice.read().unwrap(), [2, 3]);
     assert_eq!(slice.p_status(), "unsaved");
     assert_eq!(slice.p_oid(), None);
 }
 
 #[test]
-fn clone_is_a_new_unsaved_list_and_original_unmarked() {
-    let copy = row(&[1, 2], |l| Ok(l.clone()), false, &[1, 2]).unwrap();
-    assert_eq!(copy, [1, 2]);
+fn try_clone_is_a_new_unsaved_list_and_original_unmarked() {
+    let copy = row(&[1, 2], |l| l.try_clone(), false, &[1, 2]).unwrap();
+    assert_eq!(*copy.read().unwrap(), [1, 2]);
     assert!(copy.p_jar().is_none());
     assert_eq!(copy.p_oid(), None);
     copy.push(3).unwrap();
@@ -318,7 +318,7 @@ fn ghost_loads_before_a_marking_op() {
     assert_eq!(dm.loads.get(), 1);
     assert_eq!(dm.registered.get(), 1);
     assert_eq!(list.p_state(), PState::Changed);
-    assert_eq!(list, [1, 2, 3]);
+    assert_eq!(*list.read().unwrap(), [1, 2, 3]);
 }
 
 #[test]
@@ -338,8 +338,75 @@ fn ghost_that_fails_to_load_stays_ghost_and_unmarked() {
     assert!(list.push(2).is_err());
     assert_eq!(list.p_state(), PState::Ghost);
     assert_eq!(dm.registered.get(), 0);
-    assert!(list != [1], "a list that cannot load compares unequal");
+    assert!(list.try_clone().is_err(), "copying a list that cannot load is an error");
+    assert_eq!(dm.loads.get(), 2);
     assert!(format!("{list:?}").contains("object at 0x"));
+    assert_eq!(dm.loads.get(), 2, "Debug does not try to load");
+}
+
+// ----- Debug never loads -----------------------------------------------------------------
+
+#[test]
+fn debug_of_a_ghost_does_not_load_it() {
+    let (list, dm) = ghost(&[1, 2]);
+    let printed = format!("{list:?}");
+    assert!(printed.contains("object at 0x"), "{printed}");
+    assert!(printed.contains("oid 0x"), "{printed}");
+    assert_eq!(list.p_state(), PState::Ghost);
+    assert_eq!(dm.loads.get(), 0);
+    assert_eq!(list.len().unwrap(), 2);
+    assert_eq!(format!("{list:?}"), "[1, 2]", "loaded: prints the content");
+    assert_eq!(dm.loads.get(), 1);
+}
+
+#[test]
+fn debug_of_a_ghost_inside_a_list_does_not_load_it() {
+    let (inner, dm) = ghost(&[1]);
+    let outer = PersistentList::from(vec![inner.share()]);
+    let printed = format!("{outer:?}");
+    assert!(printed.starts_with("[<") && printed.contains("object at 0x"), "{printed}");
+    assert_eq!(inner.p_state(), PState::Ghost);
+    assert_eq!(dm.loads.get(), 0);
+}
+
+#[test]
+fn debug_during_a_write_prints_the_representation() {
+    let list = PersistentList::from(vec![2, 1]);
+    let dm = attach(list.handle());
+    let during = std::cell::RefCell::new(String::new());
+    list.sort_by(|a, b| {
+        *during.borrow_mut() = format!("{list:?}");
+        a.cmp(b)
+    })
+    .unwrap();
+    assert!(during.borrow().contains("object at 0x"), "{}", during.borrow());
+    assert_eq!(format!("{list:?}"), "[1, 2]");
+    assert_eq!(dm.registered.get(), 1);
+}
+
+#[test]
+fn debug_under_a_read_guard_prints_the_content() {
+    let list = PersistentList::from(vec![1]);
+    let guard = list.read().unwrap();
+    assert_eq!(format!("{list:?}"), "[1]");
+    drop(guard);
+}
+
+#[test]
+fn debug_of_a_shell_without_state_or_jar_prints_the_representation() {
+    let list = PersistentList::<i32>::from_handle(P::uninitialized());
+    assert!(format!("{list:?}").contains("object at 0x"));
+}
+
+#[test]
+fn ghost_with_refused_register_is_a_ghost_again_and_unmarked() {
+    let (list, dm) = ghost(&[1]);
+    dm.fail_register.set(true);
+    assert!(matches!(list.push(2), Err(Error::Custom(_))));
+    assert_eq!(list.p_state(), PState::Ghost, "the failed write leaves it as it was");
+    assert_eq!(dm.registered.get(), 0);
+    dm.fail_register.set(false);
+    assert_eq!(*list.read().unwrap(), vec![1]);
 }
 
 #[test]
@@ -365,7 +432,7 @@ fn refused_register_changes_nothing() {
     assert!(list.clear().is_err());
     assert!(list.sort_by(|a, b| b.cmp(a)).is_err());
     assert!(list.extend([]).is_err());
-    assert_eq!(list, [1, 2]);
+    assert_eq!(*list.read().unwrap(), [1, 2]);
     assert_eq!(list.p_state(), PState::UpToDate);
     assert_eq!(dm.registered.get(), 0);
     dm.fail_register.set(false);
@@ -383,5 +450,28 @@ fn write_under_a_live_read_guard_fails_without_mark() {
     assert_eq!(list.p_state(), PState::Sticky, "borrowed counts as sticky");
     drop(guard);
     assert_eq!(list.p_state(), PState::UpToDate);
-    assert_eq!(list, [1]);
+    assert_eq!(*list.read().unwrap(), [1]);
+}
+
+#[test]
+fn write_under_a_live_read_guard_of_a_changed_list_fails_and_changes_nothing() {
+    let list = PersistentList::from(vec![1]);
+    let dm = attach(list.handle());
+    list.push(2).unwrap();
+    let guard = list.read().unwrap();
+    assert!(matches!(list.push(3), Err(Error::AlreadyBorrowed)));
+    drop(guard);
+    assert_eq!(list.p_state(), PState::Changed);
+    assert_eq!(dm.registered.get(), 1);
+    assert_eq!(*list.read().unwrap(), [1, 2]);
+}
+
+#[test]
+fn write_inside_a_read_of_the_same_list_fails_without_mark() {
+    let list = PersistentList::from(vec![1]);
+    let dm = attach(list.handle());
+    let inner = list.handle().as_object().with(|_| list.push(2)).unwrap();
+    assert!(matches!(inner, Err(Error::AlreadyBorrowed)));
+    assert_eq!(dm.registered.get(), 0);
+    assert_eq!(list.p_state(), PState::UpToDate);
 }

@@ -143,7 +143,7 @@ fn reads_do_not_mark() {
             assert!(m.contains_key("b")?);
             assert_eq!(m.read()?.keys().cloned().collect::<Vec<_>>(), ["a", "b"]);
             assert_eq!(format!("{m:?}"), r#"{"a": 1, "b": 2}"#);
-            assert!(*m == map_of(&[("a", 1), ("b", 2)]));
+            assert!(*m.read()? == map_of(&[("a", 1), ("b", 2)]));
             m.p_getstate().map(drop)
         },
         false,
@@ -153,9 +153,9 @@ fn reads_do_not_mark() {
 }
 
 #[test]
-fn clone_is_a_new_unsaved_mapping_and_original_unmarked() {
-    let copy = row(&[("a", 1)], |m| Ok(m.clone()), false, &[("a", 1)]).unwrap();
-    assert_eq!(copy, map_of(&[("a", 1)]));
+fn try_clone_is_a_new_unsaved_mapping_and_original_unmarked() {
+    let copy = row(&[("a", 1)], |m| m.try_clone(), false, &[("a", 1)]).unwrap();
+    assert_eq!(*copy.read().unwrap(), map_of(&[("a", 1)]));
     assert_eq!(copy.p_status(), "unsaved");
     assert_eq!(copy.p_oid(), None);
 }
@@ -176,7 +176,46 @@ fn ghost_loads_before_a_marking_op() {
     map.insert("b".into(), 2).unwrap();
     assert_eq!((dm.loads.get(), dm.registered.get()), (1, 1));
     assert_eq!(map.p_state(), PState::Changed);
-    assert_eq!(map, map_of(&[("a", 1), ("b", 2)]));
+    assert_eq!(*map.read().unwrap(), map_of(&[("a", 1), ("b", 2)]));
+}
+
+#[test]
+fn debug_of_a_ghost_does_not_load_it() {
+    let (map, dm) = ghost(&[("a", 1)]);
+    let printed = format!("{map:?}");
+    assert!(printed.contains("object at 0x") && printed.contains("oid 0x"), "{printed}");
+    assert_eq!(map.p_state(), PState::Ghost);
+    assert_eq!(dm.loads.get(), 0);
+    assert!(map.contains_key("a").unwrap());
+    assert_eq!(format!("{map:?}"), r#"{"a": 1}"#, "loaded: prints the content");
+    assert_eq!(dm.loads.get(), 1);
+}
+
+#[test]
+fn debug_of_a_ghost_that_cannot_load_does_not_try() {
+    let (map, dm) = ghost(&[("a", 1)]);
+    dm.fail_load.set(true);
+    assert!(map.try_clone().is_err());
+    assert_eq!(dm.loads.get(), 1);
+    assert!(format!("{map:?}").contains("object at 0x"));
+    assert_eq!(dm.loads.get(), 1);
+    assert_eq!(map.p_state(), PState::Ghost);
+}
+
+#[test]
+fn debug_during_a_write_prints_the_representation() {
+    let map = Map::from(map_of(&[("a", 1), ("b", 2)]));
+    let during = std::cell::RefCell::new(String::new());
+    map.retain(|_, _| {
+        *during.borrow_mut() = format!("{map:?}");
+        true
+    })
+    .unwrap();
+    assert_eq!(*during.borrow(), r#"{"a": 1, "b": 2}"#, "retain's verdicts run under a read");
+    let guard = map.handle().as_object().write().unwrap();
+    assert!(format!("{map:?}").contains("object at 0x"));
+    drop(guard);
+    assert_eq!(format!("{map:?}"), r#"{"a": 1, "b": 2}"#);
 }
 
 #[test]
@@ -185,6 +224,17 @@ fn ghost_loads_before_a_non_marking_op() {
     assert_eq!(map.remove("z").unwrap(), None);
     assert_eq!((dm.loads.get(), dm.registered.get()), (1, 0));
     assert_eq!(map.p_state(), PState::UpToDate);
+}
+
+#[test]
+fn ghost_with_refused_register_is_a_ghost_again_and_unmarked() {
+    let (map, dm) = ghost(&[("a", 1)]);
+    dm.fail_register.set(true);
+    assert!(matches!(map.insert("b".into(), 2), Err(Error::Custom(_))));
+    assert_eq!(map.p_state(), PState::Ghost, "the failed write leaves it as it was");
+    assert_eq!(dm.registered.get(), 0);
+    dm.fail_register.set(false);
+    assert_eq!(*map.read().unwrap(), map_of(&[("a", 1)]));
 }
 
 #[test]
@@ -207,7 +257,7 @@ fn refused_register_changes_nothing() {
     assert!(map.remove("a").is_err());
     assert!(map.entry_or_insert("c".into(), 3).is_err());
     assert!(map.clear().is_err());
-    assert_eq!(map, map_of(&[("a", 1)]));
+    assert_eq!(*map.read().unwrap(), map_of(&[("a", 1)]));
     assert_eq!(map.p_state(), PState::UpToDate);
     assert_eq!(dm.registered.get(), 0);
 }
@@ -221,5 +271,5 @@ fn write_under_a_live_read_guard_fails_without_mark() {
     drop(guard);
     assert_eq!(dm.registered.get(), 0);
     assert_eq!(map.p_state(), PState::UpToDate);
-    assert_eq!(map, map_of(&[("a", 1)]));
+    assert_eq!(*map.read().unwrap(), map_of(&[("a", 1)]));
 }

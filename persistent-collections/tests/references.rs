@@ -153,7 +153,7 @@ fn collection_as_a_field_of_a_persistent_struct() {
     let copy = P::new(Ledger { entries: PersistentList::new() });
     with_context(context, || copy.p_setstate(&bytes)).unwrap();
     let same = copy.with(|l| l.entries.handle().clone()).unwrap();
-    assert_eq!(PersistentList::from_handle(same), [1, 2]);
+    assert_eq!(*PersistentList::from_handle(same).read().unwrap(), [1, 2]);
 }
 
 #[test]

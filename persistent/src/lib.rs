@@ -43,7 +43,8 @@ pub use persistent_core::storage;
 
 #[cfg(feature = "collections")]
 pub use persistent_collections::{
-    Element, ListRef, ListState, MapRef, MapState, PersistentList, PersistentMapping,
+    CollectionState, Element, ListRef, ListState, MapRef, MapState, PersistentCollection,
+    PersistentList, PersistentMapping,
 };
 #[cfg(feature = "sqlite")]
 pub use persistent_sqlite::SqliteStorage;

@@ -156,15 +156,15 @@ struct Token {
     _owner: std::rc::Rc<()>,
 }
 
-impl persistent_core::Persistent for Token {
-    type Object = persistent_core::PObject<Token>;
+impl persistent::Persistent for Token {
+    type Object = persistent::PObject<Token>;
     const TYPE_NAME: &'static str = "cache_errors::Token";
 
-    fn encode_state(&self, _out: &mut Vec<u8>) -> persistent_core::Result<()> {
+    fn encode_state(&self, _out: &mut Vec<u8>) -> persistent::Result<()> {
         Ok(())
     }
 
-    fn decode_state(_bytes: &[u8]) -> persistent_core::Result<Self> {
+    fn decode_state(_bytes: &[u8]) -> persistent::Result<Self> {
         Ok(Token { _owner: std::rc::Rc::new(()) })
     }
 }

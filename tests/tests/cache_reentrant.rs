@@ -7,9 +7,9 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use persistent_core::codec::fields::{decode_field, encode_field, finish_decode};
-use persistent_core::prelude::*;
-use persistent_core::{Cache, PObject, Result};
+use persistent::codec::{decode_field, encode_field, finish_decode};
+use persistent::prelude::*;
+use persistent::{Cache, PObject, Result};
 use persistent_tests::{attach, ring_oids, StubDm};
 
 /// A state whose `Drop` runs the thread's hook (if one is set) with its number.

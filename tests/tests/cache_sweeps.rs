@@ -255,7 +255,7 @@ fn update_object_size_estimation_changes_only_the_accounted_size() {
 #[test]
 fn huge_limits_saturate_instead_of_wrapping() {
     for cache_size in [1usize << 63, usize::MAX] {
-        let limits = CacheLimits { cache_size, cache_size_bytes: 0, drain_resistance: 0 };
+        let limits = CacheLimits::default().with_cache_size(cache_size);
         let (_dm, cache, _items) = hundred(limits);
         cache.incrgc();
         assert_eq!(cache.non_ghost_count(), 100, "cache_size {cache_size}: nothing evicted");

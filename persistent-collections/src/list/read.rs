@@ -1,5 +1,6 @@
 //! Reading a `PersistentList`: the `ListRef` guard (a `Vec<T>` view) and convenience reads.
 //! Every read loads a ghost and touches the cache first; no read marks the list changed.
+//! What does not live here: the private `inspect` helper they use (`crate::handle`).
 
 use std::cell::Ref;
 use std::fmt;
@@ -9,6 +10,7 @@ use persistent_core::Result;
 
 use super::PersistentList;
 use crate::element::Element;
+use crate::handle::CollectionState;
 
 /// A read guard on the elements of a `PersistentList`; it dereferences to `Vec<T>` (and so to
 /// `[T]`), and `&guard` iterates. While it lives the list is sticky (the cache will not
@@ -45,7 +47,7 @@ impl<T: Element> PersistentList<T> {
     /// `for x in &list.read()?` or `list.read()?.iter()`.
     pub fn read(&self) -> Result<ListRef<'_, T>> {
         let state = self.object().read()?;
-        Ok(ListRef(Ref::map(state, |state| state.items())))
+        Ok(ListRef(Ref::map(state, |state| state.content())))
     }
 
     /// The number of elements.
@@ -83,7 +85,8 @@ impl<T: Element> PersistentList<T> {
     }
 
     /// A new unsaved list (no jar, no oid) with clones of the elements; the original is not
-    /// marked. The fallible form of `clone()`: a ghost that cannot load is an error here.
+    /// marked. This is how a list is copied: there is no `Clone`, because a ghost that
+    /// cannot load makes the copy an error. To share identity instead, use `share()`.
     pub fn try_clone(&self) -> Result<Self>
     where
         T: Clone,

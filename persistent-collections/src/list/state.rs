@@ -1,5 +1,6 @@
-//! `ListState<T>`: the state of a `PersistentList`, and how it is stored (the whole `Vec<T>`
-//! as one postcard value, elements that are `P<_>` as oids).
+//! `ListState<T>`: the state of a `PersistentList`, its content for the shared handle
+//! (`CollectionState`), and how it is stored (the whole `Vec<T>` as one postcard value,
+//! elements that are `P<_>` as oids). What does not live here: the list's methods.
 
 use std::ops::Deref;
 
@@ -7,21 +8,12 @@ use persistent_core::codec::{decode_value, encode_field};
 use persistent_core::{PObject, Persistent, Result};
 
 use crate::element::Element;
+use crate::handle::CollectionState;
 
 /// The state behind a `PersistentList<T>` handle: the elements. It dereferences to `Vec<T>`
 /// for reading only; change it through the list's methods, which mark the list changed.
 #[derive(Debug, Default)]
 pub struct ListState<T>(Vec<T>);
-
-impl<T> ListState<T> {
-    pub(crate) fn items(&self) -> &Vec<T> {
-        &self.0
-    }
-
-    pub(crate) fn items_mut(&mut self) -> &mut Vec<T> {
-        &mut self.0
-    }
-}
 
 /// A state holding `items`, for building a handle by hand.
 impl<T> From<Vec<T>> for ListState<T> {
@@ -50,5 +42,18 @@ impl<T: Element> Persistent for ListState<T> {
 
     fn decode_state(bytes: &[u8]) -> Result<Self> {
         decode_value(Self::TYPE_NAME, bytes).map(ListState)
+    }
+}
+
+/// The content of a list is its `Vec<T>`.
+impl<T: Element> CollectionState for ListState<T> {
+    type Content = Vec<T>;
+
+    fn content(&self) -> &Vec<T> {
+        &self.0
+    }
+
+    fn content_mut(&mut self) -> &mut Vec<T> {
+        &mut self.0
     }
 }

@@ -1,19 +1,10 @@
-//! The std traits of `PersistentList`: construction (`Default`, `From`, `FromIterator`),
-//! content clone, content equality and `Debug` like the plain `Vec`.
-
-use std::fmt;
-
-use persistent_core::P;
+//! The std traits particular to `PersistentList`: construction (`From`, `FromIterator`).
+//! What does not live here: `Default` and `Debug` (shared with the mapping, in
+//! `crate::handle`). There is deliberately no `Clone` (copying can fail: `try_clone`) and no
+//! content `PartialEq` (reading can fail: compare through the guard, `*list.read()? == v`).
 
 use super::PersistentList;
 use crate::element::Element;
-
-/// An empty unsaved list.
-impl<T: Element> Default for PersistentList<T> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// A new unsaved list holding the vector's elements.
 impl<T: Element> From<Vec<T>> for PersistentList<T> {
@@ -33,73 +24,5 @@ impl<T: Element, const N: usize> From<[T; N]> for PersistentList<T> {
 impl<T: Element> FromIterator<T> for PersistentList<T> {
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         Self::from_vec(iter.into_iter().collect())
-    }
-}
-
-/// A NEW unsaved list (no jar, no oid) with clones of the elements; the original is not
-/// marked. To share identity, clone the handle (`list.handle().clone()`) instead.
-///
-/// # Panics
-/// If the list is a ghost that cannot load; use [`PersistentList::try_clone`] to get the
-/// error instead.
-impl<T: Element + Clone> Clone for PersistentList<T> {
-    fn clone(&self) -> Self {
-        match self.try_clone() {
-            Ok(copy) => copy,
-            Err(error) => panic!("cannot clone {:?}: {error}", self.0.as_object()),
-        }
-    }
-}
-
-/// Content equality. The same object always equals itself; otherwise both are read (loading
-/// ghosts), and a list that cannot be read compares unequal.
-impl<T: Element + PartialEq> PartialEq for PersistentList<T> {
-    fn eq(&self, other: &Self) -> bool {
-        if P::ptr_eq(&self.0, &other.0) {
-            return true;
-        }
-        match (self.read(), other.read()) {
-            (Ok(a), Ok(b)) => *a == *b,
-            _ => false,
-        }
-    }
-}
-
-/// Content equality with a plain slice; a list that cannot be read compares unequal.
-impl<T: Element + PartialEq> PartialEq<[T]> for PersistentList<T> {
-    fn eq(&self, other: &[T]) -> bool {
-        self.inspect(|items| items.as_slice() == other).unwrap_or(false)
-    }
-}
-
-/// Content equality with a plain `Vec`; a list that cannot be read compares unequal.
-impl<T: Element + PartialEq> PartialEq<Vec<T>> for PersistentList<T> {
-    fn eq(&self, other: &Vec<T>) -> bool {
-        *self == **other
-    }
-}
-
-/// Content equality with an array; a list that cannot be read compares unequal.
-impl<T: Element + PartialEq, const N: usize> PartialEq<[T; N]> for PersistentList<T> {
-    fn eq(&self, other: &[T; N]) -> bool {
-        *self == other[..]
-    }
-}
-
-/// Content equality, plain `Vec` on the left.
-impl<T: Element + PartialEq> PartialEq<PersistentList<T>> for Vec<T> {
-    fn eq(&self, other: &PersistentList<T>) -> bool {
-        *other == *self
-    }
-}
-
-/// Prints the elements like a `Vec` (`[1, 2, 3]`), loading a ghost; a list that cannot be
-/// read prints its persistent representation (`<... object at 0x... oid ...>`).
-impl<T: Element + fmt::Debug> fmt::Debug for PersistentList<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.read() {
-            Ok(items) => fmt::Debug::fmt(&*items, f),
-            Err(_) => fmt::Debug::fmt(self.0.as_object(), f),
-        }
     }
 }

@@ -2,7 +2,8 @@
 //! as docs/spec.md §4 (list table) says. The rule every method keeps: decide from a read
 //! whether the operation changes anything; only then go through `change`, which registers and
 //! marks before writing. A failing operation (bad index, load or register error, live read
-//! guard) changes and marks nothing.
+//! guard) changes and marks nothing. What does not live here: `change` itself
+//! (`crate::handle`, over core's `PObject::update`).
 
 use std::cmp::Ordering;
 use std::ops::RangeBounds;

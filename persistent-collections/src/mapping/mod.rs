@@ -1,6 +1,7 @@
-//! `PersistentMapping<K, V>`: the handle type, its construction and its identity as a
-//! persistent object (handle access, erasure, serde as a reference). Reads are in `read`,
-//! writes in `write`, the std traits in `traits`, the stored state in `state`.
+//! `PersistentMapping<K, V>`: the alias of the shared collection handle for a mapping, with
+//! its documentation and the mapping-only constructor (`from_map`). What does not live here:
+//! the handle itself and what both collections share (`crate::handle`); reads are in `read`,
+//! writes in `write`, the mapping's std traits in `traits`, the stored state in `state`.
 
 mod read;
 mod state;
@@ -8,122 +9,46 @@ mod traits;
 mod write;
 
 use std::collections::BTreeMap;
-use std::ops::Deref;
-
-use persistent_core::{ObjectRef, PObject, P};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::element::Element;
-use crate::marking;
+use crate::handle::PersistentCollection;
 
 pub use read::MapRef;
 pub use state::MapState;
 
 /// A persistent `BTreeMap<K, V>`: a persistent object with its own oid and record that marks
-/// itself changed when its content changes (docs/spec.md §4, mapping table).
+/// itself changed when its content changes (docs/spec.md §4, mapping table). `K` must be an
+/// [`Element`] and `Ord`, `V` an [`Element`].
 ///
 /// * Order: iteration is in key order, and two mappings with the same content encode to
 ///   identical bytes whatever the order of insertion (the record is the `BTreeMap`).
-/// * Reads: [`read`](Self::read) gives a guard that dereferences to `BTreeMap<K, V>`; reads
-///   never mark the mapping changed.
+/// * Reads: `read()` gives a guard that dereferences to `BTreeMap<K, V>`; reads never mark
+///   the mapping changed.
 /// * Writes: methods named as in `BTreeMap` (`insert`, `remove`, `retain`, ...), each
 ///   returning a `persistent_core::Result`; they mark the mapping changed (registering it
 ///   once with its data manager) exactly when the table says so, and an operation that fails
 ///   marks nothing.
-/// * Identity: the mapping is a handle. [`handle`](Self::handle) gives the `P` handle, whose
-///   `clone()` shares identity; `PersistentMapping::clone()` makes a new unsaved mapping with
-///   a copy of the content. The `p_*` protocol is reached through `Deref` to the handle.
+/// * Identity: the mapping is a handle. `share()` gives another handle to the same mapping
+///   and `handle()` the `P` handle, whose `clone()` shares identity; `try_clone()` makes a
+///   new unsaved mapping with a copy of the content. The `p_*` protocol is reached through
+///   `Deref` to the `P` handle.
+/// * Comparison: there is no content `PartialEq` on the mapping itself (a read can fail);
+///   compare through the read guard: `*map.read()? == BTreeMap::from([(1, 2)])`.
 /// * As a field of another persistent object, or an element of a collection, it is stored as
 ///   a reference (its oid), like any `P<T>`.
-pub struct PersistentMapping<K: Element + Ord, V: Element>(P<MapState<K, V>>);
+///
+/// Shared with the other collection (written once, on the crate's private generic handle, so
+/// rustdoc does not list them on this page): `new()` (empty, unsaved), `from_handle(P<_>)`
+/// (the mapping of an existing handle, e.g. a ghost), `share()`, `handle() -> &P<_>`,
+/// `into_handle() -> P<_>`, `erase() -> ObjectRef`, and the impls of `Default`, `Debug`
+/// (the content when in memory, else the persistent representation; it never loads),
+/// `Deref<Target = P<_>>`, `Serialize`/`Deserialize` (as a reference) and
+/// `From<PersistentMapping<..>>` / `From<&PersistentMapping<..>>` for `ObjectRef`.
+pub type PersistentMapping<K, V> = PersistentCollection<MapState<K, V>>;
 
 impl<K: Element + Ord, V: Element> PersistentMapping<K, V> {
-    /// A new empty unsaved mapping (no jar, no oid).
-    pub fn new() -> Self {
-        Self::from_map(BTreeMap::new())
-    }
-
     /// A new unsaved mapping holding `entries`.
     pub fn from_map(entries: BTreeMap<K, V>) -> Self {
-        PersistentMapping(P::new(MapState::from(entries)))
-    }
-
-    /// The mapping for an existing handle (for example a ghost a data manager made with
-    /// `P::uninitialized()`); the mapping and the handle are the same object.
-    pub fn from_handle(handle: P<MapState<K, V>>) -> Self {
-        PersistentMapping(handle)
-    }
-
-    /// Another handle to this same mapping (identity shared, nothing copied). `clone()`, by
-    /// contrast, makes a new unsaved copy.
-    pub fn share(&self) -> Self {
-        Self::from_handle(self.0.clone())
-    }
-
-    /// The handle of this mapping; cloning it shares identity.
-    pub fn handle(&self) -> &P<MapState<K, V>> {
-        &self.0
-    }
-
-    /// The handle of this mapping, consuming the mapping.
-    pub fn into_handle(self) -> P<MapState<K, V>> {
-        self.0
-    }
-
-    /// A type-erased handle to the same object, for a cache or a data manager.
-    pub fn erase(&self) -> ObjectRef {
-        self.0.erase()
-    }
-
-    fn object(&self) -> &PObject<MapState<K, V>> {
-        self.0.as_object()
-    }
-
-    /// Reads the content through `f` (loads a ghost and touches; never marks).
-    fn inspect<R>(&self, f: impl FnOnce(&BTreeMap<K, V>) -> R) -> persistent_core::Result<R> {
-        self.object().with(|state| f(state.entries()))
-    }
-
-    /// Changes the content through `f`, marking the mapping changed first (see `marking`).
-    #[inline]
-    fn change<R>(&self, f: impl FnOnce(&mut BTreeMap<K, V>) -> R) -> persistent_core::Result<R> {
-        marking::change(self.object(), |state| f(state.entries_mut()))
-    }
-}
-
-/// The persistence protocol (`p_oid`, `p_state`, `p_set_jar`, ...) is the handle's.
-impl<K: Element + Ord, V: Element> Deref for PersistentMapping<K, V> {
-    type Target = P<MapState<K, V>>;
-
-    fn deref(&self) -> &P<MapState<K, V>> {
-        &self.0
-    }
-}
-
-/// Stored as a persistent reference (the oid), through the thread's reference context.
-impl<K: Element + Ord, V: Element> Serialize for PersistentMapping<K, V> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
-    }
-}
-
-/// A stored reference comes back as the known object or a ghost, without a storage read.
-impl<'de, K: Element + Ord, V: Element> Deserialize<'de> for PersistentMapping<K, V> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        P::deserialize(deserializer).map(PersistentMapping)
-    }
-}
-
-/// The type-erased handle of the same object.
-impl<K: Element + Ord, V: Element> From<PersistentMapping<K, V>> for ObjectRef {
-    fn from(mapping: PersistentMapping<K, V>) -> ObjectRef {
-        mapping.0.into()
-    }
-}
-
-/// The type-erased handle of the same object.
-impl<K: Element + Ord, V: Element> From<&PersistentMapping<K, V>> for ObjectRef {
-    fn from(mapping: &PersistentMapping<K, V>) -> ObjectRef {
-        mapping.0.erase()
+        Self::from_content(entries)
     }
 }

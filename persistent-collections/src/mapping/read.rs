@@ -1,5 +1,6 @@
 //! Reading a `PersistentMapping`: the `MapRef` guard (a `BTreeMap` view) and convenience
 //! reads. Every read loads a ghost and touches the cache first; no read marks the mapping.
+//! What does not live here: the private `inspect` helper they use (`crate::handle`).
 
 use std::borrow::Borrow;
 use std::cell::Ref;
@@ -11,6 +12,7 @@ use persistent_core::Result;
 
 use super::PersistentMapping;
 use crate::element::Element;
+use crate::handle::CollectionState;
 
 /// A read guard on the entries of a `PersistentMapping`; it dereferences to `BTreeMap<K, V>`
 /// and `&guard` iterates in key order. While it lives the mapping is sticky (the cache will
@@ -48,7 +50,7 @@ impl<K: Element + Ord, V: Element> PersistentMapping<K, V> {
     /// `for (k, v) in &map.read()?` or `map.read()?.keys()`.
     pub fn read(&self) -> Result<MapRef<'_, K, V>> {
         let state = self.object().read()?;
-        Ok(MapRef(Ref::map(state, |state| state.entries())))
+        Ok(MapRef(Ref::map(state, |state| state.content())))
     }
 
     /// The number of entries.
@@ -91,7 +93,8 @@ impl<K: Element + Ord, V: Element> PersistentMapping<K, V> {
     }
 
     /// A new unsaved mapping (no jar, no oid) with clones of the entries; the original is
-    /// not marked. The fallible form of `clone()`: a ghost that cannot load is an error here.
+    /// not marked. This is how a mapping is copied: there is no `Clone`, because a ghost
+    /// that cannot load makes the copy an error. To share identity instead, use `share()`.
     pub fn try_clone(&self) -> Result<Self>
     where
         K: Clone,

@@ -1,5 +1,7 @@
-//! `MapState<K, V>`: the state of a `PersistentMapping`, and how it is stored (the whole
-//! `BTreeMap` as one postcard value, in key order, so equal contents give equal bytes).
+//! `MapState<K, V>`: the state of a `PersistentMapping`, its content for the shared handle
+//! (`CollectionState`), and how it is stored (the whole `BTreeMap` as one postcard value, in
+//! key order, so equal contents give equal bytes). What does not live here: the mapping's
+//! methods.
 
 use std::collections::BTreeMap;
 use std::ops::Deref;
@@ -8,22 +10,13 @@ use persistent_core::codec::{decode_value, encode_field};
 use persistent_core::{PObject, Persistent, Result};
 
 use crate::element::Element;
+use crate::handle::CollectionState;
 
 /// The state behind a `PersistentMapping<K, V>` handle: the entries. It dereferences to
 /// `BTreeMap<K, V>` for reading only; change it through the mapping's methods, which mark
 /// the mapping changed.
 #[derive(Debug, Default)]
 pub struct MapState<K, V>(BTreeMap<K, V>);
-
-impl<K, V> MapState<K, V> {
-    pub(crate) fn entries(&self) -> &BTreeMap<K, V> {
-        &self.0
-    }
-
-    pub(crate) fn entries_mut(&mut self) -> &mut BTreeMap<K, V> {
-        &mut self.0
-    }
-}
 
 /// A state holding `entries`, for building a handle by hand.
 impl<K, V> From<BTreeMap<K, V>> for MapState<K, V> {
@@ -58,6 +51,19 @@ impl<K: Element + Ord, V: Element> Persistent for MapState<K, V> {
     fn decode_state(bytes: &[u8]) -> Result<Self> {
         decode_value::<Vec<(K, V)>>(Self::TYPE_NAME, bytes)
             .map(|entries| MapState(entries.into_iter().collect()))
+    }
+}
+
+/// The content of a mapping is its `BTreeMap<K, V>`.
+impl<K: Element + Ord, V: Element> CollectionState for MapState<K, V> {
+    type Content = BTreeMap<K, V>;
+
+    fn content(&self) -> &BTreeMap<K, V> {
+        &self.0
+    }
+
+    fn content_mut(&mut self) -> &mut BTreeMap<K, V> {
+        &mut self.0
     }
 }
 

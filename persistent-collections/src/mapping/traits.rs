@@ -1,20 +1,12 @@
-//! The std traits of `PersistentMapping`: construction (`Default`, `From`, `FromIterator`),
-//! content clone, content equality and `Debug` like the plain `BTreeMap`.
+//! The std traits particular to `PersistentMapping`: construction (`From`, `FromIterator`).
+//! What does not live here: `Default` and `Debug` (shared with the list, in `crate::handle`).
+//! There is deliberately no `Clone` (copying can fail: `try_clone`) and no content
+//! `PartialEq` (reading can fail: compare through the guard, `*map.read()? == m`).
 
 use std::collections::BTreeMap;
-use std::fmt;
-
-use persistent_core::P;
 
 use super::PersistentMapping;
 use crate::element::Element;
-
-/// An empty unsaved mapping.
-impl<K: Element + Ord, V: Element> Default for PersistentMapping<K, V> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// A new unsaved mapping holding the map's entries.
 impl<K: Element + Ord, V: Element> From<BTreeMap<K, V>> for PersistentMapping<K, V> {
@@ -34,65 +26,5 @@ impl<K: Element + Ord, V: Element, const N: usize> From<[(K, V); N]> for Persist
 impl<K: Element + Ord, V: Element> FromIterator<(K, V)> for PersistentMapping<K, V> {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         Self::from_map(iter.into_iter().collect())
-    }
-}
-
-/// A NEW unsaved mapping (no jar, no oid) with clones of the entries; the original is not
-/// marked. To share identity, clone the handle (`map.handle().clone()`) instead.
-///
-/// # Panics
-/// If the mapping is a ghost that cannot load; use [`PersistentMapping::try_clone`] to get
-/// the error instead.
-impl<K: Element + Ord + Clone, V: Element + Clone> Clone for PersistentMapping<K, V> {
-    fn clone(&self) -> Self {
-        match self.try_clone() {
-            Ok(copy) => copy,
-            Err(error) => panic!("cannot clone {:?}: {error}", self.0.as_object()),
-        }
-    }
-}
-
-/// Content equality. The same object always equals itself; otherwise both are read (loading
-/// ghosts), and a mapping that cannot be read compares unequal.
-impl<K: Element + Ord, V: Element + PartialEq> PartialEq for PersistentMapping<K, V> {
-    fn eq(&self, other: &Self) -> bool {
-        if P::ptr_eq(&self.0, &other.0) {
-            return true;
-        }
-        match (self.read(), other.read()) {
-            (Ok(a), Ok(b)) => *a == *b,
-            _ => false,
-        }
-    }
-}
-
-/// Content equality with a plain `BTreeMap`; a mapping that cannot be read compares unequal.
-impl<K: Element + Ord, V: Element + PartialEq> PartialEq<BTreeMap<K, V>>
-    for PersistentMapping<K, V>
-{
-    fn eq(&self, other: &BTreeMap<K, V>) -> bool {
-        self.inspect(|entries| entries == other).unwrap_or(false)
-    }
-}
-
-/// Content equality, plain `BTreeMap` on the left.
-impl<K: Element + Ord, V: Element + PartialEq> PartialEq<PersistentMapping<K, V>>
-    for BTreeMap<K, V>
-{
-    fn eq(&self, other: &PersistentMapping<K, V>) -> bool {
-        *other == *self
-    }
-}
-
-/// Prints the entries like a `BTreeMap` (`{"a": 1}`), loading a ghost; a mapping that cannot
-/// be read prints its persistent representation (`<... object at 0x... oid ...>`).
-impl<K: Element + Ord + fmt::Debug, V: Element + fmt::Debug> fmt::Debug
-    for PersistentMapping<K, V>
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.read() {
-            Ok(entries) => fmt::Debug::fmt(&*entries, f),
-            Err(_) => fmt::Debug::fmt(self.0.as_object(), f),
-        }
     }
 }

@@ -2,7 +2,8 @@
 //! changed exactly as docs/spec.md §4 (mapping table) says. The rule every method keeps:
 //! decide from a read whether the operation changes anything; only then go through `change`,
 //! which registers and marks before writing. A failing operation (load or register error,
-//! live read guard) changes and marks nothing.
+//! live read guard) changes and marks nothing. What does not live here: `change` itself
+//! (`crate::handle`, over core's `PObject::update`).
 
 use std::borrow::Borrow;
 
