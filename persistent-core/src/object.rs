@@ -498,26 +498,36 @@ impl<T: Persistent> PObject<T> {
         if let Some((cache, key)) = self.header.cache_link() {
             cache.join_ring(key, self.p_estimated_size());
         }
+        // If the data manager panics (a field's `Deserialize` that panics, say), the guard
+        // undoes the load while the panic unwinds: the object is a ghost again, never a
+        // Changed object without state.
+        let guard = UndoLoadOnUnwind(self);
         let loaded = dm.setstate(self).and_then(|()| match self.data.try_borrow() {
             Ok(data) if data.is_some() => Ok(()),
             _ => Err(Error::NoStateLoaded { oid: self.p_oid() }),
         });
+        std::mem::forget(guard);
         match loaded {
             Ok(()) => {
                 self.header.state.set(PState::UpToDate);
                 Ok(())
             }
             Err(error) => {
-                let old = self.data.try_borrow_mut().ok().and_then(|mut d| d.take());
-                self.header.state.set(PState::Ghost);
-                // The slot is read again: a sweep run by the data manager may have rebuilt
-                // the table (`shrink_if_sparse`), giving the object a new slot key.
-                let held = self.header.cache_link().and_then(|(cache, key)| cache.leave_ring(key));
-                drop(old);
-                drop(held);
+                self.undo_load();
                 Err(error)
             }
         }
+    }
+
+    /// Back to a ghost after a failed load: no state, out of the ring and the counters.
+    fn undo_load(&self) {
+        let old = self.data.try_borrow_mut().ok().and_then(|mut d| d.take());
+        self.header.state.set(PState::Ghost);
+        // The slot is read again: a sweep run by the data manager may have rebuilt the table
+        // (`shrink_if_sparse`), giving the object a new slot key.
+        let held = self.header.cache_link().and_then(|(cache, key)| cache.leave_ring(key));
+        drop(old);
+        drop(held);
     }
 
     /// Drops the state and becomes a ghost, leaving the ring. Returns false (doing nothing)
@@ -611,6 +621,16 @@ impl<T> Drop for PObject<T> {
         if let Some(cache) = self.header.jar.get_mut().as_ref().and_then(Jar::cache) {
             cache.forget_dropped(oid, key);
         }
+    }
+}
+
+/// Undoes a load when dropped; `load` forgets it on the normal path, so it only runs while
+/// a panic in the data manager unwinds.
+struct UndoLoadOnUnwind<'a, T: Persistent>(&'a PObject<T>);
+
+impl<T: Persistent> Drop for UndoLoadOnUnwind<'_, T> {
+    fn drop(&mut self) {
+        self.0.undo_load();
     }
 }
 

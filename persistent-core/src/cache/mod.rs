@@ -432,23 +432,36 @@ impl Cache {
 }
 
 /// Dropping the owner empties the cache: every entry is removed and its object no longer
-/// counts as cached, which also breaks the reference cycle jar, cache, cached objects.
+/// counts as cached, which breaks the reference cycle jar, cache, cached objects. Every
+/// live object that is not borrowed also becomes a ghost (its state is dropped), as the
+/// reference does when a connection closes: states that refer to each other in a cycle
+/// would otherwise keep each other alive forever. The states are dropped one object at a
+/// time while every object is still held here, so a long chain of loaded objects is freed
+/// without recursion.
 impl Drop for Cache {
     fn drop(&mut self) {
         let Ok(mut table) = self.shared.table.try_borrow_mut() else { return };
         let old = std::mem::take(&mut *table);
         recent::clear();
         drop(table);
-        for (_, entry) in old.entries.iter() {
-            let obj = match &entry.holder {
+        let live: Vec<ObjectRef> = old
+            .entries
+            .iter()
+            .filter_map(|(_, entry)| match &entry.holder {
                 Holder::InRing(strong) => Some(ObjectRef(strong.clone())),
                 Holder::Ghost(weak) => weak.upgrade().map(ObjectRef),
-            };
-            if let Some(obj) = obj {
-                obj.header().cache_key.set(None);
+            })
+            .collect();
+        drop(old);
+        for obj in &live {
+            let header = obj.header();
+            header.cache_key.set(None);
+            if !obj.is_borrowed() {
+                obj.drop_state();
+                header.state.set(PState::Ghost);
             }
         }
-        drop(old);
+        drop(live);
     }
 }
 
