@@ -136,3 +136,51 @@ fn a_guard_held_across_a_transaction_boundary_never_mixes_snapshots() {
     conn.abort().unwrap();
     assert_eq!((a.balance().unwrap(), b.balance().unwrap()), (30, 170));
 }
+
+/// A value whose `Deserialize` panics on 13: user code that fails while an object loads.
+#[derive(Debug, Default, Clone, Copy, PartialEq, serde::Serialize)]
+struct Touchy(u32);
+
+impl<'de> serde::Deserialize<'de> for Touchy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = u32::deserialize(deserializer)?;
+        assert_ne!(value, 13, "Touchy refuses 13");
+        Ok(Touchy(value))
+    }
+}
+
+#[derive(Persistent, Default)]
+struct Holder {
+    #[persistent(copy)]
+    touchy: Touchy,
+}
+
+#[derive(Persistent, Default)]
+struct Shelf {
+    holder: Option<P<Holder>>,
+}
+
+#[test]
+fn a_panic_while_an_object_loads_leaves_a_ghost_and_the_connection_usable() {
+    let db = Database::open(MemoryStorage::new()).unwrap();
+    db.transact(|conn| conn.root::<Shelf>()?.set_holder(Some(P::new(Holder { touchy: Touchy(13) }))))
+        .unwrap();
+    let conn = db.connect().unwrap();
+    let holder = conn.root::<Shelf>().unwrap().holder().unwrap().clone().unwrap();
+    assert_eq!(holder.p_state(), PState::Ghost);
+    let panicked = catch_unwind(AssertUnwindSafe(|| holder.touchy()));
+    assert!(panicked.is_err(), "the user's Deserialize panicked");
+    assert_eq!(holder.p_state(), PState::Ghost, "back to a ghost, not Changed without state");
+    assert_eq!(conn.cache().non_ghost_count(), 1, "only the root is loaded");
+    // Loading it again runs the user's code again (and panics again), never a stateless
+    // object; the connection goes on.
+    assert!(catch_unwind(AssertUnwindSafe(|| holder.touchy())).is_err());
+    conn.abort().unwrap();
+    holder.p_invalidate().unwrap();
+    let shelf = conn.root::<Shelf>().unwrap();
+    shelf.set_holder(Some(P::new(Holder { touchy: Touchy(7) }))).unwrap();
+    conn.commit().unwrap();
+    let other = db.connect().unwrap();
+    let fresh = other.root::<Shelf>().unwrap().holder().unwrap().clone().unwrap();
+    assert_eq!(fresh.touchy().unwrap(), Touchy(7));
+}
