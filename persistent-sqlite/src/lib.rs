@@ -3,15 +3,20 @@
 //!
 //! * `storage.rs`: the `SqliteStorage` type, opening, and its `Storage` implementation.
 //! * `schema.rs`: the tables, their creation, and the check that a file holds our schema.
+//! * `options.rs`: `SqliteOptions` (permissions of a new file).
+//! * `held_read.rs`: the read transaction kept open between loads, and what bounds it.
 //! * `busy.rs`: how a connection waits (up to about 30 s) for another one's write lock.
 //! * `convert.rs`: oids and tids to and from SQLite integers.
 //! * `sql_error.rs`: turning rusqlite errors into `persistent_core::Error::Storage`.
 
 mod busy;
 mod convert;
+mod held_read;
+mod options;
 mod schema;
 mod sql_error;
 mod storage;
 
+pub use options::SqliteOptions;
 pub use schema::SCHEMA_VERSION;
 pub use storage::SqliteStorage;

@@ -4,8 +4,7 @@
 //! their tid there, so tids strictly increase across every process sharing the file.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use persistent_core::storage::{
     Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, VisibleRecord,
@@ -15,6 +14,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::busy::wait_for_lock;
 use crate::convert::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
+use crate::held_read::{self, end_read, HeldRead};
+use crate::options::{create_private, SqliteOptions};
 use crate::schema::ensure_schema;
 use crate::sql_error::sql_error;
 
@@ -30,25 +31,16 @@ const OID_BLOCK: i64 = 32;
 /// one at a time.
 pub struct SqliteStorage {
     path: PathBuf,
-    inner: Mutex<Inner>,
-}
-
-/// How long `load_before` may keep reading in one held read transaction. Bounds how long
-/// this connection can hold back other processes' WAL checkpoints.
-const HELD_READ_LIMIT: Duration = Duration::from_millis(100);
-
-/// A read transaction kept open between `load_before` calls: the view of the file as of its
-/// start, in which every revision up to `newest` is visible.
-struct HeldRead {
-    newest: Tid,
-    since: Instant,
+    inner: Arc<Mutex<Inner>>,
 }
 
 /// The connection and the oids reserved for it but not handed out yet.
-struct Inner {
-    conn: Connection,
-    /// Set while `load_before` keeps a read transaction open (see `read_view`).
-    held_read: Option<HeldRead>,
+pub(crate) struct Inner {
+    pub(crate) conn: Connection,
+    /// Set while loads keep a read transaction open (see `held_read.rs`).
+    pub(crate) held_read: Option<HeldRead>,
+    /// Whether a reaper thread watches the held read (see `held_read.rs`).
+    pub(crate) reaper_running: bool,
     /// The next oid to hand out from the reserved block.
     next_oid: i64,
     /// The last oid of the reserved block (`next_oid > reserved_end`: block used up).
@@ -62,7 +54,23 @@ impl SqliteStorage {
     /// Errors are `Error::Storage` with a message naming the path: the file cannot be
     /// opened, is not an SQLite database, holds another schema or another schema version.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStorage> {
+        SqliteStorage::open_with(path, SqliteOptions::default())
+    }
+
+    /// `open` with options: a new file is created with `options.file_mode` (by default
+    /// `0o600`, owner only; the `-wal` and `-shm` files follow it).
+    ///
+    /// # Errors
+    /// As `open`; also `Error::Storage` of kind `Io` if the new file cannot be created.
+    pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStorage> {
         let path = path.as_ref().to_path_buf();
+        create_private(&path, options).map_err(|error| {
+            Error::storage_with_source(
+                StorageErrorKind::Io,
+                format!("could not create the database file {}", path.display()),
+                error,
+            )
+        })?;
         let err = |what: &'static str| {
             let path = path.clone();
             move |e| sql_error(&path, what, e)
@@ -86,7 +94,13 @@ impl SqliteStorage {
         ensure_schema(&mut conn, &path)?;
         Ok(SqliteStorage {
             path,
-            inner: Mutex::new(Inner { conn, held_read: None, next_oid: 1, reserved_end: 0 }),
+            inner: Arc::new(Mutex::new(Inner {
+                conn,
+                held_read: None,
+                reaper_running: false,
+                next_oid: 1,
+                reserved_end: 0,
+            })),
         })
     }
 
@@ -125,40 +139,13 @@ impl SqliteStorage {
     }
 
     /// Makes sure a read transaction is open whose view holds every revision older than
-    /// `before`: the held one if it is recent enough (it began after the newest transaction
-    /// below `before` was committed, and less than `HELD_READ_LIMIT` ago), else a new one.
-    /// Loads inside one read transaction skip the per-statement locking of the WAL index.
+    /// `before` (see `held_read::read_view`).
     fn read_view(&self, inner: &mut Inner, before: Tid) -> Result<()> {
-        if let Some(held) = &inner.held_read {
-            let covers = held.newest.as_u64() >= before.as_u64().saturating_sub(1);
-            if covers && held.since.elapsed() < HELD_READ_LIMIT {
-                return Ok(());
-            }
-        }
-        end_read(inner);
-        inner.conn.execute_batch("BEGIN").map_err(|e| self.err("starting a read", e))?;
-        match last_tid(&inner.conn) {
-            Ok(newest) => {
-                inner.held_read = Some(HeldRead { newest, since: Instant::now() });
-                Ok(())
-            }
-            Err(e) => {
-                end_read(inner);
-                Err(self.err("starting a read", e))
-            }
-        }
+        held_read::read_view(inner, before, &self.inner).map_err(|e| self.err("starting a read", e))
     }
 
     fn err(&self, what: &str, error: rusqlite::Error) -> Error {
         sql_error(&self.path, what, error)
-    }
-}
-
-/// Ends any open transaction (the held read, or one a panic left open).
-fn end_read(inner: &mut Inner) {
-    inner.held_read = None;
-    if !inner.conn.is_autocommit() && inner.conn.execute_batch("COMMIT").is_err() {
-        let _ = inner.conn.execute_batch("ROLLBACK");
     }
 }
 
@@ -171,7 +158,7 @@ fn current_serial(conn: &Connection, oid: Oid) -> rusqlite::Result<Option<Tid>> 
 }
 
 /// The newest committed tid, `TimeStamp::ZERO` if none.
-fn last_tid(conn: &Connection) -> rusqlite::Result<Tid> {
+pub(crate) fn last_tid(conn: &Connection) -> rusqlite::Result<Tid> {
     conn.prepare_cached(r#"SELECT MAX(tid) FROM "transaction""#)?
         .query_row([], |row| row.get::<_, Option<i64>>(0))
         .map(|tid| tid.map_or(TimeStamp::ZERO, tid_from_sql))

@@ -47,7 +47,7 @@ pub use persistent_collections::{
     PersistentList, PersistentMapping,
 };
 #[cfg(feature = "sqlite")]
-pub use persistent_sqlite::SqliteStorage;
+pub use persistent_sqlite::{SqliteOptions, SqliteStorage};
 
 /// What most programs import: `use persistent::prelude::*;` (the derive, `P`, `Database`,
 /// `Connection`, the collections and `SqliteStorage` when their features are on).

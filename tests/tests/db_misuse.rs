@@ -163,8 +163,10 @@ struct Shelf {
 #[test]
 fn a_panic_while_an_object_loads_leaves_a_ghost_and_the_connection_usable() {
     let db = Database::open(MemoryStorage::new()).unwrap();
-    db.transact(|conn| conn.root::<Shelf>()?.set_holder(Some(P::new(Holder { touchy: Touchy(13) }))))
-        .unwrap();
+    db.transact(|conn| {
+        conn.root::<Shelf>()?.set_holder(Some(P::new(Holder { touchy: Touchy(13) })))
+    })
+    .unwrap();
     let conn = db.connect().unwrap();
     let holder = conn.root::<Shelf>().unwrap().holder().unwrap().clone().unwrap();
     assert_eq!(holder.p_state(), PState::Ghost);
