@@ -47,8 +47,12 @@ pub trait AnyObject: 'static {
     fn p_getstate_into(&self, out: &mut Vec<u8>) -> Result<()>;
     /// See [`PObject::p_setstate`].
     fn p_setstate(&self, bytes: &[u8]) -> Result<()>;
-    /// The stable type name of the state (`Persistent::TYPE_NAME`).
+    /// The type name records of this object are written under
+    /// (`Persistent::stored_type_name`).
     fn type_name(&self) -> &'static str;
+    /// Whether a record stored under `name` holds this object's type
+    /// (`Persistent::reads_type_name`).
+    fn reads_type_name(&self, name: &str) -> bool;
     /// The object as `Any`, to downcast to `PObject<T>`.
     fn as_any(&self) -> &dyn Any;
     #[doc(hidden)]

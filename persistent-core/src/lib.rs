@@ -31,7 +31,7 @@ pub use handle::P;
 pub use jar::{DataManager, Jar};
 pub use object::PObject;
 pub use oid::Oid;
-pub use persistent::{ObjectCell, Persistent};
+pub use persistent::{interned_type_name, ObjectCell, Persistent};
 pub use state::PState;
 pub use timestamp::{Tid, TimeStamp};
 

@@ -595,7 +595,10 @@ impl<T: Persistent> AnyObject for PObject<T> {
         PObject::p_setstate(self, bytes)
     }
     fn type_name(&self) -> &'static str {
-        T::TYPE_NAME
+        T::stored_type_name()
+    }
+    fn reads_type_name(&self, name: &str) -> bool {
+        T::reads_type_name(name)
     }
     fn as_any(&self) -> &dyn Any {
         self

@@ -21,6 +21,20 @@ pub trait Persistent: Sized + 'static {
     /// path and struct name; `#[persistent(name = "...")]` overrides it).
     const TYPE_NAME: &'static str;
 
+    /// The type name written into each record: `TYPE_NAME` unless the type overrides it. A
+    /// generic type (the persistent collections) names its parameters here, so that a list of
+    /// references is never read back as a list of numbers; [`interned_type_name`] makes the
+    /// `&'static str` once per type.
+    fn stored_type_name() -> &'static str {
+        Self::TYPE_NAME
+    }
+
+    /// Whether a record stored under the type name `name` holds a `Self`: by default only
+    /// `stored_type_name()`; a type that was stored under other names lists them here.
+    fn reads_type_name(name: &str) -> bool {
+        name == Self::stored_type_name()
+    }
+
     /// Appends the encoded persistent fields to `out`.
     fn encode_state(&self, out: &mut Vec<u8>) -> Result<()>;
 
@@ -58,4 +72,17 @@ impl<T: Persistent<Object = PObject<T>>> ObjectCell for PObject<T> {
     fn from_object(object: PObject<T>) -> Self {
         object
     }
+}
+
+/// The type name of `T` built by `build`, made once per type and kept for the life of the
+/// process (one small allocation per type): for `Persistent::stored_type_name` of generic
+/// types.
+pub fn interned_type_name<T: 'static>(build: impl FnOnce() -> String) -> &'static str {
+    use std::any::TypeId;
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashMap<TypeId, &'static str>>> = OnceLock::new();
+    let names = NAMES.get_or_init(Default::default);
+    let mut names = names.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    names.entry(TypeId::of::<T>()).or_insert_with(|| Box::leak(build().into_boxed_str()))
 }

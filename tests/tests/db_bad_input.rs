@@ -214,3 +214,48 @@ fn a_commit_refused_by_a_live_write_guard_leaves_the_transaction_usable() {
     let other = db.connect().unwrap();
     assert_eq!(other.root::<Node>().unwrap().with(|n| n.value).unwrap(), 1);
 }
+
+/// A stored list names its element type: a list of references is refused as a list of
+/// numbers (it read back its oids as values before), and the other way round.
+#[test]
+fn a_collection_of_one_element_type_is_never_read_as_another() {
+    use persistent::{ListState, Persistent, PersistentList};
+    let db = Database::open(persistent::storage::MemoryStorage::default()).unwrap();
+    let conn = db.connect().unwrap();
+    let refs: PersistentList<P<Item>> =
+        [P::new(Item::numbered(1)), P::new(Item::numbered(2))].into_iter().collect();
+    let oid = conn.add(refs.handle()).unwrap();
+    conn.commit().unwrap();
+    assert_eq!(
+        <ListState<P<Item>> as Persistent>::stored_type_name(),
+        "persistent::PersistentList<P<persistent_tests::Item>>"
+    );
+    let other = db.connect().unwrap();
+    let error = other.get::<ListState<u64>>(oid).unwrap_err();
+    assert!(
+        matches!(&error, Error::TypeMismatch { expected, found, .. }
+            if expected == "persistent::PersistentList<u64>"
+                && found == "persistent::PersistentList<P<persistent_tests::Item>>"),
+        "{error:?}"
+    );
+    let list = other.get::<ListState<P<Item>>>(oid).unwrap();
+    assert_eq!(list.read().unwrap().len(), 2);
+}
+
+/// Lists written before element types were named (under the plain list name) still load.
+#[test]
+fn a_list_stored_under_the_older_name_still_loads() {
+    use persistent::{ListState, Persistent};
+    let db = Database::open(persistent::storage::MemoryStorage::default()).unwrap();
+    let mut state = Vec::new();
+    ListState::from(vec![1u64, 2, 3]).encode_state(&mut state).unwrap();
+    let oid = db.storage().new_oid().unwrap();
+    write_raw(
+        &**db.storage(),
+        oid,
+        encode_record("persistent_collections::PersistentList", &state),
+    );
+    let conn = db.connect().unwrap();
+    let list = conn.get::<ListState<u64>>(oid).unwrap();
+    assert_eq!(**list.read().unwrap(), vec![1, 2, 3]);
+}

@@ -5,7 +5,7 @@
 use std::ops::Deref;
 
 use persistent_core::codec::{decode_value, encode_field};
-use persistent_core::{PObject, Persistent, Result};
+use persistent_core::{interned_type_name, PObject, Persistent, Result};
 
 use crate::element::Element;
 use crate::handle::CollectionState;
@@ -31,10 +31,22 @@ impl<T> Deref for ListState<T> {
     }
 }
 
-/// The record is the `Vec<T>` as one value; the type name does not depend on `T`.
+/// The record is the `Vec<T>` as one value. The stored type name names the element type
+/// (`persistent::PersistentList<i64>`), so a list of one element type is never read as a
+/// list of another; records written under the older name without it still load.
 impl<T: Element> Persistent for ListState<T> {
     type Object = PObject<ListState<T>>;
     const TYPE_NAME: &'static str = "persistent_collections::PersistentList";
+
+    fn stored_type_name() -> &'static str {
+        interned_type_name::<Self>(|| {
+            format!("persistent::PersistentList<{}>", crate::element::element_name::<T>())
+        })
+    }
+
+    fn reads_type_name(name: &str) -> bool {
+        name == Self::stored_type_name() || name == Self::TYPE_NAME
+    }
 
     fn encode_state(&self, out: &mut Vec<u8>) -> Result<()> {
         encode_field(Self::TYPE_NAME, &self.0, out)

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::ops::Deref;
 
 use persistent_core::codec::{decode_value, encode_field};
-use persistent_core::{PObject, Persistent, Result};
+use persistent_core::{interned_type_name, PObject, Persistent, Result};
 
 use crate::element::Element;
 use crate::handle::CollectionState;
@@ -35,10 +35,26 @@ impl<K, V> Deref for MapState<K, V> {
 }
 
 /// The record is the `BTreeMap` as one value, entries in key order: identical content gives
-/// identical bytes. The type name does not depend on `K` or `V`.
+/// identical bytes. The stored type name names the key and value types
+/// (`persistent::PersistentMapping<String, i64>`); records written under the older name
+/// without them still load.
 impl<K: Element + Ord, V: Element> Persistent for MapState<K, V> {
     type Object = PObject<MapState<K, V>>;
     const TYPE_NAME: &'static str = "persistent_collections::PersistentMapping";
+
+    fn stored_type_name() -> &'static str {
+        interned_type_name::<Self>(|| {
+            format!(
+                "persistent::PersistentMapping<{}, {}>",
+                crate::element::element_name::<K>(),
+                crate::element::element_name::<V>()
+            )
+        })
+    }
+
+    fn reads_type_name(name: &str) -> bool {
+        name == Self::stored_type_name() || name == Self::TYPE_NAME
+    }
 
     fn encode_state(&self, out: &mut Vec<u8>) -> Result<()> {
         encode_field(Self::TYPE_NAME, &self.0, out)

@@ -69,7 +69,7 @@ fn resolve<T: Persistent>(oid: Oid) -> Result<P<T>> {
     if let Some(obj) = context.lookup(oid) {
         return obj.downcast::<T>().ok_or_else(|| Error::TypeMismatch {
             oid,
-            expected: T::TYPE_NAME.to_string(),
+            expected: T::stored_type_name().to_string(),
             found: obj.type_name().to_string(),
         });
     }

@@ -131,7 +131,7 @@ impl Connection {
         if let Some(obj) = self.inner.cache.get(oid) {
             return obj.downcast::<T>().ok_or_else(|| Error::TypeMismatch {
                 oid,
-                expected: T::TYPE_NAME.to_string(),
+                expected: T::stored_type_name().to_string(),
                 found: obj.type_name().to_string(),
             });
         }
@@ -171,7 +171,7 @@ impl Connection {
     pub fn old_value<T: Persistent>(&self, obj: &P<T>, tid: Tid) -> Result<T> {
         self.inner.check_open()?;
         let oid = obj.as_object().p_oid().ok_or(Error::ForeignObject { oid: None })?;
-        let state = self.inner.old_state(oid, tid, T::TYPE_NAME)?;
+        let state = self.inner.old_state::<T>(oid, tid)?;
         self.inner.decode_with_references(|| T::decode_state(&state))
     }
 

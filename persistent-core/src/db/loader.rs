@@ -11,6 +11,7 @@ use crate::codec::reference::{with_context, ReferenceContext};
 use crate::error::{Error, Result};
 use crate::jar::DataManager;
 use crate::oid::Oid;
+use crate::persistent::Persistent;
 use crate::timestamp::{Tid, TimeStamp};
 
 impl ConnectionInner {
@@ -22,17 +23,30 @@ impl ConnectionInner {
         }
     }
 
-    /// The state bytes transaction `tid` wrote for `oid`, checked to be a `type_name`.
-    pub(crate) fn old_state(&self, oid: Oid, tid: Tid, type_name: &str) -> Result<Vec<u8>> {
+    /// The state bytes transaction `tid` wrote for `oid`, checked to be a `T`.
+    pub(crate) fn old_state<T: Persistent>(&self, oid: Oid, tid: Tid) -> Result<Vec<u8>> {
+        self.old_record(oid, tid, T::stored_type_name(), T::reads_type_name)
+    }
+
+    /// The state bytes transaction `tid` wrote for `oid`, whose stored type name `reads`
+    /// accepts (`expected` names the type in the error otherwise).
+    fn old_record(
+        &self,
+        oid: Oid,
+        tid: Tid,
+        expected: &str,
+        reads: impl Fn(&str) -> bool,
+    ) -> Result<Vec<u8>> {
         let record = self.db.storage.load_serial(oid, tid)?;
         let (found, state) = decode_record(oid, &record)?;
-        check_type(oid, type_name, found)?;
+        check_type(oid, expected, reads(found), found)?;
         Ok(state.to_vec())
     }
 }
 
-fn check_type(oid: Oid, expected: &str, found: &str) -> Result<()> {
-    if expected == found {
+/// `Error::TypeMismatch` unless the reader accepts the stored name `found`.
+fn check_type(oid: Oid, expected: &str, accepted: bool, found: &str) -> Result<()> {
+    if accepted {
         Ok(())
     } else {
         Err(Error::TypeMismatch { oid, expected: expected.to_string(), found: found.to_string() })
@@ -50,7 +64,7 @@ impl DataManager for ConnectionInner {
         let visible = self.db.storage.load_visible(oid, before)?.ok_or(Error::NotFound(oid))?;
         let (record, serial) = (visible.data, visible.serial);
         let (type_name, state) = decode_record(oid, &record)?;
-        check_type(oid, obj.type_name(), type_name)?;
+        check_type(oid, obj.type_name(), obj.reads_type_name(type_name), type_name)?;
         self.decode_with_references(|| obj.p_setstate(state))?;
         obj.p_set_serial(serial);
         obj.p_set_estimated_size(record.len() as u64);
@@ -73,7 +87,7 @@ impl DataManager for ConnectionInner {
     fn oldstate(&self, obj: &dyn AnyObject, tid: Tid) -> Result<Vec<u8>> {
         self.check_open()?;
         let oid = obj.p_oid().ok_or(Error::ForeignObject { oid: None })?;
-        self.old_state(oid, tid, obj.type_name())
+        self.old_record(oid, tid, obj.type_name(), |name| obj.reads_type_name(name))
     }
 
     fn name(&self) -> String {
