@@ -160,10 +160,10 @@ fn collection_as_a_field_of_a_persistent_struct() {
 fn erased_handle_is_the_same_object() {
     let list = PersistentList::from([1]);
     let erased: ObjectRef = list.erase();
-    assert_eq!(erased.type_name(), "persistent_collections::PersistentList");
+    assert_eq!(erased.type_name(), "persistent::PersistentList<i32>");
     let back = erased.downcast::<persistent_collections::ListState<i32>>().unwrap();
     assert!(P::ptr_eq(&back, list.handle()));
     let map = PersistentMapping::<u8, u8>::new();
     let erased = ObjectRef::from(map);
-    assert_eq!(erased.type_name(), "persistent_collections::PersistentMapping");
+    assert_eq!(erased.type_name(), "persistent::PersistentMapping<u8, u8>");
 }
