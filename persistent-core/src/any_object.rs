@@ -1,14 +1,16 @@
 //! Type-erased views of persistent objects: `AnyObject` (the protocol without the state
 //! type, what a data manager sees) and `ObjectRef` (a shared handle of unknown type, what
-//! the cache holds).
+//! the cache holds), `PObject`'s implementation of `AnyObject`, and `Strong`, the erased
+//! strong handle the cache's ring keeps.
 
 use std::any::Any;
 use std::fmt;
 use std::rc::{Rc, Weak};
 
 use crate::error::Result;
+use crate::header::Header;
 use crate::jar::Jar;
-use crate::object::{Header, PObject};
+use crate::object::PObject;
 use crate::oid::Oid;
 use crate::persistent::{ObjectCell, Persistent};
 use crate::state::PState;
@@ -131,3 +133,70 @@ impl fmt::Debug for ObjectRef {
         write!(f, "ObjectRef({} oid {:?})", self.type_name(), self.p_oid())
     }
 }
+
+impl<T: Persistent> AnyObject for PObject<T> {
+    fn p_oid(&self) -> Option<Oid> {
+        PObject::p_oid(self)
+    }
+    fn p_jar(&self) -> Option<Jar> {
+        PObject::p_jar(self)
+    }
+    fn p_state(&self) -> PState {
+        PObject::p_state(self)
+    }
+    fn p_serial(&self) -> TimeStamp {
+        PObject::p_serial(self)
+    }
+    fn p_set_serial(&self, serial: TimeStamp) {
+        PObject::p_set_serial(self, serial)
+    }
+    fn p_estimated_size(&self) -> u64 {
+        PObject::p_estimated_size(self)
+    }
+    fn p_set_estimated_size(&self, size: u64) {
+        PObject::p_set_estimated_size(self, size)
+    }
+    fn p_set_changed(&self, value: Option<bool>) -> Result<()> {
+        PObject::p_set_changed(self, value)
+    }
+    fn p_activate(&self) -> Result<()> {
+        PObject::p_activate(self)
+    }
+    fn p_deactivate(&self) {
+        PObject::p_deactivate(self)
+    }
+    fn p_invalidate(&self) -> Result<()> {
+        PObject::p_invalidate(self)
+    }
+    fn p_getstate(&self) -> Result<Vec<u8>> {
+        PObject::p_getstate(self)
+    }
+    fn p_getstate_into(&self, out: &mut Vec<u8>) -> Result<()> {
+        PObject::p_getstate_into(self, out)
+    }
+    fn p_setstate(&self, bytes: &[u8]) -> Result<()> {
+        PObject::p_setstate(self, bytes)
+    }
+    fn type_name(&self) -> &'static str {
+        T::stored_type_name()
+    }
+    fn reads_type_name(&self, name: &str) -> bool {
+        T::reads_type_name(name)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn header(&self) -> &Header {
+        &self.header
+    }
+    fn is_borrowed(&self) -> bool {
+        PObject::is_borrowed(self)
+    }
+    fn drop_state(&self) {
+        let old = self.data.try_borrow_mut().ok().and_then(|mut data| data.take());
+        drop(old);
+    }
+}
+
+/// Used by the cache to hold an object strongly while it is in the ring.
+pub(crate) type Strong = Rc<dyn ErasedCell>;

@@ -12,6 +12,7 @@ mod db;
 mod error;
 mod field;
 mod handle;
+mod header;
 mod jar;
 mod object;
 mod oid;

@@ -3,100 +3,16 @@
 //! object that had data: it keeps that data until it is loaded), and the whole `p_*` protocol of docs/spec.md §2.
 //! The cache side (ring, counters) lives in `cache`; representation in `repr`.
 
-use std::any::Any;
-use std::cell::{Cell, Ref, RefCell, RefMut};
-use std::rc::Rc;
+use std::cell::{Ref, RefCell, RefMut};
 
-use crate::any_object::{AnyObject, ErasedCell};
-use crate::cache::{recent, CacheKey, CacheShared};
 use crate::error::{Error, Result};
+use crate::header::Header;
 use crate::jar::Jar;
 use crate::oid::Oid;
 use crate::persistent::Persistent;
 use crate::size::{size_to_units, units_to_size};
 use crate::state::PState;
 use crate::timestamp::TimeStamp;
-
-/// Persistence metadata of an object. Reading any of it never loads or touches the object.
-#[doc(hidden)]
-pub struct Header {
-    /// The state as kept; `p_state()` reports UpToDate for objects without a jar.
-    pub(crate) state: Cell<PState>,
-    pub(crate) size_units: Cell<u32>,
-    pub(crate) oid: Cell<Option<Oid>>,
-    pub(crate) serial: Cell<TimeStamp>,
-    /// Read by `with_jar` (take, use, put back): a `Cell` has no borrow flag to check on
-    /// the hot path. Nothing called while the jar is taken reads it.
-    jar: Cell<Option<Jar>>,
-    /// The object's slot in its jar's cache, while it is cached.
-    pub(crate) cache_key: Cell<Option<CacheKey>>,
-}
-
-impl Header {
-    fn new(state: PState) -> Header {
-        Header {
-            state: Cell::new(state),
-            size_units: Cell::new(0),
-            oid: Cell::new(None),
-            serial: Cell::new(TimeStamp::ZERO),
-            jar: Cell::new(None),
-            cache_key: Cell::new(None),
-        }
-    }
-
-    /// Runs `f` on the jar; `f` must not read or write this header's jar.
-    #[inline]
-    pub(crate) fn with_jar<R>(&self, f: impl FnOnce(Option<&Jar>) -> R) -> R {
-        let jar = self.jar.take();
-        let result = f(jar.as_ref());
-        self.jar.set(jar);
-        result
-    }
-
-    #[inline]
-    pub(crate) fn has_jar(&self) -> bool {
-        self.with_jar(|jar| jar.is_some())
-    }
-
-    pub(crate) fn jar(&self) -> Option<Jar> {
-        self.with_jar(|jar| jar.cloned())
-    }
-
-    /// Replaces the jar, returning the old one.
-    pub(crate) fn replace_jar(&self, jar: Option<Jar>) -> Option<Jar> {
-        self.jar.replace(jar)
-    }
-
-    /// The cache this object sits in, with its slot.
-    pub(crate) fn cache_link(&self) -> Option<(Rc<CacheShared>, CacheKey)> {
-        let key = self.cache_key.get()?;
-        let cache = self.with_jar(|jar| jar?.cache().cloned())?;
-        Some((cache, key))
-    }
-
-    /// Moves the object to the most recently used end of its cache's ring.
-    /// The fast path: the object noted as its cache's MRU member (see `cache::recent`)
-    /// needs no visit to the cache at all.
-    #[inline]
-    pub(crate) fn touch(&self) {
-        if let Some(key) = self.cache_key.get() {
-            let address = self as *const Header as usize;
-            if !recent::is_noted(address) {
-                self.touch_cached(key, address);
-            }
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn touch_cached(&self, key: CacheKey, address: usize) {
-        self.with_jar(|jar| {
-            if let Some(cache) = jar.and_then(Jar::cache) {
-                cache.touch(key, address);
-            }
-        });
-    }
-}
 
 /// A persistent object: persistence metadata and a state of type `T` that is loaded on
 /// first access and dropped when the object becomes a ghost.
@@ -551,70 +467,6 @@ impl<T: Persistent> PObject<T> {
     }
 }
 
-impl<T: Persistent> AnyObject for PObject<T> {
-    fn p_oid(&self) -> Option<Oid> {
-        PObject::p_oid(self)
-    }
-    fn p_jar(&self) -> Option<Jar> {
-        PObject::p_jar(self)
-    }
-    fn p_state(&self) -> PState {
-        PObject::p_state(self)
-    }
-    fn p_serial(&self) -> TimeStamp {
-        PObject::p_serial(self)
-    }
-    fn p_set_serial(&self, serial: TimeStamp) {
-        PObject::p_set_serial(self, serial)
-    }
-    fn p_estimated_size(&self) -> u64 {
-        PObject::p_estimated_size(self)
-    }
-    fn p_set_estimated_size(&self, size: u64) {
-        PObject::p_set_estimated_size(self, size)
-    }
-    fn p_set_changed(&self, value: Option<bool>) -> Result<()> {
-        PObject::p_set_changed(self, value)
-    }
-    fn p_activate(&self) -> Result<()> {
-        PObject::p_activate(self)
-    }
-    fn p_deactivate(&self) {
-        PObject::p_deactivate(self)
-    }
-    fn p_invalidate(&self) -> Result<()> {
-        PObject::p_invalidate(self)
-    }
-    fn p_getstate(&self) -> Result<Vec<u8>> {
-        PObject::p_getstate(self)
-    }
-    fn p_getstate_into(&self, out: &mut Vec<u8>) -> Result<()> {
-        PObject::p_getstate_into(self, out)
-    }
-    fn p_setstate(&self, bytes: &[u8]) -> Result<()> {
-        PObject::p_setstate(self, bytes)
-    }
-    fn type_name(&self) -> &'static str {
-        T::stored_type_name()
-    }
-    fn reads_type_name(&self, name: &str) -> bool {
-        T::reads_type_name(name)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn header(&self) -> &Header {
-        &self.header
-    }
-    fn is_borrowed(&self) -> bool {
-        PObject::is_borrowed(self)
-    }
-    fn drop_state(&self) {
-        let old = self.data.try_borrow_mut().ok().and_then(|mut data| data.take());
-        drop(old);
-    }
-}
-
 /// A dropped object leaves its cache's identity map (ghosts are held weakly there).
 impl<T> Drop for PObject<T> {
     fn drop(&mut self) {
@@ -636,6 +488,3 @@ impl<T: Persistent> Drop for UndoLoadOnUnwind<'_, T> {
         self.0.undo_load();
     }
 }
-
-/// Used by the cache to hold an object strongly while it is in the ring.
-pub(crate) type Strong = Rc<dyn ErasedCell>;

@@ -13,7 +13,6 @@
 //! `Error::AlreadyBorrowed`; and an object dropped meanwhile (its `Drop` must not panic)
 //! is queued and forgotten at the next operation.
 
-pub(crate) mod hash;
 mod limits;
 pub(crate) mod recent;
 mod ring;
@@ -28,9 +27,9 @@ pub use limits::CacheLimits;
 use ring::{Holder, Table};
 
 use crate::any_object::ObjectRef;
+use crate::any_object::Strong;
 use crate::error::{CacheError, Error, Result};
 use crate::jar::Jar;
-use crate::object::Strong;
 use crate::oid::Oid;
 use crate::size::{size_to_units, units_to_size};
 use crate::state::PState;

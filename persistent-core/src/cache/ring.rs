@@ -13,10 +13,10 @@ use std::rc::Weak;
 
 use slotmap::SlotMap;
 
-use super::hash::BuildOidHasher;
 use super::CacheKey;
 use crate::any_object::ErasedCell;
-use crate::object::Strong;
+use crate::any_object::Strong;
+use crate::oid::hash::BuildOidHasher;
 use crate::oid::Oid;
 
 /// Below this many slots the table is never rebuilt to shrink it (see `shrink_if_sparse`).

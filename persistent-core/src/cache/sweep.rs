@@ -18,7 +18,7 @@
 //! removals that emptied it, so the sweep's cost stays proportional to its work).
 
 use super::{Cache, CacheShared, Holder, Table};
-use crate::object::Strong;
+use crate::any_object::Strong;
 use crate::state::PState;
 
 impl Cache {

@@ -6,9 +6,9 @@ use std::collections::HashSet;
 
 use super::connection::{Connection, ConnectionInner};
 use crate::any_object::ObjectRef;
-use crate::cache::hash::BuildOidHasher;
 use crate::codec::envelope::begin_record;
 use crate::error::{Error, Result};
+use crate::oid::hash::BuildOidHasher;
 use crate::oid::Oid;
 use crate::state::PState;
 use crate::storage::{ObjectWrite, TransactionData};

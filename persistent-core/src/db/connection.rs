@@ -8,10 +8,10 @@ use std::rc::{Rc, Weak};
 
 use super::database::Database;
 use crate::any_object::ObjectRef;
-use crate::cache::hash::BuildOidHasher;
 use crate::cache::Cache;
 use crate::error::{Error, Result, StorageErrorKind};
 use crate::jar::Jar;
+use crate::oid::hash::BuildOidHasher;
 use crate::oid::Oid;
 use crate::persistent::Persistent;
 use crate::state::PState;

@@ -43,7 +43,7 @@ impl TransactionData {
     /// # Errors
     /// `Error::Storage` of kind `Invalid` naming the oid.
     pub fn check_distinct_oids(&self) -> Result<()> {
-        let mut seen: std::collections::HashSet<Oid, crate::cache::hash::BuildOidHasher> =
+        let mut seen: std::collections::HashSet<Oid, crate::oid::hash::BuildOidHasher> =
             std::collections::HashSet::with_capacity_and_hasher(
                 self.writes.len(),
                 Default::default(),

@@ -1,5 +1,7 @@
 //! `Oid`: the object id a storage assigns, and its ZODB-style display (`oid_repr`).
 
+pub(crate) mod hash;
+
 use std::fmt;
 
 /// An object id, assigned by a storage and stable across processes.
