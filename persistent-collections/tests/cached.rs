@@ -1,18 +1,15 @@
 //! Collections in a cache: a clean collection is evicted by a sweep and comes back from its
 //! data manager on the next read; a changed one, or one whose read guard is alive, stays.
 
-mod common;
-
 use std::rc::Rc;
 
-use common::Stub;
 use persistent_collections::{PersistentList, PersistentMapping};
 use persistent_core::prelude::*;
 use persistent_core::Cache;
+use persistent_testkit::StubDm;
 
-fn cached_list(items: &[u8]) -> (PersistentList<u8>, Cache, Rc<Stub>) {
-    let dm = Rc::new(Stub::default());
-    *dm.load_bytes.borrow_mut() = PersistentList::from(items.to_vec()).p_getstate().unwrap();
+fn cached_list(items: &[u8]) -> (PersistentList<u8>, Cache, Rc<StubDm>) {
+    let dm = StubDm::new(PersistentList::from(items.to_vec()).p_getstate().unwrap());
     let jar = Jar::new(&dm);
     let cache = Cache::new(&jar).unwrap();
     let list = PersistentList::from(items.to_vec());
@@ -31,7 +28,7 @@ fn clean_list_is_evicted_and_reloads_on_read() {
     assert_eq!(list.len().unwrap(), 2);
     assert_eq!(dm.loads.get(), 1);
     assert_eq!(cache.ring_len(), 1);
-    assert_eq!(dm.registered.get(), 0);
+    assert_eq!(dm.accepted.get(), 0);
 }
 
 #[test]
@@ -56,7 +53,7 @@ fn read_guard_keeps_the_list_in_memory() {
 
 #[test]
 fn mapping_in_a_cache_registers_once() {
-    let dm = Rc::new(Stub::default());
+    let dm = StubDm::new(Vec::new());
     let jar = Jar::new(&dm);
     let cache = Cache::new(&jar).unwrap();
     let map = PersistentMapping::<u8, u8>::new();
@@ -66,6 +63,6 @@ fn mapping_in_a_cache_registers_once() {
     for i in 0..10 {
         map.insert(i, i).unwrap();
     }
-    assert_eq!(dm.registered.get(), 1);
+    assert_eq!(dm.accepted.get(), 1);
     assert_eq!(map.len().unwrap(), 10);
 }

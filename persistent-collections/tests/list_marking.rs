@@ -5,10 +5,11 @@
 
 mod common;
 
-use common::{attach, attach_loading, Stub};
+use common::{attach, attach_loading};
 use persistent_collections::PersistentList;
 use persistent_core::prelude::*;
 use persistent_core::{Error, Result};
+use persistent_testkit::StubDm;
 use std::rc::Rc;
 
 /// Applies `op` to a saved list holding `initial`, then checks contents, state and
@@ -27,6 +28,7 @@ fn row<R>(
     let (state, registered) = if marks { (PState::Changed, 1) } else { (PState::UpToDate, 0) };
     assert_eq!(list.p_state(), state, "state");
     assert_eq!(dm.registered.get(), registered, "register calls");
+    assert_eq!(dm.accepted.get(), registered, "registrations accepted");
     out
 }
 
@@ -304,7 +306,7 @@ fn encoded(items: &[i32]) -> Vec<u8> {
     PersistentList::from(items.to_vec()).p_getstate().unwrap()
 }
 
-fn ghost(loads: &[i32]) -> (PersistentList<i32>, Rc<Stub>) {
+fn ghost(loads: &[i32]) -> (PersistentList<i32>, Rc<StubDm>) {
     let list = PersistentList::<i32>::from_handle(P::uninitialized());
     let dm = attach_loading(list.handle(), encoded(loads));
     assert_eq!(list.p_state(), PState::Ghost);
@@ -316,7 +318,7 @@ fn ghost_loads_before_a_marking_op() {
     let (list, dm) = ghost(&[1, 2]);
     list.push(3).unwrap();
     assert_eq!(dm.loads.get(), 1);
-    assert_eq!(dm.registered.get(), 1);
+    assert_eq!(dm.accepted.get(), 1);
     assert_eq!(list.p_state(), PState::Changed);
     assert_eq!(*list.read().unwrap(), [1, 2, 3]);
 }
@@ -327,17 +329,17 @@ fn ghost_loads_before_a_non_marking_op() {
     list.clear().unwrap();
     assert_eq!(list.pop().unwrap(), None);
     assert_eq!(dm.loads.get(), 1);
-    assert_eq!(dm.registered.get(), 0);
+    assert_eq!(dm.accepted.get(), 0);
     assert_eq!(list.p_state(), PState::UpToDate);
 }
 
 #[test]
 fn ghost_that_fails_to_load_stays_ghost_and_unmarked() {
     let (list, dm) = ghost(&[1]);
-    dm.fail_load.set(true);
+    dm.fail_setstate.set(true);
     assert!(list.push(2).is_err());
     assert_eq!(list.p_state(), PState::Ghost);
-    assert_eq!(dm.registered.get(), 0);
+    assert_eq!(dm.accepted.get(), 0);
     assert!(list.try_clone().is_err(), "copying a list that cannot load is an error");
     assert_eq!(dm.loads.get(), 2);
     assert!(format!("{list:?}").contains("object at 0x"));
@@ -381,7 +383,7 @@ fn debug_during_a_write_prints_the_representation() {
     .unwrap();
     assert!(during.borrow().contains("object at 0x"), "{}", during.borrow());
     assert_eq!(format!("{list:?}"), "[1, 2]");
-    assert_eq!(dm.registered.get(), 1);
+    assert_eq!(dm.accepted.get(), 1);
 }
 
 #[test]
@@ -404,7 +406,7 @@ fn ghost_with_refused_register_is_a_ghost_again_and_unmarked() {
     dm.fail_register.set(true);
     assert!(matches!(list.push(2), Err(Error::Custom(_))));
     assert_eq!(list.p_state(), PState::Ghost, "the failed write leaves it as it was");
-    assert_eq!(dm.registered.get(), 0);
+    assert_eq!((dm.registered.get(), dm.accepted.get()), (1, 0), "asked once, refused");
     dm.fail_register.set(false);
     assert_eq!(*list.read().unwrap(), vec![1]);
 }
@@ -434,10 +436,10 @@ fn refused_register_changes_nothing() {
     assert!(list.extend([]).is_err());
     assert_eq!(*list.read().unwrap(), [1, 2]);
     assert_eq!(list.p_state(), PState::UpToDate);
-    assert_eq!(dm.registered.get(), 0);
+    assert_eq!((dm.registered.get(), dm.accepted.get()), (4, 0), "each write asked, all refused");
     dm.fail_register.set(false);
     list.push(3).unwrap();
-    assert_eq!(dm.registered.get(), 1);
+    assert_eq!(dm.accepted.get(), 1);
 }
 
 #[test]
@@ -446,7 +448,7 @@ fn write_under_a_live_read_guard_fails_without_mark() {
     let dm = attach(list.handle());
     let guard = list.read().unwrap();
     assert!(matches!(list.push(2), Err(Error::AlreadyBorrowed)));
-    assert_eq!(dm.registered.get(), 0);
+    assert_eq!(dm.accepted.get(), 0);
     assert_eq!(list.p_state(), PState::Sticky, "borrowed counts as sticky");
     drop(guard);
     assert_eq!(list.p_state(), PState::UpToDate);
@@ -462,7 +464,7 @@ fn write_under_a_live_read_guard_of_a_changed_list_fails_and_changes_nothing() {
     assert!(matches!(list.push(3), Err(Error::AlreadyBorrowed)));
     drop(guard);
     assert_eq!(list.p_state(), PState::Changed);
-    assert_eq!(dm.registered.get(), 1);
+    assert_eq!(dm.accepted.get(), 1);
     assert_eq!(*list.read().unwrap(), [1, 2]);
 }
 
@@ -472,6 +474,6 @@ fn write_inside_a_read_of_the_same_list_fails_without_mark() {
     let dm = attach(list.handle());
     let inner = list.handle().as_object().with(|_| list.push(2)).unwrap();
     assert!(matches!(inner, Err(Error::AlreadyBorrowed)));
-    assert_eq!(dm.registered.get(), 0);
+    assert_eq!(dm.accepted.get(), 0);
     assert_eq!(list.p_state(), PState::UpToDate);
 }

@@ -8,10 +8,11 @@ mod common;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use common::{attach, attach_loading, Stub};
+use common::{attach, attach_loading};
 use persistent_collections::PersistentMapping;
 use persistent_core::prelude::*;
 use persistent_core::{Error, Result};
+use persistent_testkit::StubDm;
 
 type Map = PersistentMapping<String, i32>;
 
@@ -35,6 +36,7 @@ fn row<R>(
     let (state, registered) = if marks { (PState::Changed, 1) } else { (PState::UpToDate, 0) };
     assert_eq!(map.p_state(), state, "state");
     assert_eq!(dm.registered.get(), registered, "register calls");
+    assert_eq!(dm.accepted.get(), registered, "registrations accepted");
     out
 }
 
@@ -162,7 +164,7 @@ fn try_clone_is_a_new_unsaved_mapping_and_original_unmarked() {
 
 // ----- ghosts, unsaved mappings, failures --------------------------------------------------
 
-fn ghost(loads: &[(&str, i32)]) -> (Map, Rc<Stub>) {
+fn ghost(loads: &[(&str, i32)]) -> (Map, Rc<StubDm>) {
     let bytes = Map::from(map_of(loads)).p_getstate().unwrap();
     let map = Map::from_handle(P::uninitialized());
     let dm = attach_loading(map.handle(), bytes);
@@ -174,7 +176,7 @@ fn ghost(loads: &[(&str, i32)]) -> (Map, Rc<Stub>) {
 fn ghost_loads_before_a_marking_op() {
     let (map, dm) = ghost(&[("a", 1)]);
     map.insert("b".into(), 2).unwrap();
-    assert_eq!((dm.loads.get(), dm.registered.get()), (1, 1));
+    assert_eq!((dm.loads.get(), dm.accepted.get()), (1, 1));
     assert_eq!(map.p_state(), PState::Changed);
     assert_eq!(*map.read().unwrap(), map_of(&[("a", 1), ("b", 2)]));
 }
@@ -194,7 +196,7 @@ fn debug_of_a_ghost_does_not_load_it() {
 #[test]
 fn debug_of_a_ghost_that_cannot_load_does_not_try() {
     let (map, dm) = ghost(&[("a", 1)]);
-    dm.fail_load.set(true);
+    dm.fail_setstate.set(true);
     assert!(map.try_clone().is_err());
     assert_eq!(dm.loads.get(), 1);
     assert!(format!("{map:?}").contains("object at 0x"));
@@ -222,7 +224,7 @@ fn debug_during_a_write_prints_the_representation() {
 fn ghost_loads_before_a_non_marking_op() {
     let (map, dm) = ghost(&[("a", 1)]);
     assert_eq!(map.remove("z").unwrap(), None);
-    assert_eq!((dm.loads.get(), dm.registered.get()), (1, 0));
+    assert_eq!((dm.loads.get(), dm.accepted.get()), (1, 0));
     assert_eq!(map.p_state(), PState::UpToDate);
 }
 
@@ -232,7 +234,7 @@ fn ghost_with_refused_register_is_a_ghost_again_and_unmarked() {
     dm.fail_register.set(true);
     assert!(matches!(map.insert("b".into(), 2), Err(Error::Custom(_))));
     assert_eq!(map.p_state(), PState::Ghost, "the failed write leaves it as it was");
-    assert_eq!(dm.registered.get(), 0);
+    assert_eq!((dm.registered.get(), dm.accepted.get()), (1, 0), "asked once, refused");
     dm.fail_register.set(false);
     assert_eq!(*map.read().unwrap(), map_of(&[("a", 1)]));
 }
@@ -259,7 +261,7 @@ fn refused_register_changes_nothing() {
     assert!(map.clear().is_err());
     assert_eq!(*map.read().unwrap(), map_of(&[("a", 1)]));
     assert_eq!(map.p_state(), PState::UpToDate);
-    assert_eq!(dm.registered.get(), 0);
+    assert_eq!((dm.registered.get(), dm.accepted.get()), (4, 0), "each write asked, all refused");
 }
 
 #[test]
@@ -269,7 +271,7 @@ fn write_under_a_live_read_guard_fails_without_mark() {
     let guard = map.read().unwrap();
     assert!(matches!(map.insert("b".into(), 2), Err(Error::AlreadyBorrowed)));
     drop(guard);
-    assert_eq!(dm.registered.get(), 0);
+    assert_eq!(dm.accepted.get(), 0);
     assert_eq!(map.p_state(), PState::UpToDate);
     assert_eq!(*map.read().unwrap(), map_of(&[("a", 1)]));
 }

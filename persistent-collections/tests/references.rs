@@ -2,18 +2,16 @@
 //! accounts' oids (not copies) and decodes back to the same handles; collections nest as
 //! references inside each other and inside hand-written persistent structs.
 
-mod common;
-
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use common::Stub;
 use persistent_collections::{PersistentList, PersistentMapping};
 use persistent_core::codec::{decode_field, encode_field, finish_decode};
 use persistent_core::codec::{with_context, ReferenceContext};
 use persistent_core::prelude::*;
 use persistent_core::{Cache, Error, ObjectRef, PObject, Result};
+use persistent_testkit::StubDm;
 
 #[derive(Debug)]
 struct Account {
@@ -65,8 +63,8 @@ struct TestContext {
 }
 
 impl TestContext {
-    fn new() -> (Rc<TestContext>, Rc<Stub>) {
-        let dm = Rc::new(Stub::default());
+    fn new() -> (Rc<TestContext>, Rc<StubDm>) {
+        let dm = StubDm::new(Vec::new());
         let cache = Cache::new(&Jar::new(&dm)).unwrap();
         let context = TestContext { known: RefCell::new(HashMap::new()), cache };
         (Rc::new(context), dm)

@@ -1,6 +1,7 @@
 //! `StubDm`: a data manager for tests that loads a fixed state, counts `setstate` and
-//! `register` calls (failed calls included) and fails either on demand. No storage, no
-//! cache policy: what a test of the object protocol needs and nothing more.
+//! `register` calls (all calls, and separately the registrations that succeeded) and fails
+//! either on demand. No storage, no cache policy: what a test of the object protocol needs
+//! and nothing more.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -8,9 +9,15 @@ use std::rc::Rc;
 use persistent_core::{AnyObject, Cache, DataManager, Error, Jar, Persistent, Result};
 
 /// A data manager for tests: `setstate` applies `state` (encoded bytes), `register` counts.
+///
+/// The failure messages are `"setstate failed on purpose"` and `"register failed on
+/// purpose"` (as [`Error::Custom`]); tests may match them.
 pub struct StubDm {
     /// How many times `register` was called (failed calls included).
     pub registered: Cell<usize>,
+    /// How many `register` calls succeeded: `registered` minus the calls refused because
+    /// `fail_register` was set. This is the count a transaction would have joined.
+    pub accepted: Cell<usize>,
     /// How many times `setstate` was called (failed calls included).
     pub loads: Cell<usize>,
     /// When set, `register` fails.
@@ -26,6 +33,7 @@ impl StubDm {
     pub fn new(state: Vec<u8>) -> Rc<StubDm> {
         Rc::new(StubDm {
             registered: Cell::new(0),
+            accepted: Cell::new(0),
             loads: Cell::new(0),
             fail_register: Cell::new(false),
             fail_setstate: Cell::new(false),
@@ -63,6 +71,7 @@ impl DataManager for StubDm {
         if self.fail_register.get() {
             return Err(Error::Custom("register failed on purpose".into()));
         }
+        self.accepted.set(self.accepted.get() + 1);
         Ok(())
     }
 

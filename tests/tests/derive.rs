@@ -4,12 +4,12 @@
 //! and the representation hook. The types live in a module of their own so that the
 //! accessors are called from another module, as users do.
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use persistent::codec::encode_field;
 use persistent::prelude::*;
-use persistent::{AnyObject, Error, Result};
+use persistent::Error;
+use persistent_testkit::StubDm;
 
 use model::{Broken, Named, Thing};
 
@@ -71,33 +71,10 @@ mod model {
     }
 }
 
-/// A data manager whose `setstate` loads x = 42, counting loads and registrations, and
-/// that can be told to fail either.
-#[derive(Default)]
-struct Stub {
-    registered: Cell<usize>,
-    loads: Cell<usize>,
-    fail_register: Cell<bool>,
-    fail_setstate: Cell<bool>,
-}
-
-impl DataManager for Stub {
-    fn setstate(&self, obj: &dyn AnyObject) -> Result<()> {
-        self.loads.set(self.loads.get() + 1);
-        if self.fail_setstate.get() {
-            return Err(Error::Custom("setstate failed".into()));
-        }
-        let loaded = Thing { x: 42, name: "loaded".into(), ..Thing::default() };
-        obj.downcast_ref::<Thing>().unwrap().p_set_state_value(loaded)
-    }
-
-    fn register(&self, _obj: &dyn AnyObject) -> Result<()> {
-        if self.fail_register.get() {
-            return Err(Error::Custom("register failed".into()));
-        }
-        self.registered.set(self.registered.get() + 1);
-        Ok(())
-    }
+/// A stub data manager whose `setstate` loads x = 42 and name "loaded", counting loads and
+/// registrations; it can be told to fail either.
+fn stub() -> Rc<StubDm> {
+    StubDm::loading(&Thing { x: 42, name: "loaded".into(), ..Thing::default() })
 }
 
 fn thing() -> Thing {
@@ -105,7 +82,7 @@ fn thing() -> Thing {
 }
 
 /// An UpToDate object with a jar (not in a cache).
-fn saved(dm: &Rc<Stub>) -> P<Thing> {
+fn saved(dm: &Rc<StubDm>) -> P<Thing> {
     let p = P::new(thing());
     p.p_set_oid(Some(Oid(1))).unwrap();
     p.p_set_jar(Some(Jar::new(dm))).unwrap();
@@ -114,7 +91,7 @@ fn saved(dm: &Rc<Stub>) -> P<Thing> {
 }
 
 /// A ghost with a jar.
-fn ghost(dm: &Rc<Stub>) -> P<Thing> {
+fn ghost(dm: &Rc<StubDm>) -> P<Thing> {
     let p = P::<Thing>::uninitialized();
     p.p_set_oid(Some(Oid(2))).unwrap();
     p.p_set_jar(Some(Jar::new(dm))).unwrap();
@@ -136,7 +113,7 @@ fn the_state_leaves_volatile_fields_out() {
 
 #[test]
 fn a_volatile_write_does_not_mark_changed() {
-    let dm = Rc::new(Stub::default());
+    let dm = stub();
     let p = saved(&dm);
     p.set__v_cache(99).unwrap();
     p.set_scratch(vec![9]).unwrap();
@@ -148,7 +125,7 @@ fn a_volatile_write_does_not_mark_changed() {
 
 #[test]
 fn two_writes_register_once() {
-    let dm = Rc::new(Stub::default());
+    let dm = stub();
     let p = saved(&dm);
     p.set_x(2).unwrap();
     p.set_x(3).unwrap();
@@ -161,7 +138,7 @@ fn two_writes_register_once() {
 
 #[test]
 fn getters_load_a_ghost_once() {
-    let dm = Rc::new(Stub::default());
+    let dm = stub();
     let p = ghost(&dm);
     assert_eq!(p.x().unwrap(), 42);
     assert_eq!(p.name().unwrap(), "loaded");
@@ -172,7 +149,7 @@ fn getters_load_a_ghost_once() {
 
 #[test]
 fn a_setter_loads_a_ghost_before_writing() {
-    let dm = Rc::new(Stub::default());
+    let dm = stub();
     let p = ghost(&dm);
     p.set_x(5).unwrap();
     assert_eq!(dm.loads.get(), 1);
@@ -183,7 +160,7 @@ fn a_setter_loads_a_ghost_before_writing() {
 
 #[test]
 fn setstate_of_getstate_is_the_identity_and_resets_volatile_fields() {
-    let dm = Rc::new(Stub::default());
+    let dm = stub();
     let p = saved(&dm);
     let bytes = p.p_getstate().unwrap();
     p.p_setstate(&bytes).unwrap();
@@ -198,7 +175,7 @@ fn setstate_of_getstate_is_the_identity_and_resets_volatile_fields() {
 
 #[test]
 fn undecodable_bytes_leave_the_object_as_it_was() {
-    let dm = Rc::new(Stub::default());
+    let dm = stub();
     let p = saved(&dm);
     let before = p.read().unwrap().clone();
     assert!(matches!(p.p_setstate(&[0xff; 3]), Err(Error::Decode { .. })));
@@ -217,28 +194,30 @@ fn undecodable_bytes_leave_the_object_as_it_was() {
 
 #[test]
 fn a_failing_register_cancels_the_write() {
-    let dm = Rc::new(Stub::default());
+    let dm = stub();
     let p = saved(&dm);
     dm.fail_register.set(true);
     match p.set_x(9) {
-        Err(Error::Custom(message)) => assert_eq!(message, "register failed"),
+        Err(Error::Custom(message)) => assert_eq!(message, "register failed on purpose"),
         other => panic!("expected the register error, got {other:?}"),
     }
     assert_eq!(p.x().unwrap(), 1);
     assert_eq!(p.p_state(), PState::UpToDate);
+    assert_eq!((dm.registered.get(), dm.accepted.get()), (1, 0), "asked once, refused");
     dm.fail_register.set(false);
     p.set_x(9).unwrap();
     assert_eq!(p.x().unwrap(), 9);
     assert_eq!(p.p_state(), PState::Changed);
+    assert_eq!((dm.registered.get(), dm.accepted.get()), (2, 1), "asked again, accepted");
 }
 
 #[test]
 fn a_failing_load_leaves_a_ghost() {
-    let dm = Rc::new(Stub::default());
+    let dm = stub();
     let p = ghost(&dm);
     dm.fail_setstate.set(true);
     match p.x() {
-        Err(Error::Custom(message)) => assert_eq!(message, "setstate failed"),
+        Err(Error::Custom(message)) => assert_eq!(message, "setstate failed on purpose"),
         other => panic!("expected the setstate error, got {other:?}"),
     }
     assert_eq!(p.p_state(), PState::Ghost);

@@ -11,13 +11,14 @@
 //!
 //! Python's `AttributeError` for a missing attribute is `Ok(None)` here.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use persistent::codec::{decode_field, encode_field, finish_decode};
 use persistent::prelude::*;
-use persistent::{AnyObject, Cache, Error, ObjectRef, PObject, Result};
+use persistent::{Cache, Error, ObjectRef, PObject, Result};
+use persistent_testkit::StubDm;
 
 /// Names starting with this prefix are volatile in `VeryPrivate`.
 const VOLATILE_PREFIX: &str = "tmp_";
@@ -99,37 +100,18 @@ impl Attributes for P<VeryPrivate> {
     }
 }
 
-/// The data manager side of the reference's `_rememberingJar`: `setstate` applies the last
-/// remembered state; `register` only counts.
-#[derive(Default)]
-struct Remembering {
-    remembered: RefCell<Vec<u8>>,
-    registered: Cell<usize>,
-    loads: Cell<usize>,
-}
-
-impl DataManager for Remembering {
-    fn setstate(&self, obj: &dyn AnyObject) -> Result<()> {
-        self.loads.set(self.loads.get() + 1);
-        obj.p_setstate(&self.remembered.borrow())
-    }
-
-    fn register(&self, _obj: &dyn AnyObject) -> Result<()> {
-        self.registered.set(self.registered.get() + 1);
-        Ok(())
-    }
-}
-
-/// The reference's `_rememberingJar`: one object, held in a cache.
+/// The reference's `_rememberingJar`: one object, held in a cache. Its data manager is the
+/// testkit's `StubDm`, whose `state` plays the remembered state: `setstate` applies it,
+/// `register` only counts.
 struct RememberingJar {
-    dm: Rc<Remembering>,
+    dm: Rc<StubDm>,
     cache: Cache,
     object: RefCell<Option<ObjectRef>>,
 }
 
 impl RememberingJar {
     fn new() -> RememberingJar {
-        let dm = Rc::new(Remembering::default());
+        let dm = StubDm::new(Vec::new());
         let cache = Cache::new(&Jar::new(&dm)).expect("a new jar has no cache");
         RememberingJar { dm, cache, object: RefCell::new(None) }
     }
@@ -139,14 +121,14 @@ impl RememberingJar {
         p.as_object().p_set_jar(Some(self.cache.jar().clone())).unwrap();
         p.as_object().p_set_oid(Some(Oid(42))).unwrap();
         self.cache.insert(Oid(42), p).unwrap();
-        *self.dm.remembered.borrow_mut() = p.as_object().p_getstate().unwrap();
+        *self.dm.state.borrow_mut() = p.as_object().p_getstate().unwrap();
         *self.object.borrow_mut() = Some(p.erase());
     }
 
     /// Remembers the object's current state and marks it UpToDate.
     fn fake_commit(&self) {
         let object = self.object.borrow().clone().expect("an object was added");
-        *self.dm.remembered.borrow_mut() = object.p_getstate().unwrap();
+        *self.dm.state.borrow_mut() = object.p_getstate().unwrap();
         object.p_set_changed(Some(false)).unwrap();
     }
 }

@@ -1,18 +1,19 @@
 //! The examples of the reference documentation's sections 1.3 to 1.9 ("Using `persistent` in
 //! your application"), one test per section, with the reference's expected values. The
 //! reference's class `P` (`x = 0`, `inc()`) is the derived struct `Thing`; its stub data
-//! manager `DM` (counts `register`, `setstate` sets `x` to 42) is `Dm` below.
+//! manager `DM` (counts `register`, `setstate` sets `x` to 42) is the testkit's `StubDm`
+//! loading `x = 42`.
 //!
 //! Mapping of Python to Rust used throughout: `p.__dict__` is the state read through
 //! `p.read()?`; `p._p_changed = X` is `p_set_changed(X)`; `del p._p_changed` is
 //! `p_invalidate()`; `p._p_state` is `p_state().value()`.
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use persistent::codec::encode_field;
 use persistent::prelude::*;
-use persistent::{AnyObject, PObject, Result};
+use persistent::{PObject, Result};
+use persistent_testkit::StubDm;
 
 /// The reference's `P`: one persistent field `x`, plus the volatile `_v_foo` of section 1.6
 /// (Python adds volatile attributes on the fly; a Rust struct declares them).
@@ -27,30 +28,10 @@ fn inc(p: &P<Thing>) -> Result<()> {
     p.update(|t| t.x += 1)
 }
 
-/// The reference's `DM`: counts `register` calls; `setstate` always sets `x` to 42.
-#[derive(Default)]
-struct Dm {
-    registered: Cell<usize>,
-    loads: Cell<usize>,
-}
-
-impl DataManager for Dm {
-    fn setstate(&self, obj: &dyn AnyObject) -> Result<()> {
-        self.loads.set(self.loads.get() + 1);
-        let thing = obj.downcast_ref::<Thing>().expect("a Thing");
-        thing.p_set_state_value(Thing { x: 42, ..Thing::default() })
-    }
-
-    fn register(&self, _obj: &dyn AnyObject) -> Result<()> {
-        self.registered.set(self.registered.get() + 1);
-        Ok(())
-    }
-}
-
 /// The reference's `P()` with `_p_oid = "00000012"` and `_p_jar = DM()`. The jar holds the
 /// data manager weakly, so the caller keeps the returned `Rc`.
-fn attached() -> (Rc<Dm>, P<Thing>) {
-    let dm = Rc::new(Dm::default());
+fn attached() -> (Rc<StubDm>, P<Thing>) {
+    let dm = StubDm::loading(&Thing { x: 42, ..Thing::default() });
     let p = P::new(Thing::default());
     p.p_set_oid(Some(Oid::from_bytes(*b"00000012"))).unwrap();
     p.p_set_jar(Some(Jar::new(&dm))).unwrap();
