@@ -51,9 +51,17 @@ pub(super) fn expand(input: &Input) -> TokenStream {
             }
         }
 
+        /// The persistence protocol's representation (docs/spec.md §2.9).
+        #[automatically_derived]
+        impl ::core::fmt::Debug for #object {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Debug::fmt(&self.0, f)
+            }
+        }
+
         // Accessors nobody calls are not the user's dead code, and `set__v_x` (the setter of
         // `_v_x`) is the documented name even though it is not snake case.
-        #[automatically_derived]
+        // (`#[automatically_derived]` is for trait impls only.)
         #[allow(dead_code, non_snake_case)]
         impl #object {
             #(#accessors)*
