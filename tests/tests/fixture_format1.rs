@@ -32,10 +32,7 @@ fn a_database_written_in_format_1_still_loads() {
     let books = library.books().unwrap().to_vec().unwrap();
     let titles: Vec<(String, i32)> =
         books.iter().map(|b| (b.title().unwrap().clone(), b.year().unwrap())).collect();
-    assert_eq!(
-        titles,
-        [("Dune".into(), 1965), ("Emma".into(), 1815), ("Ulysses".into(), 1922)]
-    );
+    assert_eq!(titles, [("Dune".into(), 1965), ("Emma".into(), 1815), ("Ulysses".into(), 1922)]);
     assert_eq!(library.counts().unwrap().get(&"loans".to_string()).unwrap(), Some(3));
     // A change is written in the current format, and both formats load side by side.
     books[0].set_year(1966).unwrap();

@@ -1,70 +1,163 @@
-//! The record envelope stored for each object revision: format version, type name, state.
-//! Layout: one byte `FORMAT_VERSION`, a varint length and the UTF-8 type name, then the
-//! state bytes to the end.
+//! The record envelope stored for each object revision, around the encoded state. What does
+//! not live here: the state's own encoding (`fields.rs`) and how a storage keeps records.
+//!
+//! Format 2 (written):
+//! ```text
+//! [2] [varint n][n bytes: type name, UTF-8] [varint: schema id, 0 = none]
+//! [varint k][k varints: the oids the state references] [4 bytes: CRC-32, little endian]
+//! [state bytes to the end]
+//! ```
+//! The CRC-32 covers every byte of the record except its own four: a damaged record is
+//! `Error::CorruptRecord`, never a wrong value. The reference list can be read without
+//! decoding the state (for garbage collection and integrity checks).
+//!
+//! Format 1 (read only, what the first release wrote): `[1] [varint n][type name] [state]`,
+//! no references, no checksum.
 
 use crate::error::{Error, Result};
 use crate::oid::Oid;
 
-/// The envelope format this version writes and reads.
-pub const FORMAT_VERSION: u8 = 1;
+/// The envelope format this version writes.
+pub const FORMAT_VERSION: u8 = 2;
 
-/// Wraps `state` of type `type_name` in an envelope.
-#[cfg(test)]
-pub fn encode_record(type_name: &str, state: &[u8]) -> Vec<u8> {
-    let mut out = begin_record(type_name, state.len());
-    out.extend_from_slice(state);
-    out
+/// The first format, still read.
+const FORMAT_1: u8 = 1;
+
+/// One record, split into its parts (borrowing the record's bytes).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Record<'a> {
+    /// The stored type name.
+    pub(crate) type_name: &'a str,
+    /// The schema identity (0: none; format 1 has none).
+    pub(crate) schema: u64,
+    /// The encoded references (`reference_count` varints).
+    references: &'a [u8],
+    reference_count: usize,
+    /// The encoded state.
+    pub(crate) state: &'a [u8],
 }
 
-/// The envelope header for a record of type `type_name`, with room for `state_capacity`
-/// more bytes: append the state to it to make the record.
-pub fn begin_record(type_name: &str, state_capacity: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + 2 + type_name.len() + state_capacity);
-    out.push(FORMAT_VERSION);
-    let mut length = type_name.len();
-    loop {
-        let byte = (length & 0x7f) as u8;
-        length >>= 7;
-        if length == 0 {
-            out.push(byte);
-            break;
-        }
-        out.push(byte | 0x80);
+impl Record<'_> {
+    /// The oids the state references, in the order they were listed.
+    pub(crate) fn references(&self) -> Vec<Oid> {
+        let mut input = self.references;
+        (0..self.reference_count).map_while(|_| read_varint(&mut input).map(Oid)).collect()
     }
+}
+
+/// The oids a stored record references, read from its header without decoding the state
+/// (a format-1 record lists none), after checking the record's checksum.
+///
+/// # Errors
+/// `Error::CorruptRecord` naming `oid` for a damaged or unknown record.
+pub fn references_of(oid: Oid, record: &[u8]) -> Result<Vec<Oid>> {
+    decode_record(oid, record).map(|found| found.references())
+}
+
+/// Builds a format-2 record of `type_name` with `state`, listing `references` (sorted and
+/// without repeats by the caller, or as they come: the list is kept as given).
+pub(crate) fn encode_record(type_name: &str, references: &[Oid], state: &[u8]) -> Vec<u8> {
+    let mut out =
+        Vec::with_capacity(1 + 2 + type_name.len() + 2 + 3 * references.len() + 4 + state.len());
+    out.push(FORMAT_VERSION);
+    write_varint(&mut out, type_name.len() as u64);
     out.extend_from_slice(type_name.as_bytes());
+    write_varint(&mut out, 0);
+    write_varint(&mut out, references.len() as u64);
+    for oid in references {
+        write_varint(&mut out, oid.0);
+    }
+    let checksum_at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(state);
+    let checksum = checksum(&out[..checksum_at], &out[checksum_at + 4..]);
+    out[checksum_at..checksum_at + 4].copy_from_slice(&checksum.to_le_bytes());
     out
 }
 
-/// Splits a record of `oid` into its type name and state; a wrong version or a truncated
-/// header is `Error::CorruptRecord`.
-pub fn decode_record(oid: Oid, record: &[u8]) -> Result<(&str, &[u8])> {
+/// Splits a record of `oid` into its parts. An unknown version, a truncated header or (in
+/// format 2) a checksum that does not match is `Error::CorruptRecord` naming the oid.
+pub(crate) fn decode_record(oid: Oid, record: &[u8]) -> Result<Record<'_>> {
     let corrupt = |message: &str| Error::CorruptRecord { oid, message: message.to_string() };
     let (&version, mut rest) = record.split_first().ok_or_else(|| corrupt("empty record"))?;
-    if version != FORMAT_VERSION {
+    if version != FORMAT_VERSION && version != FORMAT_1 {
         return Err(corrupt(&format!(
-            "format version {version} is not supported (this build reads {FORMAT_VERSION})"
+            "format version {version} is not supported (this build reads 1 and {FORMAT_VERSION})"
         )));
     }
-    let mut length: usize = 0;
-    let mut shift = 0;
-    loop {
-        let (&byte, tail) = rest.split_first().ok_or_else(|| corrupt("truncated header"))?;
-        rest = tail;
-        if shift > 28 {
-            return Err(corrupt("type name length too large"));
-        }
-        length |= usize::from(byte & 0x7f) << shift;
-        shift += 7;
-        if byte & 0x80 == 0 {
-            break;
-        }
-    }
+    let length = read_length(&mut rest).ok_or_else(|| corrupt("truncated header"))?;
     if rest.len() < length {
         return Err(corrupt("truncated type name"));
     }
-    let (name, state) = rest.split_at(length);
-    let name = std::str::from_utf8(name).map_err(|_| corrupt("type name is not UTF-8"))?;
-    Ok((name, state))
+    let (name, mut rest) = rest.split_at(length);
+    if version == FORMAT_1 {
+        let type_name = std::str::from_utf8(name).map_err(|_| corrupt("type name is not UTF-8"))?;
+        return Ok(Record {
+            type_name,
+            schema: 0,
+            references: &[],
+            reference_count: 0,
+            state: rest,
+        });
+    }
+    let schema = read_varint(&mut rest).ok_or_else(|| corrupt("truncated header"))?;
+    let reference_count = read_length(&mut rest).ok_or_else(|| corrupt("truncated header"))?;
+    let references_start = rest;
+    for _ in 0..reference_count {
+        read_varint(&mut rest).ok_or_else(|| corrupt("truncated reference list"))?;
+    }
+    let references = &references_start[..references_start.len() - rest.len()];
+    if rest.len() < 4 {
+        return Err(corrupt("truncated checksum"));
+    }
+    let (stored, state) = rest.split_at(4);
+    let checksum_at = record.len() - rest.len();
+    let stored = u32::from_le_bytes([stored[0], stored[1], stored[2], stored[3]]);
+    if stored != checksum(&record[..checksum_at], state) {
+        return Err(corrupt("checksum mismatch: the stored bytes are damaged"));
+    }
+    let type_name = std::str::from_utf8(name).map_err(|_| corrupt("type name is not UTF-8"))?;
+    Ok(Record { type_name, schema, references, reference_count, state })
+}
+
+/// CRC-32 of the header (up to the checksum) and the state.
+fn checksum(header: &[u8], state: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(header);
+    hasher.update(state);
+    hasher.finalize()
+}
+
+/// Appends `value` as a LEB128 varint (7 bits per byte, high bit set on all but the last).
+fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Reads a LEB128 varint from the front of `input`; `None` if truncated or over 64 bits.
+fn read_varint(input: &mut &[u8]) -> Option<u64> {
+    let mut value: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = input.split_first()?;
+        *input = rest;
+        value |= u64::from(byte & 0x7f).checked_shl(shift)?;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// A varint that must fit a length (below 2^32).
+fn read_length(input: &mut &[u8]) -> Option<usize> {
+    read_varint(input).filter(|&n| n < 1 << 32).and_then(|n| usize::try_from(n).ok())
 }
 
 #[cfg(test)]
@@ -72,14 +165,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn round_trip() {
-        let record = encode_record("app::Account", &[1, 2, 3]);
-        assert_eq!(decode_record(Oid(1), &record).unwrap(), ("app::Account", &[1u8, 2, 3][..]));
+    fn format_2_round_trips_with_references() {
+        let record = encode_record("app::Account", &[Oid(3), Oid(300)], &[1, 2, 3]);
+        let decoded = decode_record(Oid(1), &record).unwrap();
+        assert_eq!(decoded.type_name, "app::Account");
+        assert_eq!(decoded.state, [1, 2, 3]);
+        assert_eq!(decoded.references(), [Oid(3), Oid(300)]);
+        assert_eq!(decoded.schema, 0);
+    }
+
+    #[test]
+    fn a_record_without_references_costs_six_bytes_more_than_format_1() {
+        let record = encode_record("app::Row", &[], &[9; 20]);
+        assert_eq!(record.len(), 1 + 1 + "app::Row".len() + 20 + 6);
+    }
+
+    #[test]
+    fn format_1_is_still_read() {
+        let mut record = vec![1, 3];
+        record.extend_from_slice(b"a::B");
+        record.truncate(2 + 3);
+        record.extend_from_slice(&[7, 8]);
+        let decoded = decode_record(Oid(1), &record).unwrap();
+        assert_eq!((decoded.type_name, decoded.state), ("a::", &[7u8, 8][..]));
+        assert!(decoded.references().is_empty());
+    }
+
+    #[test]
+    fn every_changed_byte_of_a_format_2_record_is_detected() {
+        let record = encode_record("app::Account", &[Oid(3)], &[1, 2, 3, 4, 5, 6, 7]);
+        for at in 1..record.len() {
+            for flip in [0x01, 0x80, 0xff] {
+                let mut bad = record.clone();
+                bad[at] ^= flip;
+                assert!(
+                    matches!(decode_record(Oid(7), &bad), Err(Error::CorruptRecord { .. })),
+                    "byte {at} xor {flip:#x} went unnoticed"
+                );
+            }
+        }
     }
 
     #[test]
     fn bad_records_are_typed_errors() {
-        for bad in [&[][..], &[9, 0][..], &[1][..], &[1, 5, b'a'][..], &[1, 1, 0xff][..]] {
+        for bad in [&[][..], &[9, 0][..], &[1][..], &[1, 5, b'a'][..], &[2, 1, b'a', 0][..]] {
             assert!(matches!(decode_record(Oid(7), bad), Err(Error::CorruptRecord { .. })));
         }
     }

@@ -7,5 +7,6 @@ pub(crate) mod envelope;
 pub(crate) mod fields;
 pub(crate) mod reference;
 
+pub use envelope::references_of;
 pub use fields::{decode_field, decode_value, encode_field, encode_value, finish_decode};
 pub use reference::{with_context, ReferenceContext};

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use super::connection::{Connection, ConnectionInner};
 use crate::any_object::ObjectRef;
-use crate::codec::envelope::begin_record;
+use crate::codec::envelope::encode_record;
 use crate::error::{Error, Result};
 use crate::oid::hash::BuildOidHasher;
 use crate::oid::Oid;
@@ -108,6 +108,7 @@ impl ConnectionInner {
         let mut writes = Vec::new();
         let mut pending = Vec::new();
         let (mut next_added, mut next_registered) = (0, 0);
+        let mut state = Vec::with_capacity(64);
         self.decode_with_references(|| loop {
             let next = {
                 let txn = self.txn.borrow();
@@ -127,8 +128,16 @@ impl ConnectionInner {
             if !(is_new || changed) || !seen.insert(oid) {
                 continue;
             }
-            let mut record = begin_record(next.type_name(), 64);
-            next.p_getstate_into(&mut record)?;
+            // The state is encoded first: the references it meets are listed in the record's
+            // header (`ReferenceContext::encode_reference` notes them).
+            state.clear();
+            self.references.borrow_mut().clear();
+            next.p_getstate_into(&mut state)?;
+            let mut references = std::mem::take(&mut *self.references.borrow_mut());
+            references.sort_unstable();
+            references.dedup();
+            let record = encode_record(next.type_name(), &references, &state);
+            *self.references.borrow_mut() = references;
             let expected_serial = if is_new { None } else { Some(next.p_serial()) };
             pending.push(Pending { obj: next, size: record.len() });
             writes.push(ObjectWrite { oid, expected_serial, data: record });

@@ -46,6 +46,8 @@ pub(crate) struct ConnectionInner {
     pub(crate) this: Weak<ConnectionInner>,
     pub(crate) closed: Cell<bool>,
     pub(crate) txn: RefCell<TransactionState>,
+    /// The oids met while encoding the current record's state (its reference list).
+    pub(crate) references: RefCell<Vec<Oid>>,
 }
 
 /// What the current transaction has done so far.
@@ -83,6 +85,7 @@ impl Connection {
                 this: this.clone(),
                 closed: Cell::new(false),
                 txn: RefCell::new(TransactionState { snapshot, ..TransactionState::default() }),
+                references: RefCell::new(Vec::new()),
             }
         });
         Ok(Connection { inner })

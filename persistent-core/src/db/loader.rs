@@ -38,9 +38,9 @@ impl ConnectionInner {
         reads: impl Fn(&str) -> bool,
     ) -> Result<Vec<u8>> {
         let record = self.db.storage.load_serial(oid, tid)?;
-        let (found, state) = decode_record(oid, &record)?;
-        check_type(oid, expected, reads(found), found)?;
-        Ok(state.to_vec())
+        let found = decode_record(oid, &record)?;
+        check_type(oid, expected, reads(found.type_name), found.type_name)?;
+        Ok(found.state.to_vec())
     }
 }
 
@@ -63,9 +63,9 @@ impl DataManager for ConnectionInner {
         let before = TimeStamp::from_u64(snapshot.as_u64().saturating_add(1));
         let visible = self.db.storage.load_visible(oid, before)?.ok_or(Error::NotFound(oid))?;
         let (record, serial) = (visible.data, visible.serial);
-        let (type_name, state) = decode_record(oid, &record)?;
-        check_type(oid, obj.type_name(), obj.reads_type_name(type_name), type_name)?;
-        self.decode_with_references(|| obj.p_setstate(state))?;
+        let found = decode_record(oid, &record)?;
+        check_type(oid, obj.type_name(), obj.reads_type_name(found.type_name), found.type_name)?;
+        self.decode_with_references(|| obj.p_setstate(found.state))?;
         obj.p_set_serial(serial);
         obj.p_set_estimated_size(record.len() as u64);
         Ok(())
@@ -96,8 +96,12 @@ impl DataManager for ConnectionInner {
 }
 
 impl ReferenceContext for ConnectionInner {
+    /// The object's oid (adding a new object to the transaction), noted for the reference
+    /// list of the record being encoded.
     fn encode_reference(&self, obj: &ObjectRef) -> Result<Oid> {
-        self.add(obj)
+        let oid = self.add(obj)?;
+        self.references.borrow_mut().push(oid);
+        Ok(oid)
     }
 
     fn lookup(&self, oid: Oid) -> Option<ObjectRef> {
