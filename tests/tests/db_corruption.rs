@@ -5,7 +5,7 @@
 
 use persistent::codec::references_of;
 use persistent::prelude::*;
-use persistent::storage::{MemoryStorage, Storage};
+use persistent::storage::MemoryStorage;
 use persistent::Error;
 use persistent_tests::write_raw;
 
