@@ -186,3 +186,26 @@ fn a_panic_while_an_object_loads_leaves_a_ghost_and_the_connection_usable() {
     let fresh = other.root::<Shelf>().unwrap().holder().unwrap().clone().unwrap();
     assert_eq!(fresh.touchy().unwrap(), Touchy(7));
 }
+
+#[test]
+fn transact_keeps_the_first_error_when_its_abort_fails_too() {
+    let flaky = Arc::new(FlakyStorage::new(Arc::new(MemoryStorage::new())));
+    let db = bank(flaky.clone());
+    let conn = db.connect().unwrap();
+    let error = conn
+        .transact(|conn| {
+            accounts(conn).0.set_balance(1)?;
+            flaky.fail(Call::ChangesSince, 1); // the abort's next transaction start fails
+            Err::<(), _>(Error::Custom("the user's own failure".into()))
+        })
+        .unwrap_err();
+    match &error {
+        Error::AbortFailed { error, abort } => {
+            assert!(matches!(**error, Error::Custom(ref m) if m == "the user's own failure"));
+            assert_eq!(abort.storage_kind(), Some(persistent::StorageErrorKind::Io));
+        }
+        other => panic!("expected AbortFailed, got {other:?}"),
+    }
+    assert!(error.to_string().starts_with("the user's own failure"), "{error}");
+    assert_eq!(balances(&db), (100, 100), "nothing was committed");
+}
