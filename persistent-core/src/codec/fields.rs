@@ -5,6 +5,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::depth::{self, too_deep_message, Failure};
 use super::reference::take_pending_error;
 use crate::error::{Error, Result};
 
@@ -27,16 +28,21 @@ pub fn encode_field<F: Serialize + ?Sized>(
     }
 }
 
-/// Takes the next field from the front of `input`.
+/// Takes the next field from the front of `input`. A field nesting values deeper than
+/// [`MAX_DEPTH`](super::MAX_DEPTH) is `Error::Decode`, not a stack overflow.
 pub fn decode_field<F: DeserializeOwned>(type_name: &str, input: &mut &[u8]) -> Result<F> {
-    match postcard::take_from_bytes::<F>(input) {
+    match depth::take_from_bytes::<F>(input) {
         Ok((value, rest)) => {
             *input = rest;
             Ok(value)
         }
-        Err(error) => Err(take_pending_error().unwrap_or_else(|| Error::Decode {
-            type_name: type_name.to_string(),
-            message: error.to_string(),
+        Err(Failure::TooDeep) => {
+            // Leave no stale reference error behind for a later failure to report.
+            take_pending_error();
+            Err(Error::Decode { type_name: type_name.to_string(), message: too_deep_message() })
+        }
+        Err(Failure::Postcard(error)) => Err(take_pending_error().unwrap_or_else(|| {
+            Error::Decode { type_name: type_name.to_string(), message: error.to_string() }
         })),
     }
 }

@@ -1,12 +1,15 @@
 //! Encoding of object states: the field codec used by generated code and hand-written
 //! `Persistent` impls (`fields`), the persistent-reference codec (`reference`: a `P<T>`
-//! inside a state is stored as its oid), and the record envelope (`envelope`: format
+//! inside a state is stored as its oid), the nesting limit for decoding (`depth`: a hostile
+//! record is an error, not a stack overflow), and the record envelope (`envelope`: format
 //! version, type name, state), which only the connection reads and writes.
 
+pub(crate) mod depth;
 pub(crate) mod envelope;
 pub(crate) mod fields;
 pub(crate) mod reference;
 
+pub use depth::MAX_DEPTH;
 pub use envelope::references_of;
 pub use fields::{decode_field, decode_value, encode_field, encode_value, finish_decode};
 pub use reference::{with_context, ReferenceContext};
