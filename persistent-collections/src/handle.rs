@@ -12,7 +12,7 @@
 use std::fmt;
 use std::ops::Deref;
 
-use persistent_core::{ObjectRef, PObject, PState, Persistent, Result, P};
+use persistent_core::{ObjectRef, PObject, PState, Persistent, Result, SharedHandle, P};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The state of a persistent collection: its plain content (`Vec<T>`, `BTreeMap<K, V>`)
@@ -134,6 +134,13 @@ impl<S: CollectionState> From<PersistentCollection<S>> for ObjectRef {
 impl<S: CollectionState> From<&PersistentCollection<S>> for ObjectRef {
     fn from(collection: &PersistentCollection<S>) -> ObjectRef {
         collection.0.erase()
+    }
+}
+
+/// A collection field's generated getter returns `share()`: the same collection.
+impl<S: CollectionState> SharedHandle for PersistentCollection<S> {
+    fn share(&self) -> Self {
+        PersistentCollection::share(self)
     }
 }
 

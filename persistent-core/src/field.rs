@@ -1,5 +1,8 @@
-//! `FieldGuard`: what a generated getter returns for a field that is not a plain `Copy`
-//! value: a read guard on the field inside the loaded state. Writing through it does not
+//! What generated getters return. A field that is a handle to a persistent object (`P<T>`,
+//! a persistent collection, or an `Option` of one) comes back as another handle to the same
+//! object (`SharedHandle`): no borrow is kept, and writes through it reach the stored
+//! object. Any other field that is not a plain `Copy` value comes back as `FieldGuard`, a
+//! read guard on the field inside the loaded state. Writing through it does not
 //! compile (so `note.meta()?.revisions += 1`, which would change a copy, cannot be written
 //! by accident), and while it lives the object counts as borrowed (sticky: not evicted, not
 //! invalidated). `Copy` fields are returned by value instead; the derive decides which.
@@ -9,8 +12,32 @@ use std::fmt;
 use std::ops::Deref;
 
 use crate::error::Result;
+use crate::handle::P;
 use crate::object::PObject;
 use crate::persistent::Persistent;
+
+/// A value that is a handle to a persistent object of its own (`P<T>`, the persistent
+/// collections): the generated getter of such a field returns `share()`, another handle to
+/// the same object, so the parent object is not kept borrowed and writes through the handle
+/// reach the stored object.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a persistent handle",
+    note = "the getter of a field whose type is named `P`, `PersistentList`, `PersistentMapping` \
+            or `PersistentCollection` (or an `Option` of one) returns a shared handle; for \
+            another type of that name, mark the field `#[persistent(guard)]`"
+)]
+pub trait SharedHandle {
+    /// Another handle to the same persistent object (identity shared, nothing copied).
+    #[must_use]
+    fn share(&self) -> Self;
+}
+
+impl<T: Persistent> SharedHandle for P<T> {
+    #[inline]
+    fn share(&self) -> Self {
+        self.clone()
+    }
+}
 
 /// A read guard on one field of a persistent object's state, returned by the generated
 /// getter of every field that is not a plain `Copy` value. Dereferences to the field.

@@ -27,7 +27,7 @@ pub use any_object::{AnyObject, ObjectRef};
 pub use cache::{Cache, CacheEntryInfo, CacheLimits};
 pub use db::{Connection, Database, DatabaseConfig, TransactionNote};
 pub use error::{BoxError, CacheError, Error, Result, StorageErrorKind};
-pub use field::FieldGuard;
+pub use field::{FieldGuard, SharedHandle};
 pub use handle::P;
 pub use jar::{DataManager, Jar};
 pub use object::PObject;
@@ -50,7 +50,7 @@ pub mod __private {
     pub use crate::codec::fields::VolatileField;
     pub use crate::codec::{decode_field, encode_field, finish_decode};
     pub use crate::error::Result;
-    pub use crate::field::{field_guard, FieldGuard};
+    pub use crate::field::{field_guard, FieldGuard, SharedHandle};
     pub use crate::object::PObject;
     pub use crate::persistent::{ObjectCell, Persistent};
 }

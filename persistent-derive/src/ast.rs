@@ -108,15 +108,74 @@ impl Field<'_> {
         self.attrs.volatile.is_some() || self.name().starts_with("_v_")
     }
 
-    /// Whether the getter returns the value itself: the field is marked `copy`, or its type
-    /// is written as a type that is `Copy` whatever it names (see [`is_plain_copy`]).
-    pub(crate) fn returns_copy(&self) -> bool {
-        self.attrs.copy.is_some() || is_plain_copy(self.ty)
+    /// What the getter returns: `copy` or a primitive `Copy` type gives the value; a type
+    /// named like a persistent handle (or an `Option` of one) gives a shared handle; anything
+    /// else (or a field marked `guard`) gives a read guard.
+    pub(crate) fn getter_kind(&self) -> GetterKind {
+        if self.attrs.copy.is_some() || (self.attrs.guard.is_none() && is_plain_copy(self.ty)) {
+            GetterKind::Copy
+        } else if self.attrs.guard.is_some() {
+            GetterKind::Guard
+        } else if is_handle(self.ty) {
+            GetterKind::Handle
+        } else if option_inner(self.ty).is_some_and(is_handle) {
+            GetterKind::OptionalHandle
+        } else {
+            GetterKind::Guard
+        }
     }
 
     /// The setter's name: `set_` followed by the field's name.
     pub(crate) fn setter(&self) -> Ident {
         Ident::new(&format!("set_{}", self.name()), self.ident.span())
+    }
+}
+
+/// What a generated getter returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GetterKind {
+    /// The value (a `Copy` type).
+    Copy,
+    /// Another handle to the same persistent object (`SharedHandle::share`).
+    Handle,
+    /// `Option` of another handle to the same persistent object.
+    OptionalHandle,
+    /// A `FieldGuard` borrowing the field.
+    Guard,
+}
+
+/// Type names the derive takes for persistent handles (`SharedHandle`).
+const HANDLE_NAMES: &[&str] = &["P", "PersistentList", "PersistentMapping", "PersistentCollection"];
+
+/// Whether `ty` is written as a persistent handle: a path whose last segment is one of
+/// [`HANDLE_NAMES`] with generic arguments.
+fn is_handle(ty: &Type) -> bool {
+    match ty {
+        Type::Paren(inner) => is_handle(&inner.elem),
+        Type::Group(inner) => is_handle(&inner.elem),
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last().is_some_and(|last| {
+            matches!(last.arguments, PathArguments::AngleBracketed(_))
+                && HANDLE_NAMES.contains(&last.ident.to_string().as_str())
+        }),
+        _ => false,
+    }
+}
+
+/// The `T` of a type written as `Option<T>`.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    let mut types = args.args.iter().filter_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    });
+    match (types.next(), types.next()) {
+        (Some(inner), None) => Some(inner),
+        _ => None,
     }
 }
 

@@ -1,5 +1,5 @@
 //! Parsing of the `#[persistent(...)]` attributes (on the struct: `name`, `repr`, `crate`; on
-//! a field: `volatile`, `no_getter`, `copy`) and the recording of `#[serde(...)]` keys on fields, which
+//! a field: `volatile`, `no_getter`, `copy`, `guard`) and the recording of `#[serde(...)]` keys on fields, which
 //! `valid` refuses. Unknown and duplicate keys are reported and parsing goes on, so that one
 //! compilation lists every mistake.
 
@@ -31,6 +31,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) no_getter: Option<Span>,
     /// `copy`: the getter returns the value (the type is `Copy`) instead of a guard.
     pub(crate) copy: Option<Span>,
+    /// `guard`: the getter returns a read guard even for a type named like a handle.
+    pub(crate) guard: Option<Span>,
     /// The keys found in `#[serde(...)]` attributes (an empty name for an attribute whose
     /// content could not be read).
     pub(crate) serde: Vec<SerdeKey>,
@@ -93,10 +95,13 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
                 } else if meta.path.is_ident("copy") {
                     flag(&meta, errors)?;
                     set_once(&mut out.copy, meta.path.span(), &meta, errors);
+                } else if meta.path.is_ident("guard") {
+                    flag(&meta, errors)?;
+                    set_once(&mut out.guard, meta.path.span(), &meta, errors);
                 } else {
                     errors.push(unknown_key(
                         &meta,
-                        "on a field; expected `volatile`, `no_getter` or `copy`",
+                        "on a field; expected `volatile`, `no_getter`, `copy` or `guard`",
                     ));
                     skip_value(&meta)?;
                 }

@@ -27,18 +27,21 @@ use syn::{parse_macro_input, DeriveInput};
 ///   Result<()>` (a persistent field registers the object once and marks it changed; a
 ///   volatile field never does). Both load a ghost first and touch the object. The getter of
 ///   a primitive `Copy` field (integers, floats, `bool`, `char`, and `Option`s, tuples and
-///   arrays of them) or of a field marked `#[persistent(copy)]` returns `Result<F>`; every
-///   other getter returns `Result<FieldGuard<'_, F>>`, a read guard on the stored field, so
-///   that `p.meta()?.count += 1` (which would change a copy) does not compile and a
-///   collection reached through a getter is the stored one. Accessors have the field's
+///   arrays of them) or of a field marked `#[persistent(copy)]` returns `Result<F>`; the
+///   getter of a persistent handle (a type named `P`, `PersistentList`, `PersistentMapping`
+///   or `PersistentCollection`, or an `Option` of one) returns another handle to the same
+///   object (`SharedHandle::share`); every other getter returns
+///   `Result<FieldGuard<'_, F>>`, a read guard on the stored field, so that
+///   `p.meta()?.count += 1` (which would change a copy) does not compile. Accessors have the field's
 ///   visibility. A field named like a method of `PObject` (`with`, `read`, `write`,
 ///   `update`) hides that method on the handle; reach it with `p.as_object().read()`;
 /// * `impl Persistent`: the persistent fields encoded with postcard in declaration order,
 ///   volatile fields rebuilt with `Default` on decode.
 ///
 /// A field is volatile when its name starts with `_v_` or it carries
-/// `#[persistent(volatile)]`. Other attributes: on a field, `no_getter` (no getter) and
-/// `copy` (the getter returns a copy); on the struct, `name = "stable::Name"` (the stored
+/// `#[persistent(volatile)]`. Other attributes: on a field, `no_getter` (no getter), `copy`
+/// (the getter returns a copy) and `guard` (the getter returns a guard even for a type named
+/// like a handle); on the struct, `name = "stable::Name"` (the stored
 /// type name, by default module path and struct name), `repr = path::to::function` (a
 /// custom Debug representation, `fn(&PObject<Self>) -> Result<String, String>`) and
 /// `crate = "path"` (where the generated code finds the library, `::persistent` by default;

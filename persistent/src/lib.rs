@@ -30,7 +30,7 @@
 pub use persistent_core::{
     AnyObject, BoxError, Cache, CacheEntryInfo, CacheError, CacheLimits, Connection, DataManager,
     Database, DatabaseConfig, Error, FieldGuard, Jar, ObjectCell, ObjectRef, Oid, PObject, PState,
-    Persistent, Result, StorageErrorKind, Tid, TimeStamp, TransactionNote, P,
+    Persistent, Result, SharedHandle, StorageErrorKind, Tid, TimeStamp, TransactionNote, P,
 };
 /// `#[derive(Persistent)]`: see the guide; `#[persistent(crate = "...")]` names this crate
 /// when it is reached under another name.

@@ -74,7 +74,8 @@ fn main() -> Result<()> {
         first.p_status(),
         first.p_state().value()
     );
-    println!("  reading its title loads it: {:?} -> now {}", first.title()?, first.p_status());
+    let title = first.title()?.clone(); // the getter's guard ends here
+    println!("  reading its title loads it: {title:?} -> now {}", first.p_status());
 
     // 3. Touch every book: each ghost loads on access.
     let mut total_years = 0u64;

@@ -7,7 +7,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use crate::ast::{Field, Input};
+use crate::ast::{Field, GetterKind, Input};
 
 /// The object type, its `ObjectCell` and `Deref` impls, and the accessors.
 pub(super) fn expand(input: &Input) -> TokenStream {
@@ -76,30 +76,50 @@ fn accessors(field: &Field, private: &TokenStream) -> TokenStream {
     let Field { ident, vis, ty, .. } = field;
     let name = field.name();
     let getter = field.attrs.no_getter.is_none().then(|| {
-        if field.returns_copy() {
-            let doc = format!(
-                " Returns `{name}` (a copy), loading a ghost first and touching the object in \
-                 its cache."
-            );
-            quote! {
-                #[doc = #doc]
-                #[inline]
-                #vis fn #ident(&self) -> #private::Result<#ty> {
-                    self.0.with(|__state| __state.#ident)
-                }
-            }
-        } else {
-            let doc = format!(
-                " Borrows `{name}`, loading a ghost first and touching the object in its \
-                 cache. While the guard lives the object is borrowed (sticky); clone the value \
-                 to keep it longer."
-            );
-            quote! {
-                #[doc = #doc]
-                #[inline]
-                #vis fn #ident(&self) -> #private::Result<#private::FieldGuard<'_, #ty>> {
-                    #private::field_guard(&self.0, |__state| &__state.#ident)
-                }
+        let (doc, returns, body) = match field.getter_kind() {
+            GetterKind::Copy => (
+                format!(
+                    " Returns `{name}` (a copy), loading a ghost first and touching the object \
+                     in its cache."
+                ),
+                quote!(#ty),
+                quote!(self.0.with(|__state| __state.#ident)),
+            ),
+            GetterKind::Handle => (
+                format!(
+                    " Returns another handle to the persistent object in `{name}` (the stored \
+                     one: writes through it are stored), loading this object first and \
+                     touching it in its cache."
+                ),
+                quote!(#ty),
+                quote!(self.0.with(|__state| #private::SharedHandle::share(&__state.#ident))),
+            ),
+            GetterKind::OptionalHandle => (
+                format!(
+                    " Returns another handle to the persistent object in `{name}`, if any (the \
+                     stored one: writes through it are stored), loading this object first and \
+                     touching it in its cache."
+                ),
+                quote!(#ty),
+                quote!(self.0.with(|__state| {
+                    __state.#ident.as_ref().map(#private::SharedHandle::share)
+                })),
+            ),
+            GetterKind::Guard => (
+                format!(
+                    " Borrows `{name}`, loading a ghost first and touching the object in its \
+                     cache. While the guard lives the object is borrowed (sticky); clone the \
+                     value to keep it longer."
+                ),
+                quote!(#private::FieldGuard<'_, #ty>),
+                quote!(#private::field_guard(&self.0, |__state| &__state.#ident)),
+            ),
+        };
+        quote! {
+            #[doc = #doc]
+            #[inline]
+            #vis fn #ident(&self) -> #private::Result<#returns> {
+                #body
             }
         }
     });
