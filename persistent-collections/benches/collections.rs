@@ -41,7 +41,7 @@ fn main() {
 
 #[divan::bench_group(sample_count = 100, sample_size = 1)]
 mod push_1m {
-    use super::*;
+    use super::{attach, black_box, Bencher, PersistentList, N};
 
     #[divan::bench]
     fn vec(bencher: Bencher) {
@@ -82,7 +82,7 @@ mod push_1m {
 
 #[divan::bench_group(sample_count = 20, sample_size = 1)]
 mod insert_1m {
-    use super::*;
+    use super::{attach, black_box, BTreeMap, Bencher, PersistentMapping, N};
 
     #[divan::bench]
     fn btree_map(bencher: Bencher) {

@@ -34,6 +34,7 @@ pub struct PersistentCollection<S: CollectionState>(P<S>);
 
 impl<S: CollectionState> PersistentCollection<S> {
     /// A new empty unsaved collection (no jar, no oid).
+    #[must_use]
     pub fn new() -> Self {
         Self::from_content(S::Content::default())
     }
@@ -45,6 +46,7 @@ impl<S: CollectionState> PersistentCollection<S> {
 
     /// The collection for an existing handle (for example a ghost a data manager made with
     /// `P::uninitialized()`); the collection and the handle are the same object.
+    #[must_use]
     pub fn from_handle(handle: P<S>) -> Self {
         PersistentCollection(handle)
     }
@@ -52,21 +54,25 @@ impl<S: CollectionState> PersistentCollection<S> {
     /// Another handle to this same collection (identity shared, nothing copied);
     /// `try_clone()`, by contrast, makes a new unsaved copy. (There is no `Clone`: a copy
     /// reads the content, which can fail.)
+    #[must_use]
     pub fn share(&self) -> Self {
         Self::from_handle(self.0.clone())
     }
 
     /// The `P` handle of this collection; cloning it shares identity.
+    #[must_use]
     pub fn handle(&self) -> &P<S> {
         &self.0
     }
 
     /// The `P` handle of this collection, consuming the collection.
+    #[must_use]
     pub fn into_handle(self) -> P<S> {
         self.0
     }
 
     /// A type-erased handle to the same object, for a cache or a data manager.
+    #[must_use]
     pub fn erase(&self) -> ObjectRef {
         self.0.erase()
     }

@@ -1,5 +1,5 @@
 //! Conformance of `PersistentList` with the plain list it stands for, in the spirit of
-//! Python's UserList test suite: construction, equality (through the read guard), Debug,
+//! Python's `UserList` test suite: construction, equality (through the read guard), Debug,
 //! len, membership, iteration, position, extend, sorting, access with and without a default.
 
 use persistent_collections::PersistentList;
@@ -16,7 +16,8 @@ fn construction_from_several_sources() {
     for list in [&from_array, &collected, &from_other] {
         assert_eq!(*list.read().unwrap(), *from_vec.read().unwrap());
     }
-    let strings: PersistentList<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+    let strings: PersistentList<String> =
+        ["a", "b"].iter().map(std::string::ToString::to_string).collect();
     assert_eq!(strings.len().unwrap(), 2);
 }
 
@@ -86,7 +87,7 @@ fn extend_from_several_sources() {
 #[test]
 fn sort_with_a_key_and_reversed() {
     let words = PersistentList::from(["ccc", "a", "bb"].map(String::from));
-    words.sort_by_key(|w| w.len()).unwrap();
+    words.sort_by_key(std::string::String::len).unwrap();
     assert_eq!(*words.read().unwrap(), ["a", "bb", "ccc"].map(String::from));
     words.sort_by_key(|w| std::cmp::Reverse(w.len())).unwrap();
     assert_eq!(*words.read().unwrap(), ["ccc", "bb", "a"].map(String::from));

@@ -1,7 +1,13 @@
-//! Every row of docs/spec.md §4's PersistentList table: each operation on a saved list
-//! (oid and jar set, UpToDate, no registration yet) checked for the resulting contents, the
+//! Every row of docs/spec.md §4's `PersistentList` table: each operation on a saved list
+//! (oid and jar set, `UpToDate`, no registration yet) checked for the resulting contents, the
 //! state and the number of `register` calls. Also: ghosts load first, unsaved lists mark
 //! nothing, a refused registration or a live read guard changes nothing.
+
+#![allow(
+    clippy::needless_pass_by_value,
+    clippy::redundant_closure_for_method_calls,
+    reason = "test code: results passed by value read well; method paths are ambiguous here"
+)]
 
 mod common;
 
@@ -13,7 +19,7 @@ use persistent_testkit::StubDm;
 use std::rc::Rc;
 
 /// Applies `op` to a saved list holding `initial`, then checks contents, state and
-/// registrations (`marks`: Changed and registered once; else UpToDate and none).
+/// registrations (`marks`: Changed and registered once; else `UpToDate` and none).
 fn row<R>(
     initial: &[i32],
     op: impl FnOnce(&PersistentList<i32>) -> Result<R>,

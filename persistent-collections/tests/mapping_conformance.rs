@@ -1,8 +1,14 @@
 //! Conformance of `PersistentMapping` with the plain map it stands for, in the spirit of
-//! Python's UserDict test suite: construction, equality (through the read guard), Debug,
+//! Python's `UserDict` test suite: construction, equality (through the read guard), Debug,
 //! len, membership, key-order
 //! iteration, update, get with and without a default, setdefault, and deterministic
 //! encoding.
+
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    reason = "test code: small test values"
+)]
 
 use std::collections::BTreeMap;
 

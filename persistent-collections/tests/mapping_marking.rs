@@ -1,7 +1,12 @@
-//! Every row of docs/spec.md §4's PersistentMapping table: each operation on a saved
-//! mapping (oid and jar set, UpToDate, no registration yet) checked for the resulting
+//! Every row of docs/spec.md §4's `PersistentMapping` table: each operation on a saved
+//! mapping (oid and jar set, `UpToDate`, no registration yet) checked for the resulting
 //! contents, the state and the number of `register` calls. Also: ghosts load first, unsaved
 //! mappings mark nothing, a refused registration or a live read guard changes nothing.
+
+#![allow(
+    clippy::redundant_closure_for_method_calls,
+    reason = "test code: method paths are ambiguous here"
+)]
 
 mod common;
 
@@ -21,7 +26,7 @@ fn map_of(entries: &[(&str, i32)]) -> BTreeMap<String, i32> {
 }
 
 /// Applies `op` to a saved mapping holding `initial`, then checks contents, state and
-/// registrations (`marks`: Changed and registered once; else UpToDate and none).
+/// registrations (`marks`: Changed and registered once; else `UpToDate` and none).
 fn row<R>(
     initial: &[(&str, i32)],
     op: impl FnOnce(&Map) -> Result<R>,

@@ -3,6 +3,8 @@
 //! `incrgc` from 1,000,000 down to 10,000 non-ghosts. Run:
 //! `cargo bench -p persistent-core --bench cache`.
 
+#![allow(clippy::cast_possible_truncation, reason = "bench code: small test values")]
+
 mod common;
 
 use std::cell::RefCell;
@@ -25,7 +27,7 @@ fn read_plain_rc_refcell(bencher: Bencher) {
     bencher.bench_local(|| black_box(&plain).borrow().n);
 }
 
-/// The same field of an UpToDate object in a cache of 1,000,000, read again and again (the
+/// The same field of an `UpToDate` object in a cache of 1,000,000, read again and again (the
 /// object is already the most recently used: the touch is a compare).
 #[divan::bench]
 fn read_hot_object(bencher: Bencher) {
@@ -67,7 +69,7 @@ fn write_changed_object(bencher: Bencher) {
     bencher.bench_local(|| black_box(&p).update(|r| r.n += 1).unwrap());
 }
 
-/// First writes: 1,000 UpToDate objects written once each per sample (register included).
+/// First writes: 1,000 `UpToDate` objects written once each per sample (register included).
 #[divan::bench(sample_size = 1, sample_count = 500)]
 fn first_write(bencher: Bencher) {
     let (_dm, _cache, rows) = loaded_cache(CACHED);

@@ -1,8 +1,14 @@
-//! Reading one field of an UpToDate object through the getter `#[derive(Persistent)]`
+//! Reading one field of an `UpToDate` object through the getter `#[derive(Persistent)]`
 //! generates, next to reading the same field of the same struct through a plain
 //! `Rc<RefCell<_>>`. The object has a jar and sits in a cache with 1,000 other loaded
 //! objects, so every read goes through the real touch. Targets: at most 3x the plain read,
 //! under 3 ns. Run: `cargo bench -p persistent-core --bench field_access`.
+
+#![allow(
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    reason = "bench code: small test values"
+)]
 
 mod common;
 
@@ -35,7 +41,7 @@ fn main() {
 }
 
 /// A cache holding `OTHERS` loaded rows plus `count` loaded `Fields` objects (oids after the
-/// rows), each UpToDate with a jar, most recently used last.
+/// rows), each `UpToDate` with a jar, most recently used last.
 fn cached_fields(count: u64) -> (Rc<BenchDm>, Cache, Vec<P<Fields>>) {
     let (dm, cache, _rows) = loaded_cache(OTHERS);
     let objects = (1..=count)
@@ -61,7 +67,7 @@ fn plain_rc_refcell(bencher: Bencher) {
     bencher.bench_local(|| black_box(&plain).borrow().x);
 }
 
-/// The generated getter `x()` of a cached UpToDate object read again and again (it stays
+/// The generated getter `x()` of a cached `UpToDate` object read again and again (it stays
 /// the most recently used object, so the touch is the MRU check).
 #[divan::bench]
 fn generated_getter(bencher: Bencher) {

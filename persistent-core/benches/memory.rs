@@ -3,6 +3,12 @@
 //! loaded objects, are created and cached, divided by the count. Run:
 //! `cargo bench -p persistent-core --bench memory`.
 
+#![allow(
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    reason = "bench code: small test values"
+)]
+
 mod common;
 
 use std::alloc::System;

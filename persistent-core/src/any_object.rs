@@ -36,18 +36,42 @@ pub trait AnyObject: 'static {
     /// See [`PObject::p_set_estimated_size`].
     fn p_set_estimated_size(&self, size: u64);
     /// See [`PObject::p_set_changed`].
+    ///
+    /// # Errors
+    ///
+    /// As [`PObject::p_set_changed`].
     fn p_set_changed(&self, value: Option<bool>) -> Result<()>;
     /// See [`PObject::p_activate`].
+    ///
+    /// # Errors
+    ///
+    /// As [`PObject::p_activate`].
     fn p_activate(&self) -> Result<()>;
     /// See [`PObject::p_deactivate`].
     fn p_deactivate(&self);
     /// See [`PObject::p_invalidate`].
+    ///
+    /// # Errors
+    ///
+    /// As [`PObject::p_invalidate`].
     fn p_invalidate(&self) -> Result<()>;
     /// See [`PObject::p_getstate`].
+    ///
+    /// # Errors
+    ///
+    /// As [`PObject::p_getstate`].
     fn p_getstate(&self) -> Result<Vec<u8>>;
     /// See [`PObject::p_getstate_into`].
+    ///
+    /// # Errors
+    ///
+    /// As [`PObject::p_getstate_into`].
     fn p_getstate_into(&self, out: &mut Vec<u8>) -> Result<()>;
     /// See [`PObject::p_setstate`].
+    ///
+    /// # Errors
+    ///
+    /// As [`PObject::p_setstate`].
     fn p_setstate(&self, bytes: &[u8]) -> Result<()>;
     /// The type name records of this object are written under
     /// (`Persistent::stored_type_name`).
@@ -96,6 +120,7 @@ pub struct ObjectRef(pub(crate) Rc<dyn ErasedCell>);
 
 impl ObjectRef {
     /// The object's protocol.
+    #[must_use]
     pub fn object(&self) -> &dyn AnyObject {
         self.0.erased()
     }
@@ -106,11 +131,13 @@ impl ObjectRef {
     }
 
     /// Whether both handles point to the same object.
+    #[must_use]
     pub fn ptr_eq(&self, other: &ObjectRef) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
 
     /// How many strong handles exist (the cache's included).
+    #[must_use]
     pub fn strong_count(&self) -> usize {
         Rc::strong_count(&self.0)
     }
@@ -148,13 +175,13 @@ impl<T: Persistent> AnyObject for PObject<T> {
         PObject::p_serial(self)
     }
     fn p_set_serial(&self, serial: TimeStamp) {
-        PObject::p_set_serial(self, serial)
+        PObject::p_set_serial(self, serial);
     }
     fn p_estimated_size(&self) -> u64 {
         PObject::p_estimated_size(self)
     }
     fn p_set_estimated_size(&self, size: u64) {
-        PObject::p_set_estimated_size(self, size)
+        PObject::p_set_estimated_size(self, size);
     }
     fn p_set_changed(&self, value: Option<bool>) -> Result<()> {
         PObject::p_set_changed(self, value)
@@ -163,7 +190,7 @@ impl<T: Persistent> AnyObject for PObject<T> {
         PObject::p_activate(self)
     }
     fn p_deactivate(&self) {
-        PObject::p_deactivate(self)
+        PObject::p_deactivate(self);
     }
     fn p_invalidate(&self) -> Result<()> {
         PObject::p_invalidate(self)

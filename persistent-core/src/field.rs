@@ -81,9 +81,9 @@ impl<F: ?Sized + PartialEq<U>, U> PartialEq<U> for FieldGuard<'_, F> {
 /// # Errors
 /// A failed load, or `Error::AlreadyBorrowed` while a write guard is alive.
 #[inline]
-pub fn field_guard<'a, S: Persistent, F: ?Sized>(
-    object: &'a PObject<S>,
+pub fn field_guard<S: Persistent, F: ?Sized>(
+    object: &PObject<S>,
     project: impl FnOnce(&S) -> &F,
-) -> Result<FieldGuard<'a, F>> {
+) -> Result<FieldGuard<'_, F>> {
     object.read().map(|state| FieldGuard(Ref::map(state, project)))
 }

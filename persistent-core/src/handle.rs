@@ -21,6 +21,7 @@ impl<T: Persistent> P<T> {
     }
 
     /// An object without state, for `Cache::new_ghost` (Python's `C.__new__(C)`).
+    #[must_use]
     pub fn uninitialized() -> P<T> {
         P(Rc::new(T::Object::from_object(PObject::uninitialized())))
     }
@@ -30,16 +31,19 @@ impl<T: Persistent> P<T> {
     }
 
     /// The persistent object behind the handle (the protocol without field accessors).
+    #[must_use]
     pub fn as_object(&self) -> &PObject<T> {
         self.0.object()
     }
 
     /// A type-erased handle to the same object.
+    #[must_use]
     pub fn erase(&self) -> ObjectRef {
         ObjectRef(self.0.clone())
     }
 
     /// Whether both handles point to the same object.
+    #[must_use]
     pub fn ptr_eq(a: &P<T>, b: &P<T>) -> bool {
         Rc::ptr_eq(&a.0, &b.0)
     }
@@ -72,7 +76,7 @@ impl<T: Persistent> Eq for P<T> {}
 /// Hashes the object's address, consistent with identity equality.
 impl<T: Persistent> Hash for P<T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (Rc::as_ptr(&self.0) as *const u8 as usize).hash(state);
+        (Rc::as_ptr(&self.0).cast::<u8>() as usize).hash(state);
     }
 }
 

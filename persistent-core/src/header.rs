@@ -15,7 +15,7 @@ use crate::timestamp::TimeStamp;
 /// Persistence metadata of an object. Reading any of it never loads or touches the object.
 #[doc(hidden)]
 pub struct Header {
-    /// The state as kept; `p_state()` reports UpToDate for objects without a jar.
+    /// The state as kept; `p_state()` reports `UpToDate` for objects without a jar.
     pub(crate) state: Cell<PState>,
     pub(crate) size_units: Cell<u32>,
     pub(crate) oid: Cell<Option<Oid>>,
@@ -53,6 +53,10 @@ impl Header {
         self.with_jar(|jar| jar.is_some())
     }
 
+    #[allow(
+        clippy::redundant_closure_for_method_calls,
+        reason = "`Option::cloned` is ambiguous here (`Option<&T>` and `Option<&mut T>`)"
+    )]
     pub(crate) fn jar(&self) -> Option<Jar> {
         self.with_jar(|jar| jar.cloned())
     }
@@ -75,7 +79,7 @@ impl Header {
     #[inline]
     pub(crate) fn touch(&self) {
         if let Some(key) = self.cache_key.get() {
-            let address = self as *const Header as usize;
+            let address = std::ptr::from_ref::<Header>(self) as usize;
             if !recent::is_noted(address) {
                 self.touch_cached(key, address);
             }

@@ -19,14 +19,26 @@ pub trait DataManager: 'static {
     /// Loads the state of a ghost: call `obj.p_setstate(bytes)` (or set a typed value through
     /// `downcast_ref`). While this runs the object counts as Changed, so writes made here do
     /// not register it. An error leaves the object a ghost.
+    ///
+    /// # Errors
+    ///
+    /// Whatever keeps the state from loading; the object then stays a ghost.
     fn setstate(&self, obj: &dyn AnyObject) -> Result<()>;
 
-    /// Called once when an object first changes (UpToDate, Sticky or Ghost to Changed). An
+    /// Called once when an object first changes (`UpToDate`, Sticky or Ghost to Changed). An
     /// error cancels the change: the object's state and data stay as they were.
+    ///
+    /// # Errors
+    ///
+    /// Whatever refuses the change; the object is then left as it was.
     fn register(&self, obj: &dyn AnyObject) -> Result<()>;
 
     /// The state the transaction `tid` wrote for `obj` (history). The default reports that
     /// this data manager keeps no history.
+    ///
+    /// # Errors
+    ///
+    /// The default: `Error::Custom` (no history kept).
     fn oldstate(&self, obj: &dyn AnyObject, tid: Tid) -> Result<Vec<u8>> {
         let _ = (obj, tid);
         Err(Error::Custom("this data manager keeps no history".into()))
@@ -58,11 +70,16 @@ impl Jar {
     }
 
     /// The data manager, or `Error::ConnectionClosed` when it no longer exists.
+    ///
+    /// # Errors
+    ///
+    /// `Error::ConnectionClosed` when the data manager no longer exists.
     pub fn data_manager(&self) -> Result<Rc<dyn DataManager>> {
         self.0.dm.upgrade().ok_or(Error::ConnectionClosed)
     }
 
     /// Whether both are the same jar.
+    #[must_use]
     pub fn ptr_eq(&self, other: &Jar) -> bool {
         Rc::ptr_eq(&self.0, &other.0)
     }
@@ -87,6 +104,6 @@ impl fmt::Debug for Jar {
             Some(dm) => dm.name(),
             None => "closed data manager".into(),
         };
-        write!(f, "<{name} at {:#x}>", Rc::as_ptr(&self.0) as *const u8 as usize)
+        write!(f, "<{name} at {:#x}>", Rc::as_ptr(&self.0).cast::<u8>() as usize)
     }
 }

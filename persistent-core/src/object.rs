@@ -45,6 +45,10 @@ impl<T: Persistent> PObject<T> {
 
     /// Sets the oid. In a cache, only the same value is accepted (a no-op);
     /// anything else is `Error::CachedOidChange`.
+    ///
+    /// # Errors
+    ///
+    /// `Error::CachedOidChange` when the object is in a cache and `oid` is not its oid.
     pub fn p_set_oid(&self, oid: Option<Oid>) -> Result<()> {
         if self.header.cache_key.get().is_some() && self.header.oid.get() != oid {
             return Err(Error::CachedOidChange);
@@ -60,6 +64,10 @@ impl<T: Persistent> PObject<T> {
 
     /// Sets the jar. In a cache, only the same jar is accepted (a no-op); anything else is
     /// `Error::CachedJarChange`. Outside a cache it may be set, changed and cleared.
+    ///
+    /// # Errors
+    ///
+    /// `Error::CachedJarChange` when the object is in a cache and `jar` is not its jar.
     pub fn p_set_jar(&self, jar: Option<Jar>) -> Result<()> {
         let same = self.header.with_jar(|current| match (current, &jar) {
             (Some(a), Some(b)) => a.ptr_eq(b),
@@ -80,7 +88,7 @@ impl<T: Persistent> PObject<T> {
         Ok(())
     }
 
-    /// The state: UpToDate without a jar; Sticky while the data is borrowed.
+    /// The state: `UpToDate` without a jar; Sticky while the data is borrowed.
     pub fn p_state(&self) -> PState {
         if !self.header.has_jar() {
             return PState::UpToDate;
@@ -149,6 +157,13 @@ impl<T: Persistent> PObject<T> {
 
     /// The modification time (the serial's `time_time()`), `None` for a zero serial. Loads
     /// a ghost and touches the object.
+    ///
+    /// # Errors
+    ///
+    /// When loading the ghost fails: the data manager's `setstate` error (for a `Connection`:
+    /// `Error::NotFound`, `Error::TypeMismatch`, `Error::Decode`, a storage error, ...),
+    /// `Error::ConnectionClosed` once the data manager is gone, or `Error::NoStateLoaded` when
+    /// no state was set or the ghost has no jar.
     pub fn p_mtime(&self) -> Result<Option<f64>> {
         self.accessed()?;
         let serial = self.p_serial();
@@ -157,10 +172,19 @@ impl<T: Persistent> PObject<T> {
 
     // ----- state transitions ----------------------------------------------------------
 
-    /// Python's assignment to `_p_changed` (docs/spec.md §2.2): `None` deactivates an UpToDate
+    /// Python's assignment to `_p_changed` (docs/spec.md §2.2): `None` deactivates an `UpToDate`
     /// object; `Some(true)` loads a ghost if needed and registers (unless already Changed);
-    /// `Some(false)` makes a Changed or Sticky object UpToDate, keeping its data.
+    /// `Some(false)` makes a Changed or Sticky object `UpToDate`, keeping its data.
     /// Without a jar it does nothing. A failing register leaves the state unchanged.
+    ///
+    /// # Errors
+    ///
+    /// Only for `Some(true)` on an object with a jar: loading the ghost fails: the data
+    /// manager's `setstate` error (for a `Connection`: `Error::NotFound`,
+    /// `Error::TypeMismatch`, `Error::Decode`, a storage error, ...), `Error::ConnectionClosed`
+    /// once the data manager is gone, or `Error::NoStateLoaded` when no state was set or the
+    /// ghost has no jar; or the data manager's `register` fails (`Error::ConnectionClosed` once
+    /// it is gone). The object is left as it was.
     pub fn p_set_changed(&self, value: Option<bool>) -> Result<()> {
         if !self.header.has_jar() {
             return Ok(());
@@ -170,8 +194,7 @@ impl<T: Persistent> PObject<T> {
                 self.p_deactivate();
                 Ok(())
             }
-            (None, _) => Ok(()),
-            (Some(true), PState::Changed) => Ok(()),
+            (None, _) | (Some(true), PState::Changed) => Ok(()),
             (Some(true), PState::Ghost) => {
                 self.load()?;
                 self.register_or_unload()
@@ -186,6 +209,13 @@ impl<T: Persistent> PObject<T> {
     }
 
     /// Loads a ghost that has a jar; does nothing (no load, no touch) for a non-ghost.
+    ///
+    /// # Errors
+    ///
+    /// When loading the ghost fails: the data manager's `setstate` error (for a `Connection`:
+    /// `Error::NotFound`, `Error::TypeMismatch`, `Error::Decode`, a storage error, ...),
+    /// `Error::ConnectionClosed` once the data manager is gone, or `Error::NoStateLoaded` when
+    /// no state was set or the ghost has no jar. The object stays a ghost.
     pub fn p_activate(&self) -> Result<()> {
         if self.header.state.get() == PState::Ghost {
             self.load()
@@ -194,7 +224,7 @@ impl<T: Persistent> PObject<T> {
         }
     }
 
-    /// Asks an UpToDate object with a jar to become a ghost, dropping its state (volatile
+    /// Asks an `UpToDate` object with a jar to become a ghost, dropping its state (volatile
     /// fields included). Changed, Sticky, borrowed and unsaved objects ignore the request.
     pub fn p_deactivate(&self) {
         if self.header.state.get() == PState::UpToDate && self.header.has_jar() {
@@ -205,6 +235,10 @@ impl<T: Persistent> PObject<T> {
     /// Drops the state whatever it is (modifications of a Changed object are lost, nothing is
     /// registered) and becomes a ghost. A no-op on a ghost or an unsaved object; an error
     /// (`Error::Borrowed`) while the data is borrowed.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Borrowed` while a read or write guard on the data is alive.
     pub fn p_invalidate(&self) -> Result<()> {
         if self.header.state.get() == PState::Ghost || !self.header.has_jar() {
             return Ok(());
@@ -219,6 +253,10 @@ impl<T: Persistent> PObject<T> {
     /// Sets or clears the sticky flag. On a ghost with a jar, setting or clearing it is
     /// `Error::StickyGhost` (the same error both ways, as the reference); without a jar it is
     /// ignored. Either way a Changed object stops being Changed.
+    ///
+    /// # Errors
+    ///
+    /// `Error::StickyGhost` on a ghost that has a jar.
     pub fn p_set_sticky(&self, sticky: bool) -> Result<()> {
         if !self.header.has_jar() {
             return Ok(());
@@ -240,6 +278,12 @@ impl<T: Persistent> PObject<T> {
 
     /// The encoded persistent fields (volatile fields excluded), loading a ghost first. An
     /// access: a loaded object is touched (moved to the most recently used end of its cache).
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see [`p_activate`](Self::p_activate)), a write guard is alive
+    /// (`Error::AlreadyBorrowed`), the object has no state (`Error::NoStateLoaded`), or the
+    /// state does not encode (`Error::Encode`).
     pub fn p_getstate(&self) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         self.p_getstate_into(&mut out)?;
@@ -247,6 +291,12 @@ impl<T: Persistent> PObject<T> {
     }
 
     /// `p_getstate`, appending to `out` (on error `out` may hold a partial encoding).
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see [`p_activate`](Self::p_activate)), a write guard is alive
+    /// (`Error::AlreadyBorrowed`), the object has no state (`Error::NoStateLoaded`), or the
+    /// state does not encode (`Error::Encode`).
     pub fn p_getstate_into(&self, out: &mut Vec<u8>) -> Result<()> {
         self.accessed()?;
         let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
@@ -257,12 +307,21 @@ impl<T: Persistent> PObject<T> {
     /// Replaces every persistent field from `bytes` and resets volatile fields to their
     /// `Default`; never changes the serial or the state. Bytes that do not decode are an
     /// `Error::Decode` and the object keeps its old state.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Decode` when `bytes` do not decode as a `T`; `Error::AlreadyBorrowed` while a
+    /// guard on the data is alive. Either way the old state is kept.
     pub fn p_setstate(&self, bytes: &[u8]) -> Result<()> {
         let value = T::decode_state(bytes)?;
         self.p_set_state_value(value)
     }
 
     /// Replaces the whole state with `value` (the typed form of `p_setstate`).
+    ///
+    /// # Errors
+    ///
+    /// `Error::AlreadyBorrowed` while a guard on the data is alive.
     pub fn p_set_state_value(&self, value: T) -> Result<()> {
         let mut data = self.data.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
         let old = data.replace(value);
@@ -274,6 +333,11 @@ impl<T: Persistent> PObject<T> {
     // ----- access ---------------------------------------------------------------------
 
     /// Reads the state through `f`: loads a ghost, touches the object, then calls `f`.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see [`p_activate`](Self::p_activate)), a write guard is alive
+    /// (`Error::AlreadyBorrowed`), or the object has no state (`Error::NoStateLoaded`).
     #[inline]
     pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> Result<R> {
         self.accessed()?;
@@ -286,6 +350,12 @@ impl<T: Persistent> PObject<T> {
 
     /// Changes the state through `f`: loads a ghost, touches, marks the object changed
     /// (registering it once), then calls `f`. If registering fails, `f` is not called.
+    ///
+    /// # Errors
+    ///
+    /// A guard on the data is alive (`Error::AlreadyBorrowed`; nothing is marked), or marking
+    /// fails as in [`p_mark_changed`](Self::p_mark_changed), or the object has no state
+    /// (`Error::NoStateLoaded`).
     #[inline]
     pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R> {
         if self.header.state.get() == PState::Changed {
@@ -307,6 +377,11 @@ impl<T: Persistent> PObject<T> {
     }
 
     /// Changes volatile data through `f`: loads a ghost and touches, never marks changed.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see [`p_activate`](Self::p_activate)), a write guard is alive
+    /// (`Error::AlreadyBorrowed`), or the object has no state (`Error::NoStateLoaded`).
     #[inline]
     pub fn update_volatile<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R> {
         self.accessed()?;
@@ -315,6 +390,11 @@ impl<T: Persistent> PObject<T> {
 
     /// A read guard on the state (loads and touches first). While it lives the object is
     /// sticky: the cache will not ghostify it and invalidation reports an error.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see [`p_activate`](Self::p_activate)), a write guard is alive
+    /// (`Error::AlreadyBorrowed`), or the object has no state (`Error::NoStateLoaded`).
     pub fn read(&self) -> Result<Ref<'_, T>> {
         self.accessed()?;
         let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
@@ -324,6 +404,12 @@ impl<T: Persistent> PObject<T> {
 
     /// A write guard on the state: loads, touches and marks the object changed when taken
     /// (whether or not the guard is then written through).
+    ///
+    /// # Errors
+    ///
+    /// A guard on the data is alive (`Error::AlreadyBorrowed`; nothing is marked), or marking
+    /// fails as in [`p_mark_changed`](Self::p_mark_changed), or the object has no state
+    /// (`Error::NoStateLoaded`).
     pub fn write(&self) -> Result<RefMut<'_, T>> {
         if self.is_borrowed() {
             return Err(Error::AlreadyBorrowed);
@@ -336,6 +422,13 @@ impl<T: Persistent> PObject<T> {
 
     /// Building block for hand-written accessors (the reference's `_p_getattr`): loads a
     /// ghost and touches the object.
+    ///
+    /// # Errors
+    ///
+    /// When loading the ghost fails: the data manager's `setstate` error (for a `Connection`:
+    /// `Error::NotFound`, `Error::TypeMismatch`, `Error::Decode`, a storage error, ...),
+    /// `Error::ConnectionClosed` once the data manager is gone, or `Error::NoStateLoaded` when
+    /// no state was set or the ghost has no jar.
     #[inline]
     pub fn p_accessed(&self) -> Result<()> {
         self.accessed()
@@ -344,6 +437,14 @@ impl<T: Persistent> PObject<T> {
     /// Building block for hand-written setters (the reference's `_p_setattr` plus
     /// `_p_changed = True`): loads, touches, and registers the object unless it is already
     /// Changed. Without a jar it only loads and touches.
+    ///
+    /// # Errors
+    ///
+    /// When loading the ghost fails: the data manager's `setstate` error (for a `Connection`:
+    /// `Error::NotFound`, `Error::TypeMismatch`, `Error::Decode`, a storage error, ...),
+    /// `Error::ConnectionClosed` once the data manager is gone, or `Error::NoStateLoaded` when
+    /// no state was set or the ghost has no jar; or when the data manager's `register` fails
+    /// (`Error::ConnectionClosed` once it is gone). The object is left as it was.
     #[inline]
     pub fn p_mark_changed(&self) -> Result<()> {
         if self.header.state.get() == PState::Ghost {

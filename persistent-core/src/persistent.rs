@@ -25,20 +25,30 @@ pub trait Persistent: Sized + 'static {
     /// generic type (the persistent collections) names its parameters here, so that a list of
     /// references is never read back as a list of numbers; [`interned_type_name`] makes the
     /// `&'static str` once per type.
+    #[must_use]
     fn stored_type_name() -> &'static str {
         Self::TYPE_NAME
     }
 
     /// Whether a record stored under the type name `name` holds a `Self`: by default only
     /// `stored_type_name()`; a type that was stored under other names lists them here.
+    #[must_use]
     fn reads_type_name(name: &str) -> bool {
         name == Self::stored_type_name()
     }
 
     /// Appends the encoded persistent fields to `out`.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Encode` when a field does not encode.
     fn encode_state(&self, out: &mut Vec<u8>) -> Result<()>;
 
     /// Rebuilds a value from bytes written by `encode_state`; volatile fields are `Default`.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Decode` when `bytes` are not a valid encoding of `Self`.
     fn decode_state(bytes: &[u8]) -> Result<Self>;
 
     /// A custom Debug representation (the reference's `_p_repr`). `None` (the default) uses

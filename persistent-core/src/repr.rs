@@ -2,6 +2,7 @@
 //! `<path::Type object at 0xADDR oid 0xOID in JAR>`, or the type's own `p_repr`.
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use crate::object::PObject;
 use crate::persistent::Persistent;
@@ -12,13 +13,14 @@ impl<T: Persistent> PObject<T> {
         let mut out = format!(
             "<{} object at {:#x}",
             std::any::type_name::<T>(),
-            self as *const PObject<T> as usize
+            std::ptr::from_ref::<PObject<T>>(self) as usize
         );
         if let Some(oid) = self.p_oid() {
-            out.push_str(&format!(" oid {oid}"));
+            // Writing to a `String` cannot fail.
+            let _ = write!(out, " oid {oid}");
         }
         if let Some(jar) = self.p_jar() {
-            out.push_str(&format!(" in {jar:?}"));
+            let _ = write!(out, " in {jar:?}");
         }
         out.push('>');
         out

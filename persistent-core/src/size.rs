@@ -7,6 +7,10 @@ const LARGEST_EXACT: u64 = 1_073_741_696;
 const MAX_UNITS: u32 = 16_777_215;
 
 /// Units stored for an estimated size of `bytes`: `bytes / 64 + 1`, capped at 2^24 - 1.
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "bytes <= LARGEST_EXACT here, so the units fit in 24 bits"
+)]
 pub(crate) fn size_to_units(bytes: u64) -> u32 {
     if bytes > LARGEST_EXACT {
         MAX_UNITS

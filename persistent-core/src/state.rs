@@ -19,6 +19,7 @@ pub enum PState {
 
 impl PState {
     /// The integer value Python uses for this state.
+    #[must_use]
     pub fn value(self) -> i8 {
         self as i8
     }

@@ -37,12 +37,17 @@ impl TimeStamp {
     pub const MAX: TimeStamp = TimeStamp([0xff; 8]);
 
     /// The timestamp with these raw bytes.
+    #[must_use]
     pub const fn from_raw(raw: [u8; 8]) -> TimeStamp {
         TimeStamp(raw)
     }
 
     /// The timestamp with these raw bytes; `Error::InvalidTimeStamp` naming "raw" unless
     /// there are exactly 8 of them.
+    ///
+    /// # Errors
+    ///
+    /// `Error::InvalidTimeStamp` (field "raw") unless `bytes` has exactly 8 bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<TimeStamp> {
         let raw: [u8; 8] = bytes.try_into().map_err(|_| Error::InvalidTimeStamp {
             field: "raw",
@@ -52,16 +57,19 @@ impl TimeStamp {
     }
 
     /// The raw 8 bytes.
+    #[must_use]
     pub const fn raw(&self) -> [u8; 8] {
         self.0
     }
 
     /// The timestamp as a big-endian u64 (same order as the bytes).
+    #[must_use]
     pub const fn as_u64(&self) -> u64 {
         u64::from_be_bytes(self.0)
     }
 
     /// The timestamp whose big-endian u64 is `value`.
+    #[must_use]
     pub const fn from_u64(value: u64) -> TimeStamp {
         TimeStamp(value.to_be_bytes())
     }
@@ -70,6 +78,10 @@ impl TimeStamp {
     /// range: year below 1900 or too large for the encoding (past 9917), month outside
     /// 1..=12, day outside the real month (Gregorian leap years), hour above 23, minute
     /// above 59, second negative, NaN or not below 60.
+    ///
+    /// # Errors
+    ///
+    /// `Error::InvalidTimeStamp` naming the first field out of range, as listed above.
     pub fn new(
         year: u32,
         month: u32,
@@ -104,6 +116,11 @@ impl TimeStamp {
 
     /// The current time (UTC, from the system clock). A clock set before 1900 gives
     /// `TimeStamp::ZERO`.
+    #[must_use]
+    #[allow(
+        clippy::cast_possible_wrap,
+        reason = "seconds from the system clock are far below 2^63"
+    )]
     pub fn now() -> TimeStamp {
         let (secs, nanos) = match SystemTime::now().duration_since(UNIX_EPOCH) {
             Ok(d) => (d.as_secs() as i64, d.subsec_nanos()),
@@ -121,6 +138,11 @@ impl TimeStamp {
 
     /// The timestamp `secs` seconds plus `nanos` nanoseconds after the Unix epoch, if it is
     /// representable.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "`rem_euclid(86_400)` is in 0..86_400"
+    )]
     fn from_unix(secs: i64, nanos: u32) -> Option<TimeStamp> {
         let days = secs.div_euclid(86_400);
         let in_day = secs.rem_euclid(86_400) as u32;
@@ -134,6 +156,7 @@ impl TimeStamp {
     /// unit more in the low half, or, when the low half is all ones, the start of the next
     /// minute (carrying into hour, day by the real month length, month and year). At the
     /// largest representable minute there is nothing later and `other` is returned as is.
+    #[must_use]
     pub fn later_than(&self, other: TimeStamp) -> TimeStamp {
         if *self > other {
             return *self;
@@ -146,7 +169,7 @@ impl TimeStamp {
     }
 
     /// The start (second 0) of the minute after this one, by the real calendar.
-    fn next_minute(&self) -> Option<TimeStamp> {
+    fn next_minute(self) -> Option<TimeStamp> {
         let (mut year, mut month, mut day) = (self.year(), self.month(), self.day());
         let (mut hour, mut minute) = (self.hour(), self.minute() + 1);
         if minute == 60 {
@@ -170,6 +193,11 @@ impl TimeStamp {
     }
 
     /// Seconds since the Unix epoch (UTC, real calendar), negative before 1970.
+    #[must_use]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "seconds since 1970 as a float, as Python's timeTime()"
+    )]
     pub fn time_time(&self) -> f64 {
         let days = calendar::days_from_civil(i64::from(self.year()), self.month(), self.day());
         let whole = days * 86_400 + i64::from(self.hour()) * 3600 + i64::from(self.minute()) * 60;
@@ -177,37 +205,47 @@ impl TimeStamp {
     }
 
     /// The year (1900 and later).
+    #[must_use]
     pub fn year(&self) -> u32 {
         self.halves().0 / MINUTES_PER_YEAR + 1900
     }
 
     /// The month, 1..=12.
+    #[must_use]
     pub fn month(&self) -> u32 {
         self.halves().0 / MINUTES_PER_MONTH % 12 + 1
     }
 
     /// The day of the month, 1..=31 (raw bytes may encode a day past the real month end).
+    #[must_use]
     pub fn day(&self) -> u32 {
         self.halves().0 / MINUTES_PER_DAY % 31 + 1
     }
 
     /// The hour, 0..=23.
+    #[must_use]
     pub fn hour(&self) -> u32 {
         self.halves().0 / 60 % 24
     }
 
     /// The minute, 0..=59.
+    #[must_use]
     pub fn minute(&self) -> u32 {
         self.halves().0 % 60
     }
 
     /// The second within the minute, `low * 60 / 2^32` (not rounded), in 0.0..60.0.
+    #[must_use]
     pub fn second(&self) -> f64 {
         f64::from(self.halves().1) * 60.0 / LOW_SCALE
     }
 
     /// The high (minutes) and low (fraction of a minute) halves.
-    fn halves(&self) -> (u32, u32) {
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "deliberately split into the high and low 32 bits"
+    )]
+    fn halves(self) -> (u32, u32) {
         let value = self.as_u64();
         ((value >> 32) as u32, value as u32)
     }
@@ -226,6 +264,11 @@ fn minutes_since_1900(year: u32, month: u32, day: u32, hour: u32, minute: u32) -
 }
 
 /// `trunc(second * 2^32 / 60)` for 0 <= second < 60, kept within the low half.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "`units` is checked to be in 0..u32::MAX first"
+)]
 fn low_from_second(second: f64) -> u32 {
     let units = (second * LOW_SCALE / 60.0).trunc();
     if units >= f64::from(u32::MAX) {

@@ -36,9 +36,10 @@ impl Input<'_> {
 
 /// `<krate>::__private`, `::persistent::__private` by default.
 pub(crate) fn private_path(krate: Option<&syn::Path>) -> proc_macro2::TokenStream {
-    match krate {
-        Some(path) => quote::quote!(#path::__private),
-        None => quote::quote!(::persistent::__private),
+    if let Some(path) = krate {
+        quote::quote!(#path::__private)
+    } else {
+        quote::quote!(::persistent::__private)
     }
 }
 

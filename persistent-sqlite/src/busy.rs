@@ -16,6 +16,7 @@ const MAX_TRIES: i32 = QUICK_TRIES + 15_000;
 
 /// Called by SQLite with the number of earlier tries for this lock; sleeps and returns
 /// `true` to try again, or `false` to give up (the call then fails with `SQLITE_BUSY`).
+#[allow(clippy::cast_sign_loss, reason = "SQLite counts earlier tries from 0")]
 pub(crate) fn wait_for_lock(tries: i32) -> bool {
     if tries >= MAX_TRIES {
         return false;
@@ -31,6 +32,7 @@ pub(crate) fn wait_for_lock(tries: i32) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "small test constants")]
 mod tests {
     use super::*;
 

@@ -6,11 +6,13 @@ use persistent_core::StorageErrorKind;
 use persistent_core::{Error, Oid, Tid, TimeStamp};
 
 /// The SQL integer for `oid` (bit-for-bit).
+#[allow(clippy::cast_possible_wrap, reason = "oids are stored bit for bit")]
 pub(crate) fn oid_to_sql(oid: Oid) -> i64 {
     oid.0 as i64
 }
 
 /// The oid stored as `value`.
+#[allow(clippy::cast_sign_loss, reason = "oids are stored bit for bit")]
 pub(crate) fn oid_from_sql(value: i64) -> Oid {
     Oid(value as u64)
 }
@@ -33,6 +35,10 @@ pub(crate) fn tid_bound(tid: Tid) -> i64 {
 }
 
 /// The tid stored as `value`.
+#[allow(
+    clippy::cast_sign_loss,
+    reason = "stored tids are written by `tid_to_sql`, so never negative"
+)]
 pub(crate) fn tid_from_sql(value: i64) -> Tid {
     TimeStamp::from_u64(value as u64)
 }

@@ -74,7 +74,7 @@ fn start_reaper(storage: Weak<Mutex<Inner>>) -> bool {
         .spawn(move || loop {
             std::thread::sleep(HELD_READ_LIMIT);
             let Some(shared) = storage.upgrade() else { return };
-            let mut inner = shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut inner = shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if inner.held_read.as_ref().is_some_and(|held| held.since.elapsed() >= HELD_READ_LIMIT)
             {
                 end_read(&mut inner);

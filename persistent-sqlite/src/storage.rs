@@ -51,7 +51,9 @@ impl SqliteStorage {
     /// Opens (creating if absent) the storage file at `path`, switches it to WAL mode with
     /// `synchronous=FULL`, and creates or checks the schema.
     ///
-    /// Errors are `Error::Storage` with a message naming the path: the file cannot be
+    /// # Errors
+    ///
+    /// `Error::Storage` with a message naming the path: the file cannot be
     /// opened, is not an SQLite database, holds another schema or another schema version.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStorage> {
         SqliteStorage::open_with(path, SqliteOptions::default())
@@ -105,11 +107,16 @@ impl SqliteStorage {
     }
 
     /// The path of the database file.
+    #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// Runs `PRAGMA integrity_check`: `true` if SQLite finds the file sound.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Storage` when SQLite cannot run the check.
     pub fn integrity_check(&self) -> Result<bool> {
         let inner = self.lock();
         let mut stmt = inner
@@ -135,7 +142,7 @@ impl SqliteStorage {
 
     /// The connection as it is, possibly inside the read transaction `load_before` holds.
     fn lock_keeping_read(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Makes sure a read transaction is open whose view holds every revision older than
@@ -264,6 +271,10 @@ impl Storage for SqliteStorage {
             oids.push(oid_from_sql(inner.next_oid));
             inner.next_oid += 1;
         }
+        #[allow(
+            clippy::cast_possible_wrap,
+            reason = "a count of oids asked for at once is far below 2^63"
+        )]
         let missing = (count - oids.len()) as i64;
         if missing > 0 {
             // Reserve at least a block, so that single allocations rarely write to disk;
@@ -392,6 +403,11 @@ impl Storage for SqliteStorage {
                     tid: tid_from_sql(row.get(0)?),
                     user: row.get(1)?,
                     description: row.get(2)?,
+                    #[allow(
+                        clippy::cast_possible_truncation,
+                        clippy::cast_sign_loss,
+                        reason = "sizes are stored from `usize` lengths"
+                    )]
                     size: row.get::<_, i64>(3)? as usize,
                 })
             })?

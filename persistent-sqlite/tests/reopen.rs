@@ -1,6 +1,8 @@
 //! Everything committed survives closing and reopening the file, and several
 //! `SqliteStorage` values on one file see each other's commits.
 
+#![allow(clippy::similar_names, reason = "test code: paired names on purpose")]
+
 mod common;
 
 use persistent_core::storage::{ObjectWrite, Storage, TransactionData};

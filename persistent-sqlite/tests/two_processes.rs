@@ -2,6 +2,8 @@
 //! as a child (running only `child_entry`) and both write new objects and bump a shared
 //! counter, retrying on conflict. Afterwards every transaction of both is present.
 
+#![allow(clippy::cast_sign_loss, reason = "test code: small test values")]
+
 mod common;
 
 use persistent_testkit::TempDir;
@@ -99,7 +101,7 @@ fn two_processes_commit_to_one_file() {
     let path_text = path.to_str().unwrap().to_string();
     let mut child = common::spawn_self("child_entry", &[(CHILD_ENV, &path_text)]);
     let mut lines =
-        BufReader::new(child.0.stdout.take().unwrap()).lines().map_while(|line| line.ok());
+        BufReader::new(child.0.stdout.take().unwrap()).lines().map_while(std::result::Result::ok);
     // Start together once the child has the file open, so the commits interleave.
     assert!(lines.any(|line| line == "READY"), "child never got ready");
     let parent_oids = run_writer(&storage, "parent", PER_PROCESS);

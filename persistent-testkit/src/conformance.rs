@@ -8,6 +8,10 @@
 //! persistent_testkit::conformance::run_all(&|| Box::new(MyStorage::new()) as Box<dyn Storage>);
 //! ```
 
+// Every check is an assertion: it panics exactly when the storage breaks the rule it checks,
+// as the module docs say, so a `# Panics` section on each would only repeat that.
+#![allow(clippy::missing_panics_doc, reason = "every check panics on failure, by design")]
+
 use std::collections::BTreeSet;
 
 use persistent_core::storage::{ObjectWrite, Storage, TransactionData};
@@ -59,11 +63,13 @@ pub fn run_all(factory: StorageFactory<'_>) {
 }
 
 /// A write of `data` to `oid` that expects the current serial `expected`.
+#[must_use]
 pub fn write(oid: Oid, expected: Option<Tid>, data: &[u8]) -> ObjectWrite {
     ObjectWrite { oid, expected_serial: expected, data: data.to_vec() }
 }
 
 /// A transaction with the given description (user "tester") and writes.
+#[must_use]
 pub fn transaction(description: &str, writes: Vec<ObjectWrite>) -> TransactionData {
     TransactionData {
         user: "tester".to_string(),
@@ -194,7 +200,9 @@ pub fn check_revisions_and_history(storage: &dyn Storage) {
         let data = storage
             .load_serial(oid, *tid)
             .unwrap_or_else(|e| panic!("load_serial of revision {i} failed: {e}"));
-        assert_eq!(data, vec![i as u8; i + 1], "load_serial of revision {i}");
+        #[allow(clippy::cast_possible_truncation, reason = "a handful of revisions")]
+        let byte = i as u8;
+        assert_eq!(data, vec![byte; i + 1], "load_serial of revision {i}");
     }
     let current = storage.load(oid).unwrap();
     assert_eq!(current.serial, tids[4], "load gives the newest revision");
@@ -400,7 +408,7 @@ pub fn check_concurrent_commits(storage: &dyn Storage) {
                         let bump = write(counter, Some(rev.serial), &(value + 1).to_be_bytes());
                         match storage.commit(&transaction("increment", vec![bump])) {
                             Ok(_) => break,
-                            Err(Error::Conflict { .. }) => continue,
+                            Err(Error::Conflict { .. }) => {}
                             Err(e) => panic!("concurrent commit failed: {e}"),
                         }
                     }

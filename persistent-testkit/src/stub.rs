@@ -30,6 +30,7 @@ pub struct StubDm {
 
 impl StubDm {
     /// A stub whose `setstate` applies `state`.
+    #[must_use]
     pub fn new(state: Vec<u8>) -> Rc<StubDm> {
         Rc::new(StubDm {
             registered: Cell::new(0),
@@ -42,6 +43,10 @@ impl StubDm {
     }
 
     /// A stub whose `setstate` applies the encoded `value`.
+    ///
+    /// # Panics
+    ///
+    /// If `value` fails to encode.
     pub fn loading<T: Persistent>(value: &T) -> Rc<StubDm> {
         let mut bytes = Vec::new();
         value.encode_state(&mut bytes).expect("test state encodes");
@@ -49,6 +54,10 @@ impl StubDm {
     }
 
     /// A stub, its jar and a cache for that jar.
+    ///
+    /// # Panics
+    ///
+    /// If `value` fails to encode.
     pub fn with_cache<T: Persistent>(value: &T) -> (Rc<StubDm>, Jar, Cache) {
         let dm = StubDm::loading(value);
         let jar = Jar::new(&dm);

@@ -10,6 +10,11 @@ pub struct TempDir {
 
 impl TempDir {
     /// Creates the directory (named after `tag`, the pid and a counter).
+    ///
+    /// # Panics
+    ///
+    /// If a stale directory of that name cannot be removed or the directory cannot be
+    /// created.
     pub fn new(tag: &str) -> TempDir {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let serial = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -23,11 +28,13 @@ impl TempDir {
     }
 
     /// The directory itself.
+    #[must_use]
     pub fn path(&self) -> &Path {
         &self.root
     }
 
     /// `name` inside the directory.
+    #[must_use]
     pub fn join(&self, name: &str) -> PathBuf {
         self.root.join(name)
     }

@@ -8,6 +8,12 @@
 //! the durable transactions with. Databases are built outside the timed part. Run:
 //! `cargo bench -p persistent-tests --bench database`.
 
+#![allow(
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    reason = "bench code: small test values"
+)]
+
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 

@@ -35,9 +35,10 @@ struct Book {
 const BOOKS: u32 = 2_000;
 
 fn main() -> Result<()> {
-    let path = std::env::args().nth(1).map(std::path::PathBuf::from).unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("persistent-demo-{}.db", std::process::id()))
-    });
+    let path = std::env::args().nth(1).map_or_else(
+        || std::env::temp_dir().join(format!("persistent-demo-{}.db", std::process::id())),
+        std::path::PathBuf::from,
+    );
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
@@ -79,7 +80,7 @@ fn main() -> Result<()> {
 
     // 3. Touch every book: each ghost loads on access.
     let mut total_years = 0u64;
-    for book in books.read()?.iter() {
+    for book in &books.read()? {
         total_years += u64::from(book.year()?);
     }
     println!(

@@ -27,11 +27,13 @@ pub enum Backend {
 
 impl Backend {
     /// An empty memory storage.
+    #[must_use]
     pub fn memory() -> Backend {
         Backend::Memory(Arc::new(MemoryStorage::new()))
     }
 
     /// A path for a new SQLite file in a fresh temp dir.
+    #[must_use]
     pub fn sqlite() -> Backend {
         let dir = TempDir::new("db");
         let path = dir.join("data.db");
@@ -39,16 +41,19 @@ impl Backend {
     }
 
     /// A new database over the stored data, default settings.
+    #[must_use]
     pub fn open(&self) -> Database {
         self.open_with(DatabaseConfig::default())
     }
 
     /// A new database over the stored data with `config`.
+    #[must_use]
     pub fn open_with(&self, config: DatabaseConfig) -> Database {
         Database::open_with(self.storage(), config).expect("open the database")
     }
 
     /// A storage over the data: the shared memory storage, or a freshly opened file.
+    #[must_use]
     pub fn storage(&self) -> Arc<dyn Storage> {
         match self {
             Backend::Memory(storage) => storage.clone(),
@@ -59,6 +64,7 @@ impl Backend {
     }
 
     /// The kind, for messages.
+    #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
             Backend::Memory(_) => "memory",

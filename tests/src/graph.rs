@@ -44,6 +44,7 @@ impl Persistent for Node {
 
 impl Node {
     /// A node with a label and a value, no references.
+    #[must_use]
     pub fn new(label: &str, value: i64) -> Node {
         Node { label: label.to_string(), value, ..Node::default() }
     }

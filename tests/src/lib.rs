@@ -5,6 +5,15 @@
 //! references (`graph`), storage backends for database tests (`backend`), temp dirs
 //! (`tempdir`) and child processes (`process`).
 
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::missing_panics_doc,
+    clippy::must_use_candidate,
+    reason = "test code: small test values; helpers panic on failure by design; helpers called for effect too"
+)]
+
 pub mod backend;
 pub mod graph;
 pub mod process;
@@ -57,6 +66,7 @@ impl Persistent for Item {
 
 impl Item {
     /// An item numbered `n`.
+    #[must_use]
     pub fn numbered(n: i64) -> Item {
         Item { n, name: format!("item-{n}"), value: n as f64 * 0.5 }
     }
@@ -68,7 +78,7 @@ pub fn attach<T: Persistent>(p: &P<T>, oid: u64, jar: &Jar) {
     p.as_object().p_set_jar(Some(jar.clone())).expect("not cached");
 }
 
-/// A new UpToDate item numbered `n` with oid `n`, inserted into `cache`.
+/// A new `UpToDate` item numbered `n` with oid `n`, inserted into `cache`.
 pub fn cached_item(cache: &Cache, n: u64) -> P<Item> {
     let p = P::new(Item::numbered(n as i64));
     attach(&p, n, cache.jar());
@@ -77,6 +87,7 @@ pub fn cached_item(cache: &Cache, n: u64) -> P<Item> {
 }
 
 /// The oids of the ring, LRU first.
+#[must_use]
 pub fn ring_oids(cache: &Cache) -> Vec<u64> {
     cache.lru_items().into_iter().map(|(oid, _)| oid.0).collect()
 }

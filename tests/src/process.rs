@@ -13,6 +13,7 @@ pub struct KillOnDrop(pub Child);
 
 impl KillOnDrop {
     /// Starts this test binary running only `test` (exact name), with `env` set, stdout piped.
+    #[must_use]
     pub fn run_test(test: &str, env: &[(&str, &str)]) -> KillOnDrop {
         let binary = std::env::current_exe().expect("the test binary's path");
         let mut command = Command::new(binary);
@@ -53,6 +54,7 @@ pub struct Rng(u64);
 
 impl Rng {
     /// Seeded from the current time; the seed is printed so a failure can be replayed.
+    #[must_use]
     pub fn from_clock() -> Rng {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -63,6 +65,7 @@ impl Rng {
     }
 
     /// Seeded with `seed` (zero is replaced, xorshift would stay at zero).
+    #[must_use]
     pub fn seeded(seed: u64) -> Rng {
         Rng(if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed })
     }

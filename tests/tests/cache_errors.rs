@@ -1,6 +1,11 @@
 //! docs/spec.md §3.1: every refused cache operation is a typed error and leaves the cache (and the
-//! object) exactly as it was; plus insert/remove/new_ghost in their success cases and the
+//! object) exactly as it was; plus `insert/remove/new_ghost` in their success cases and the
 //! seed's "Creating Objects de novo" example (section 2.6.1).
+
+#![allow(
+    clippy::needless_pass_by_value,
+    reason = "test code: helpers take results by value to read well at call sites"
+)]
 
 use persistent::prelude::*;
 use persistent::{Cache, CacheError, Error};

@@ -1,9 +1,16 @@
 //! Property test of the cache (docs/spec.md §3) against a simple model: random sequences
-//! of insert, new_ghost, read, write, deactivate, invalidate, remove, incrgc, full_sweep,
+//! of insert, `new_ghost`, read, write, deactivate, invalidate, remove, incrgc, `full_sweep`,
 //! borrow-and-hold and dropping handles. After every step: the non-ghost count equals the
 //! ring length; the ring is exactly the model's non-ghosts in LRU order; every object's
 //! state is the model's (so no Changed, Sticky or borrowed object was ever ghostified); the
 //! byte total is the sum over the ring; identity holds while a handle is held.
+
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::too_many_lines,
+    reason = "test code: small test values; one long model test"
+)]
 
 use std::cell::Ref;
 

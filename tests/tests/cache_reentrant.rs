@@ -4,6 +4,13 @@
 //! touched or loaded during a sweep is not evicted by that sweep (and a later sweep can
 //! evict it), and the cache's answers are the truth.
 
+#![allow(
+    clippy::cast_possible_wrap,
+    clippy::items_after_statements,
+    clippy::manual_assert,
+    reason = "test code: small values; helper items beside their use; simulated failures panic"
+)]
+
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -112,7 +119,7 @@ fn a_ghost_loaded_by_a_drop_during_a_sweep_joins_the_ring() {
     let ghost = P::<Hooked>::uninitialized();
     cache.new_ghost(Oid(4), &ghost).unwrap();
     let loaded = ghost.clone();
-    let _hook = set_hook(move |n| {
+    let hook_guard = set_hook(move |n| {
         if n == 1 {
             assert_eq!(loaded.with(|h| h.n).unwrap(), 0, "loaded from the data manager");
         }
@@ -122,7 +129,7 @@ fn a_ghost_loaded_by_a_drop_during_a_sweep_joins_the_ring() {
     assert_eq!(ghost.p_state(), PState::UpToDate, "loaded during the sweep: kept");
     assert_eq!(ring_oids(&cache), vec![4], "the loaded object is in the ring");
     assert_counts_agree(&cache);
-    drop(_hook);
+    drop(hook_guard);
     // A later sweep can evict it.
     cache.full_sweep();
     assert_eq!(ghost.p_state(), PState::Ghost);
@@ -136,7 +143,7 @@ fn cache_methods_called_during_a_sweep_tell_the_truth() {
     let (_dm, cache, items) = cache_of(3);
     let seen = Rc::new(RefCell::new(Vec::new()));
     let (probe, log) = (Rc::downgrade(&cache), seen.clone());
-    let _hook = set_hook(move |n| {
+    let hook_guard = set_hook(move |n| {
         let cache = probe.upgrade().unwrap();
         let non_ghosts =
             cache.items().iter().filter(|(_, obj)| obj.p_state() != PState::Ghost).count();
@@ -156,7 +163,7 @@ fn cache_methods_called_during_a_sweep_tell_the_truth() {
         p.p_set_estimated_size(100); // accounted as 128 bytes
     }
     cache.full_sweep();
-    drop(_hook);
+    drop(hook_guard);
     let seen = seen.borrow();
     // When the state of 1 drops, 1 is already a ghost out of the ring; 2 and 3 are still in.
     assert_eq!(seen[0], (1, 3, 2, 2, 256, true, true, vec![2, 3], 3));

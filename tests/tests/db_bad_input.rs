@@ -4,6 +4,8 @@
 //! normally after `abort()`. Closed connections and non-database files are in
 //! `db_closed.rs`.
 
+#![allow(clippy::cast_possible_truncation, reason = "test code: small test values")]
+
 use persistent::prelude::*;
 use persistent::Error;
 use persistent_tests::{for_each_backend, write_raw, Backend, Item, Node, Other};

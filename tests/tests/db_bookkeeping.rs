@@ -2,6 +2,8 @@
 //! estimated sizes from record lengths, cache sweeps at transaction boundaries, and the
 //! thread-safety of `Database`.
 
+#![allow(clippy::cast_possible_wrap, reason = "test code: small test values")]
+
 use persistent::prelude::*;
 use persistent::{DatabaseConfig, Tid, TransactionNote};
 use persistent_tests::{for_each_backend, Backend, Item, Node};

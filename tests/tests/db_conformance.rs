@@ -3,6 +3,12 @@
 //! identity, reachability, commit serials, abort. History, sizes and sweeps are in
 //! `db_bookkeeping.rs`.
 
+#![allow(
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "test code: small test values"
+)]
+
 use persistent::prelude::*;
 use persistent::Error;
 use persistent_tests::{for_each_backend, Backend, Item, Node};

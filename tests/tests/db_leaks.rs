@@ -3,6 +3,12 @@
 //! the reference does at close), so a service that opens a connection per request does not
 //! grow. Measured with a counting global allocator (this test binary only).
 
+#![allow(
+    clippy::cast_possible_wrap,
+    clippy::items_after_statements,
+    reason = "test code: small test values; helper items sit next to their use"
+)]
+
 use std::alloc::System;
 
 use persistent::prelude::*;

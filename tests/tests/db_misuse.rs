@@ -4,6 +4,8 @@
 //! the next transaction fails, and a guard held across a transaction boundary never gives a
 //! mixed snapshot.
 
+#![allow(clippy::manual_assert, reason = "test code: a simulated failure reads as a panic")]
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 

@@ -2,6 +2,12 @@
 //! `Database`), on `MemoryStorage` and `SqliteStorage`: write conflicts and their retry,
 //! disjoint writers, snapshot isolation of a reader, and `transact` under contention.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    reason = "test code: small test values"
+)]
+
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Barrier;
 use std::thread;
@@ -24,7 +30,7 @@ fn setup(db: &Database, count: usize) -> Vec<Oid> {
     let root = conn.root::<Node>().unwrap();
     let children: Vec<P<Node>> =
         (0..count).map(|i| P::new(Node::new(&format!("child {i}"), 0))).collect();
-    root.update(|r| r.children = children.clone()).unwrap();
+    root.update(|r| r.children.clone_from(&children)).unwrap();
     conn.commit().unwrap();
     children.iter().map(|c| c.p_oid().unwrap()).collect()
 }

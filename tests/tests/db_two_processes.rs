@@ -3,6 +3,8 @@
 //! processes run `transact` 100 times, each appending a new `Item` to a shared list node
 //! and incrementing a shared counter node. Afterwards every transaction of both is there.
 
+#![allow(clippy::cast_possible_wrap, reason = "test code: small test values")]
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;

@@ -81,7 +81,7 @@ fn thing() -> Thing {
     Thing { x: 1, name: "one".into(), _v_cache: 7, scratch: vec![1, 2, 3] }
 }
 
-/// An UpToDate object with a jar (not in a cache).
+/// An `UpToDate` object with a jar (not in a cache).
 fn saved(dm: &Rc<StubDm>) -> P<Thing> {
     let p = P::new(thing());
     p.p_set_oid(Some(Oid(1))).unwrap();
@@ -258,5 +258,5 @@ fn the_protocol_is_reachable_from_the_handle() {
     let p = P::new(thing());
     assert_eq!(p.p_oid(), None);
     assert_eq!(p.p_status(), "unsaved");
-    assert!(std::ptr::eq(p.as_object(), &**p));
+    assert!(std::ptr::eq(p.as_object(), &raw const **p));
 }

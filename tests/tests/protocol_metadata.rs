@@ -2,6 +2,8 @@
 //! setstate, and the Debug representation. Each metadata example also checks that state,
 //! status and the data manager's counters did not move.
 
+#![allow(clippy::unreadable_literal, reason = "test code: literals as in the Python tests")]
+
 use std::rc::Rc;
 
 use persistent::prelude::*;
@@ -152,7 +154,7 @@ fn custom_representation_and_its_failure() {
     assert_eq!(format!("{:?}", p.as_object()), "Custom repr");
     let q = P::new(Custom { fail: true });
     let repr = format!("{:?}", q.as_object());
-    assert!(repr.starts_with("<"), "{repr}");
+    assert!(repr.starts_with('<'), "{repr}");
     assert!(
         repr.contains("Custom object at 0x") && repr.ends_with(" p_repr failed: no luck>"),
         "{repr}"

@@ -122,7 +122,7 @@ fn a_failing_register_returns_the_error_and_changes_nothing() {
     for from in [PState::Ghost, PState::UpToDate, PState::Sticky] {
         let (dm, p) = object_in(from);
         dm.fail_register.set(true);
-        let before = (p.p_state(), p.as_object().with(|i| i.clone()).ok());
+        let before = (p.p_state(), p.as_object().with(std::clone::Clone::clone).ok());
         // with() on a ghost loads it: restore the ghost for the comparison.
         if from == PState::Ghost {
             p.p_deactivate();

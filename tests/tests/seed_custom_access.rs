@@ -125,7 +125,7 @@ impl RememberingJar {
         *self.object.borrow_mut() = Some(p.erase());
     }
 
-    /// Remembers the object's current state and marks it UpToDate.
+    /// Remembers the object's current state and marks it `UpToDate`.
     fn fake_commit(&self) {
         let object = self.object.borrow().clone().expect("an object was added");
         *self.dm.state.borrow_mut() = object.p_getstate().unwrap();

@@ -8,6 +8,8 @@
 //! `p.read()?`; `p._p_changed = X` is `p_set_changed(X)`; `del p._p_changed` is
 //! `p_invalidate()`; `p._p_state` is `p_state().value()`.
 
+#![allow(clippy::unnecessary_wraps, reason = "test code: the signature a hook requires")]
+
 use std::rc::Rc;
 
 use persistent::codec::encode_field;

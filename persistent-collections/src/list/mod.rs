@@ -43,6 +43,7 @@ pub type PersistentList<T> = PersistentCollection<ListState<T>>;
 
 impl<T: Element> PersistentList<T> {
     /// A new unsaved list holding `items`.
+    #[must_use]
     pub fn from_vec(items: Vec<T>) -> Self {
         Self::from_content(items)
     }

@@ -45,22 +45,46 @@ impl<T: fmt::Debug> fmt::Debug for ListRef<'_, T> {
 impl<T: Element> PersistentList<T> {
     /// A read guard on the elements (loads a ghost, touches; never marks). Iterate with
     /// `for x in &list.read()?` or `list.read()?.iter()`.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the list is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn read(&self) -> Result<ListRef<'_, T>> {
         let state = self.object().read()?;
         Ok(ListRef(Ref::map(state, |state| state.content())))
     }
 
     /// The number of elements.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the list is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn len(&self) -> Result<usize> {
         self.inspect(Vec::len)
     }
 
     /// Whether the list has no elements.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the list is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn is_empty(&self) -> Result<bool> {
         self.inspect(Vec::is_empty)
     }
 
     /// A clone of the element at `index`, `None` past the end.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the list is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn get(&self, index: usize) -> Result<Option<T>>
     where
         T: Clone,
@@ -69,6 +93,12 @@ impl<T: Element> PersistentList<T> {
     }
 
     /// Whether some element equals `value`.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the list is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn contains(&self, value: &T) -> Result<bool>
     where
         T: PartialEq,
@@ -77,6 +107,12 @@ impl<T: Element> PersistentList<T> {
     }
 
     /// A plain `Vec` with clones of the elements.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the list is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn to_vec(&self) -> Result<Vec<T>>
     where
         T: Clone,
@@ -87,6 +123,12 @@ impl<T: Element> PersistentList<T> {
     /// A new unsaved list (no jar, no oid) with clones of the elements; the original is not
     /// marked. This is how a list is copied: there is no `Clone`, because a ghost that
     /// cannot load makes the copy an error. To share identity instead, use `share()`.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the list is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn try_clone(&self) -> Result<Self>
     where
         T: Clone,

@@ -17,6 +17,12 @@ use crate::range::{checked_index, checked_range};
 impl<T: Element> PersistentList<T> {
     /// Replaces the element at `index`, returning the old one. Marks. Out of range:
     /// `Error::IndexOutOfRange`, no mark.
+    ///
+    /// # Errors
+    ///
+    /// `Error::IndexOutOfRange` as above; or loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn set(&self, index: usize, value: T) -> Result<T> {
         self.inspect(|items| checked_index(index, items.len()))??;
         self.change(|items| std::mem::replace(&mut items[index], value))
@@ -25,6 +31,12 @@ impl<T: Element> PersistentList<T> {
     /// Replaces the elements in `range` by `replace_with`, returning the removed ones (Python's
     /// slice assignment). Marks, even when nothing is removed or added. A reversed range or
     /// one past the end: `Error::RangeOutOfRange`, no mark.
+    ///
+    /// # Errors
+    ///
+    /// `Error::RangeOutOfRange` as above; or loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn splice(
         &self,
         range: impl RangeBounds<usize>,
@@ -35,6 +47,12 @@ impl<T: Element> PersistentList<T> {
     }
 
     /// Appends `value` (Python's `append`). Marks.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     #[inline]
     pub fn push(&self, value: T) -> Result<()> {
         self.change(|items| items.push(value))
@@ -42,6 +60,12 @@ impl<T: Element> PersistentList<T> {
 
     /// Inserts `value` before `index` (`index == len` appends). Marks. `index > len`:
     /// `Error::IndexOutOfRange`, no mark.
+    ///
+    /// # Errors
+    ///
+    /// `Error::IndexOutOfRange` as above; or loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn insert(&self, index: usize, value: T) -> Result<()> {
         let len = self.len()?;
         if index > len {
@@ -51,17 +75,35 @@ impl<T: Element> PersistentList<T> {
     }
 
     /// Appends every value of `values`. Marks, even when `values` is empty (as the reference).
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn extend(&self, values: impl IntoIterator<Item = T>) -> Result<()> {
         self.change(|items| items.extend(values))
     }
 
     /// Moves every element of `other` to the end of the list, leaving `other` empty. Marks,
     /// even when `other` is empty.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn append(&self, other: &mut Vec<T>) -> Result<()> {
         self.change(|items| items.append(other))
     }
 
     /// Keeps the first `len` elements. Marks only if the length changed.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn truncate(&self, len: usize) -> Result<()> {
         if self.len()? <= len {
             return Ok(());
@@ -71,6 +113,12 @@ impl<T: Element> PersistentList<T> {
 
     /// Removes the elements in `range` and returns them. Marks only if the range is not
     /// empty. A reversed range or one past the end: `Error::RangeOutOfRange`, no mark.
+    ///
+    /// # Errors
+    ///
+    /// `Error::RangeOutOfRange` as above; or loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn drain(&self, range: impl RangeBounds<usize>) -> Result<Vec<T>> {
         let range = self.inspect(|items| checked_range(range, items.len()))??;
         if range.is_empty() {
@@ -81,6 +129,12 @@ impl<T: Element> PersistentList<T> {
 
     /// Removes the elements in `range` (Python's `del l[a:b]`). Marks only if the range is
     /// not empty. A reversed range or one past the end: `Error::RangeOutOfRange`, no mark.
+    ///
+    /// # Errors
+    ///
+    /// `Error::RangeOutOfRange` as above; or loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn remove_range(&self, range: impl RangeBounds<usize>) -> Result<()> {
         self.drain(range).map(drop)
     }
@@ -88,6 +142,12 @@ impl<T: Element> PersistentList<T> {
     /// Keeps the elements for which `keep` is true, in order. Marks only if the length
     /// changed (something was removed). `keep` is called once per element, in order, before
     /// anything is changed; it sees `&T` so that it cannot change elements unmarked.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn retain(&self, mut keep: impl FnMut(&T) -> bool) -> Result<()> {
         let verdicts: Vec<bool> = self.inspect(|items| items.iter().map(&mut keep).collect())?;
         if verdicts.iter().all(|&k| k) {
@@ -99,6 +159,12 @@ impl<T: Element> PersistentList<T> {
 
     /// Removes and returns the last element. Marks only when there was one (`None` on an
     /// empty list, no mark).
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn pop(&self) -> Result<Option<T>> {
         if self.is_empty()? {
             return Ok(None);
@@ -108,12 +174,24 @@ impl<T: Element> PersistentList<T> {
 
     /// Removes and returns the element at `index`, shifting the rest left. Marks on success;
     /// out of range: `Error::IndexOutOfRange`, no mark.
+    ///
+    /// # Errors
+    ///
+    /// `Error::IndexOutOfRange` as above; or loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn remove(&self, index: usize) -> Result<T> {
         self.inspect(|items| checked_index(index, items.len()))??;
         self.change(|items| items.remove(index))
     }
 
     /// Removes every element. Marks only if the list was non-empty.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn clear(&self) -> Result<()> {
         if self.is_empty()? {
             return Ok(());
@@ -122,6 +200,12 @@ impl<T: Element> PersistentList<T> {
     }
 
     /// Sorts the elements (stable). Marks, whatever the length or order.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn sort(&self) -> Result<()>
     where
         T: Ord,
@@ -130,28 +214,58 @@ impl<T: Element> PersistentList<T> {
     }
 
     /// Sorts the elements with `compare` (stable). Marks, whatever the length or order.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn sort_by(&self, compare: impl FnMut(&T, &T) -> Ordering) -> Result<()> {
         self.change(|items| items.sort_by(compare))
     }
 
     /// Sorts the elements by `key` (stable). Marks, whatever the length or order.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn sort_by_key<K: Ord>(&self, key: impl FnMut(&T) -> K) -> Result<()> {
         self.change(|items| items.sort_by_key(key))
     }
 
     /// Reverses the order of the elements. Marks, whatever the length.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn reverse(&self) -> Result<()> {
         self.change(|items| items.reverse())
     }
 
     /// Swaps the elements at `a` and `b`. Marks (also when `a == b`); an index out of
     /// range: `Error::IndexOutOfRange`, no mark.
+    ///
+    /// # Errors
+    ///
+    /// `Error::IndexOutOfRange` as above; or loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn swap(&self, a: usize, b: usize) -> Result<()> {
         self.inspect(|items| checked_index(a, items.len()).and(checked_index(b, items.len())))??;
         self.change(|items| items.swap(a, b))
     }
 
     /// Removes consecutive equal elements. Marks only if the length changed.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost or registering the change fails (see
+    /// [`PObject::p_mark_changed`](persistent_core::PObject::p_mark_changed)), or a read guard
+    /// on the list is alive (`Error::AlreadyBorrowed`); then nothing is changed or marked.
     pub fn dedup(&self) -> Result<()>
     where
         T: PartialEq,

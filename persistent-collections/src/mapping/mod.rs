@@ -48,6 +48,7 @@ pub type PersistentMapping<K, V> = PersistentCollection<MapState<K, V>>;
 
 impl<K: Element + Ord, V: Element> PersistentMapping<K, V> {
     /// A new unsaved mapping holding `entries`.
+    #[must_use]
     pub fn from_map(entries: BTreeMap<K, V>) -> Self {
         Self::from_content(entries)
     }

@@ -48,23 +48,47 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for MapRef<'_, K, V> {
 impl<K: Element + Ord, V: Element> PersistentMapping<K, V> {
     /// A read guard on the entries (loads a ghost, touches; never marks). Iterate with
     /// `for (k, v) in &map.read()?` or `map.read()?.keys()`.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the mapping is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn read(&self) -> Result<MapRef<'_, K, V>> {
         let state = self.object().read()?;
         Ok(MapRef(Ref::map(state, |state| state.content())))
     }
 
     /// The number of entries.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the mapping is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn len(&self) -> Result<usize> {
         self.inspect(BTreeMap::len)
     }
 
     /// Whether the mapping has no entries.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the mapping is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn is_empty(&self) -> Result<bool> {
         self.inspect(BTreeMap::is_empty)
     }
 
     /// A clone of the value under `key`, `None` if absent (for Python's `get(k, default)`,
     /// use `get(k)?.unwrap_or(default)`).
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the mapping is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn get<Q>(&self, key: &Q) -> Result<Option<V>>
     where
         K: Borrow<Q>,
@@ -75,6 +99,12 @@ impl<K: Element + Ord, V: Element> PersistentMapping<K, V> {
     }
 
     /// Whether an entry has the key `key`.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the mapping is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn contains_key<Q>(&self, key: &Q) -> Result<bool>
     where
         K: Borrow<Q>,
@@ -84,6 +114,12 @@ impl<K: Element + Ord, V: Element> PersistentMapping<K, V> {
     }
 
     /// A plain `BTreeMap` with clones of the entries.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the mapping is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn to_map(&self) -> Result<BTreeMap<K, V>>
     where
         K: Clone,
@@ -95,6 +131,12 @@ impl<K: Element + Ord, V: Element> PersistentMapping<K, V> {
     /// A new unsaved mapping (no jar, no oid) with clones of the entries; the original is
     /// not marked. This is how a mapping is copied: there is no `Clone`, because a ghost
     /// that cannot load makes the copy an error. To share identity instead, use `share()`.
+    ///
+    /// # Errors
+    ///
+    /// Loading a ghost fails (see
+    /// [`PObject::p_activate`](persistent_core::PObject::p_activate)), or the mapping is being
+    /// written (`Error::AlreadyBorrowed`).
     pub fn try_clone(&self) -> Result<Self>
     where
         K: Clone,

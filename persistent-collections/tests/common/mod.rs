@@ -1,5 +1,5 @@
 //! Helpers shared by the collection tests: attach an object to a new
-//! [`persistent_testkit::StubDm`] so that it starts UpToDate with no registration (or, if
+//! [`persistent_testkit::StubDm`] so that it starts `UpToDate` with no registration (or, if
 //! uninitialized, as a ghost that the stub loads).
 
 #![allow(dead_code)]
@@ -10,7 +10,7 @@ use persistent_core::prelude::*;
 use persistent_testkit::StubDm;
 
 /// Gives `handle` oid 1 and a jar on a new stub that loads nothing: a new object so becomes
-/// saved (UpToDate), an uninitialized one a ghost. Keep the returned stub alive while the
+/// saved (`UpToDate`), an uninitialized one a ghost. Keep the returned stub alive while the
 /// object is used.
 pub fn attach<S: Persistent>(handle: &P<S>) -> Rc<StubDm> {
     attach_loading(handle, Vec::new())

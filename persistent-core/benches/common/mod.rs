@@ -1,6 +1,11 @@
 //! Shared by the core benchmarks: the reference's object shape (an int, a string, a
 //! float), a minimal data manager, and a cache filled with loaded objects or ghosts.
 
+#![allow(
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    reason = "bench code: small test values"
+)]
 #![allow(dead_code)]
 
 use std::cell::Cell;

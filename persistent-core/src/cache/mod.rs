@@ -177,11 +177,19 @@ pub struct Cache {
 impl Cache {
     /// The cache of `jar`, with no limits set (`cache_size` 0 and `cache_size_bytes` 0:
     /// every sweep evicts every clean object). A jar has at most one cache.
+    ///
+    /// # Errors
+    ///
+    /// `CacheError::JarHasCache` (as `Error::Cache`) when `jar` already has a cache.
     pub fn new(jar: &Jar) -> Result<Cache> {
         Cache::with_limits(jar, CacheLimits::default())
     }
 
     /// The cache of `jar` with the given limits.
+    ///
+    /// # Errors
+    ///
+    /// `CacheError::JarHasCache` (as `Error::Cache`) when `jar` already has a cache.
     pub fn with_limits(jar: &Jar, limits: CacheLimits) -> Result<Cache> {
         let shared = Rc::new(CacheShared {
             table: RefCell::new(Table::default()),
@@ -194,11 +202,13 @@ impl Cache {
     }
 
     /// The jar whose objects this cache holds.
+    #[must_use]
     pub fn jar(&self) -> &Jar {
         &self.jar
     }
 
     /// The object cached under `oid`, ghost or not. Never loads, never touches.
+    #[must_use]
     pub fn get(&self, oid: Oid) -> Option<ObjectRef> {
         let table = self.shared.table();
         let key = *table.index.get(&oid)?;
@@ -206,6 +216,7 @@ impl Cache {
     }
 
     /// Whether an object is cached under `oid`.
+    #[must_use]
     pub fn contains(&self, oid: Oid) -> bool {
         self.get(oid).is_some()
     }
@@ -214,6 +225,11 @@ impl Cache {
     /// the object has no jar or another jar, or another object is cached under `oid`.
     /// Adding the same object again does nothing. A non-ghost joins the ring as most
     /// recently used, with its estimated size.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Cache` with `CacheError::OidMismatch`, `NoJar`, `OtherJar` or `Duplicate`, as
+    /// listed above.
     pub fn insert(&self, oid: Oid, obj: impl Into<ObjectRef>) -> Result<()> {
         let obj: ObjectRef = obj.into();
         let header = obj.header();
@@ -257,6 +273,11 @@ impl Cache {
     /// cache's jar and becomes a Ghost without its existing data (if any) being touched, as
     /// in the reference: that data stays until the first access loads the object through
     /// the data manager, which replaces it. It does not join the ring.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Cache` with `CacheError::HasOid`, `HasJar`, `OtherJar` or `Duplicate`;
+    /// `Error::Borrowed` when the object's data is borrowed.
     pub fn new_ghost(&self, oid: Oid, obj: impl Into<ObjectRef>) -> Result<()> {
         let obj: ObjectRef = obj.into();
         let header = obj.header();
@@ -286,6 +307,10 @@ impl Cache {
 
     /// Removes the object cached under `oid` (leaving the ring and the counters if it was a
     /// non-ghost) and returns it; its jar and oid may be cleared afterwards.
+    #[allow(
+        clippy::must_use_candidate,
+        reason = "called for its effect; the removed object is often not wanted"
+    )]
     pub fn remove(&self, oid: Oid) -> Option<ObjectRef> {
         let mut table = self.shared.table();
         let key = *table.index.get(&oid)?;
@@ -299,31 +324,37 @@ impl Cache {
     }
 
     /// Number of entries (ghosts included).
+    #[must_use]
     pub fn len(&self) -> usize {
         self.shared.table().entries.len()
     }
 
     /// Whether the cache holds no entry.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Length of the LRU ring.
+    #[must_use]
     pub fn ring_len(&self) -> usize {
         self.shared.table().ring_len
     }
 
     /// Number of non-ghost objects (always equal to `ring_len`).
+    #[must_use]
     pub fn non_ghost_count(&self) -> usize {
         self.ring_len()
     }
 
     /// Sum of the accounted estimated sizes of the ring members, in bytes.
+    #[must_use]
     pub fn total_estimated_size(&self) -> u64 {
         self.shared.table().total_size
     }
 
     /// Every cached object with its oid, ghosts included (in slot order).
+    #[must_use]
     pub fn items(&self) -> Vec<(Oid, ObjectRef)> {
         let table = self.shared.table();
         table
@@ -334,6 +365,7 @@ impl Cache {
     }
 
     /// The non-ghost objects with their oids, least recently used first.
+    #[must_use]
     pub fn lru_items(&self) -> Vec<(Oid, ObjectRef)> {
         let table = self.shared.table();
         let mut out = Vec::with_capacity(table.ring_len);
@@ -349,6 +381,7 @@ impl Cache {
     }
 
     /// For each entry: oid, strong handle count, type name, state.
+    #[must_use]
     pub fn debug_info(&self) -> Vec<CacheEntryInfo> {
         self.items()
             .into_iter()
@@ -363,6 +396,7 @@ impl Cache {
     }
 
     /// The limits in force.
+    #[must_use]
     pub fn limits(&self) -> CacheLimits {
         self.shared.limits.get()
     }
@@ -373,6 +407,7 @@ impl Cache {
     }
 
     /// Target number of non-ghosts (0: off).
+    #[must_use]
     pub fn cache_size(&self) -> usize {
         self.limits().cache_size
     }
@@ -383,6 +418,7 @@ impl Cache {
     }
 
     /// Target total estimated size in bytes (0: off).
+    #[must_use]
     pub fn cache_size_bytes(&self) -> u64 {
         self.limits().cache_size_bytes
     }
@@ -393,6 +429,7 @@ impl Cache {
     }
 
     /// The drain resistance (0: off).
+    #[must_use]
     pub fn drain_resistance(&self) -> usize {
         self.limits().drain_resistance
     }
@@ -405,6 +442,10 @@ impl Cache {
     /// Invalidates each cached object among `oids` (Changed ones included); absent oids are
     /// ignored. Objects whose data is borrowed stay as they are and the first such refusal
     /// is returned after all others were invalidated.
+    ///
+    /// # Errors
+    ///
+    /// The first `Error::Borrowed` met (the other objects are still invalidated).
     pub fn invalidate<'a>(&self, oids: impl IntoIterator<Item = &'a Oid>) -> Result<()> {
         let objects: Vec<ObjectRef> = oids.into_iter().filter_map(|&oid| self.get(oid)).collect();
         let mut first_error = None;

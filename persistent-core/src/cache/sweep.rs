@@ -36,7 +36,7 @@ impl Cache {
         self.sweep(target, limits.cache_size_bytes);
     }
 
-    /// Evicts every clean (UpToDate, not borrowed) object.
+    /// Evicts every clean (`UpToDate`, not borrowed) object.
     pub fn full_sweep(&self) {
         self.sweep(0, 0);
     }
@@ -47,7 +47,7 @@ impl Cache {
     }
 
     /// Walks the ring from the LRU end up to the member that was most recent when the sweep
-    /// began, ghostifying UpToDate objects (Changed, Sticky and borrowed ones stay in place)
+    /// began, ghostifying `UpToDate` objects (Changed, Sticky and borrowed ones stay in place)
     /// until `limits_met`. A sweep started during a sweep returns at once.
     fn sweep(&self, target: i64, target_bytes: u64) {
         if self.shared.sweeping.replace(true) {
@@ -115,7 +115,7 @@ impl Drop for Running<'_> {
 /// Whether a sweep may stop: some limit is set and every set limit is met.
 fn limits_met(table: &Table, target: i64, target_bytes: u64) -> bool {
     (target != 0 || target_bytes != 0)
-        && (target == 0 || (table.ring_len as i64) <= target)
+        && (target == 0 || i64::try_from(table.ring_len).is_ok_and(|len| len <= target))
         && (target_bytes == 0 || table.total_size <= target_bytes)
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::connection::{Connection, ConnectionInner};
+use super::connection::{Connection, ConnectionInner, TransactionNote};
 use crate::any_object::ObjectRef;
 use crate::codec::envelope::encode_record;
 use crate::error::{Error, Result};
@@ -16,7 +16,7 @@ use crate::timestamp::Tid;
 
 impl Connection {
     /// Commits the transaction: every registered object and every new object reachable from
-    /// them is stored, new objects get oids, all under one new tid; then they are UpToDate
+    /// them is stored, new objects get oids, all under one new tid; then they are `UpToDate`
     /// with that serial and a new transaction begins. Returns the new tid (or the snapshot
     /// when there was nothing to store).
     ///
@@ -33,6 +33,13 @@ impl Connection {
     /// Aborts the transaction: changed objects become ghosts (reloaded on next access), new
     /// objects lose their oid and jar, objects only read stay cached; then a new transaction
     /// begins, seeing other connections' commits.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Borrowed` when a changed object's data is borrowed: it stays registered and the
+    /// transaction stays doomed; abort again once the guard is dropped. Starting the next
+    /// transaction can fail too: a storage error listing the changes, or
+    /// `Error::SnapshotBlocked` when an object to invalidate is borrowed.
     pub fn abort(&self) -> Result<()> {
         self.inner.abort()
     }
@@ -91,7 +98,7 @@ impl ConnectionInner {
             // the only changes up to `tid` are this connection's: the next transaction can
             // start at `tid` with nothing to invalidate (later commits are seen next time).
             self.start_at(tid);
-        } else if self.begin(Some((tid, written))).is_err() {
+        } else if self.begin(Some(&(tid, written))).is_err() {
             // Listing the changes failed, or a borrowed object blocks the move: the next
             // transaction goes on reading at the old snapshot (plus this commit's own
             // objects), which is a consistent view, and the next boundary (`commit`,
@@ -151,7 +158,7 @@ impl ConnectionInner {
     fn abort(&self) -> Result<()> {
         let (registered, added) = {
             let mut txn = self.txn.borrow_mut();
-            txn.note = Default::default();
+            txn.note = TransactionNote::default();
             txn.added_oids.clear();
             (std::mem::take(&mut txn.registered), std::mem::take(&mut txn.added))
         };
@@ -193,7 +200,7 @@ impl ConnectionInner {
         txn.registered.clear();
         txn.added.clear();
         txn.added_oids.clear();
-        txn.note = Default::default();
+        txn.note = TransactionNote::default();
     }
 
     /// Starts the next transaction: moves the snapshot to the newest tid, invalidates what
@@ -203,14 +210,14 @@ impl ConnectionInner {
     /// Never mixes snapshots: if an object that must be invalidated is borrowed (a guard is
     /// alive), nothing is invalidated, the snapshot stays where it is and
     /// `Error::SnapshotBlocked` names the object; the next boundary tries again.
-    fn begin(&self, own: Option<(Tid, HashSet<Oid, BuildOidHasher>)>) -> Result<()> {
+    fn begin(&self, own: Option<&(Tid, HashSet<Oid, BuildOidHasher>)>) -> Result<()> {
         let previous = self.txn.borrow().snapshot;
         let changes = self.db.storage.changes_since(previous)?;
         let stale: Vec<ObjectRef> = changes
             .changed
             .into_iter()
             .filter(|(oid, tid)| {
-                !matches!(&own, Some((own_tid, written)) if own_tid == tid && written.contains(oid))
+                !matches!(own, Some((own_tid, written)) if own_tid == tid && written.contains(oid))
             })
             .filter_map(|(oid, _)| self.cache.get(oid))
             .collect();

@@ -92,27 +92,36 @@ impl Connection {
     }
 
     /// The database this connection belongs to.
+    #[must_use]
     pub fn database(&self) -> &Database {
         &self.inner.db
     }
 
     /// The jar of this connection's objects.
+    #[must_use]
     pub fn jar(&self) -> &Jar {
         &self.inner.jar
     }
 
     /// This connection's object cache.
+    #[must_use]
     pub fn cache(&self) -> &Cache {
         &self.inner.cache
     }
 
     /// The tid this transaction reads at.
+    #[must_use]
     pub fn snapshot(&self) -> Tid {
         self.inner.txn.borrow().snapshot
     }
 
     /// The root object (oid 0) as an `R`, created with `R::default()` on first use (stored
     /// by the next commit). A stored root of another type is `Error::TypeMismatch`.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get), except that a missing root is created rather than
+    /// `Error::NotFound`; `Error::ConnectionClosed` after `close`.
     pub fn root<R: Persistent + Default>(&self) -> Result<P<R>> {
         self.inner.check_open()?;
         match self.get::<R>(Oid::ROOT) {
@@ -129,6 +138,11 @@ impl Connection {
     /// object of another type is `Error::TypeMismatch`); otherwise reads the record at this
     /// transaction's snapshot: `Error::NotFound` if there is none, `Error::TypeMismatch` if
     /// it holds another type.
+    ///
+    /// # Errors
+    ///
+    /// `Error::ConnectionClosed` after `close`; `Error::TypeMismatch` and `Error::NotFound` as
+    /// above; loading errors (`Error::Decode`, `Error::CorruptRecord`, a storage error).
     pub fn get<T: Persistent>(&self, oid: Oid) -> Result<P<T>> {
         self.inner.check_open()?;
         if let Some(obj) = self.inner.cache.get(oid) {
@@ -152,6 +166,12 @@ impl Connection {
     /// Adds a new object: it gets an oid and this connection as jar and is stored by the
     /// next commit. Adding an object of this connection again returns its oid; an object of
     /// another connection is `Error::ForeignObject`.
+    ///
+    /// # Errors
+    ///
+    /// `Error::ConnectionClosed` after `close`; `Error::ForeignObject` for an object of another
+    /// connection; a storage error when no oid can be allocated; `Error::Cache` if the cache
+    /// refuses it.
     pub fn add<T: Persistent>(&self, obj: &P<T>) -> Result<Oid> {
         self.inner.check_open()?;
         self.inner.add(&obj.erase())
@@ -163,6 +183,11 @@ impl Connection {
     }
 
     /// The stored revisions of an object, newest first, at most `limit`.
+    ///
+    /// # Errors
+    ///
+    /// `Error::ConnectionClosed` after `close`; `Error::ForeignObject { oid: None }` for an
+    /// object without an oid; the storage's error.
     pub fn history<T: Persistent>(&self, obj: &P<T>, limit: usize) -> Result<Vec<RevisionInfo>> {
         self.inner.check_open()?;
         let oid = obj.as_object().p_oid().ok_or(Error::ForeignObject { oid: None })?;
@@ -171,6 +196,13 @@ impl Connection {
 
     /// The value of `obj` as transaction `tid` wrote it (history), decoded without
     /// touching the object itself.
+    ///
+    /// # Errors
+    ///
+    /// `Error::ConnectionClosed` after `close`; `Error::ForeignObject { oid: None }` for an
+    /// object without an oid; `Error::NotFound` when `tid` wrote no revision of it;
+    /// `Error::TypeMismatch`, `Error::CorruptRecord` or `Error::Decode` for a record that does
+    /// not decode as a `T`; a storage error.
     pub fn old_value<T: Persistent>(&self, obj: &P<T>, tid: Tid) -> Result<T> {
         self.inner.check_open()?;
         let oid = obj.as_object().p_oid().ok_or(Error::ForeignObject { oid: None })?;
@@ -179,6 +211,7 @@ impl Connection {
     }
 
     /// Whether the transaction has changes to commit.
+    #[must_use]
     pub fn has_changes(&self) -> bool {
         let txn = self.inner.txn.borrow();
         !txn.registered.is_empty() || !txn.added.is_empty()
@@ -190,6 +223,12 @@ impl Connection {
     /// abort fails too, the result is `Error::AbortFailed` holding both errors. If `work`
     /// panics, the transaction is aborted before the panic goes on, so none of its changes
     /// can reach a later commit.
+    ///
+    /// # Errors
+    ///
+    /// The first error of `work` or `commit` that is not a conflict, the last `Error::Conflict`
+    /// once `max_attempts` are used up, or `Error::AbortFailed` when the abort after a failure
+    /// fails too.
     pub fn transact<R>(&self, mut work: impl FnMut(&Connection) -> Result<R>) -> Result<R> {
         let attempts = self.inner.db.config.max_attempts.max(1);
         let mut attempt = 0;
@@ -225,6 +264,10 @@ impl Connection {
 
     /// Aborts what is pending and closes the connection: its objects can no longer load
     /// (`Error::ConnectionClosed`), and every call on it fails the same way.
+    ///
+    /// # Errors
+    ///
+    /// As [`abort`](Self::abort); the connection then stays open.
     pub fn close(&self) -> Result<()> {
         if self.inner.closed.get() {
             return Ok(());
@@ -235,6 +278,7 @@ impl Connection {
     }
 
     /// Whether `close` was called.
+    #[must_use]
     pub fn is_closed(&self) -> bool {
         self.inner.closed.get()
     }

@@ -17,35 +17,53 @@ pub struct Database {
 
 impl Database {
     /// A database over `storage` with the default settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`open_with`](Self::open_with).
     pub fn open(storage: impl Storage) -> Result<Database> {
         Database::open_with(Arc::new(storage), DatabaseConfig::default())
     }
 
     /// A database over a shared storage with the given settings. Checks that the storage
     /// answers (reads its last transaction).
+    ///
+    /// # Errors
+    ///
+    /// The storage's error when it cannot read its last transaction.
     pub fn open_with(storage: Arc<dyn Storage>, config: DatabaseConfig) -> Result<Database> {
         storage.last_transaction()?;
         Ok(Database { storage, config })
     }
 
     /// The storage.
+    #[must_use]
     pub fn storage(&self) -> &Arc<dyn Storage> {
         &self.storage
     }
 
     /// The settings new connections get.
+    #[must_use]
     pub fn config(&self) -> DatabaseConfig {
         self.config
     }
 
     /// Opens a connection (a data manager with its own cache) in a new transaction that
     /// sees the database as of now.
+    ///
+    /// # Errors
+    ///
+    /// The storage's error when it cannot read its last transaction.
     pub fn connect(&self) -> Result<Connection> {
         Connection::open(self.clone())
     }
 
     /// Runs `work` in a new connection and commits; on `Error::Conflict` aborts and runs it
     /// again, up to `config.max_attempts` times. Any other error aborts and is returned.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect) and [`Connection::transact`].
     pub fn transact<R>(&self, work: impl FnMut(&Connection) -> Result<R>) -> Result<R> {
         self.connect()?.transact(work)
     }

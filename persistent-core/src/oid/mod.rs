@@ -17,11 +17,13 @@ impl Oid {
     pub const ROOT: Oid = Oid(0);
 
     /// The 8 big-endian bytes ZODB uses for this oid.
+    #[must_use]
     pub fn to_bytes(self) -> [u8; 8] {
         self.0.to_be_bytes()
     }
 
     /// The oid whose 8 big-endian bytes are `bytes`.
+    #[must_use]
     pub fn from_bytes(bytes: [u8; 8]) -> Oid {
         Oid(u64::from_be_bytes(bytes))
     }

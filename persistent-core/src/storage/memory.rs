@@ -46,6 +46,7 @@ struct TransactionRecord {
 
 impl MemoryStorage {
     /// An empty storage.
+    #[must_use]
     pub fn new() -> MemoryStorage {
         MemoryStorage::default()
     }
@@ -53,7 +54,7 @@ impl MemoryStorage {
     /// The state; a panic in another thread cannot leave it half-changed (commit checks
     /// everything before changing anything), so a poisoned lock is still usable.
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -46,7 +46,7 @@ impl TransactionData {
         let mut seen: std::collections::HashSet<Oid, crate::oid::hash::BuildOidHasher> =
             std::collections::HashSet::with_capacity_and_hasher(
                 self.writes.len(),
-                Default::default(),
+                crate::oid::hash::BuildOidHasher::default(),
             );
         match self.writes.iter().find(|write| !seen.insert(write.oid)) {
             Some(write) => Err(Error::storage(
@@ -95,6 +95,7 @@ pub struct CommitOutcome {
 
 impl CommitOutcome {
     /// The outcome of a commit that wrote `tid` right after `previous`.
+    #[must_use]
     pub fn new(tid: Tid, previous: Tid) -> CommitOutcome {
         CommitOutcome { tid, previous }
     }
@@ -113,6 +114,7 @@ pub struct Changes {
 
 impl Changes {
     /// The changes up to `newest`.
+    #[must_use]
     pub fn new(newest: Tid, changed: Vec<(Oid, Tid)>) -> Changes {
         Changes { newest, changed }
     }
@@ -130,6 +132,7 @@ pub struct VisibleRecord {
 
 impl VisibleRecord {
     /// A record written by `serial`.
+    #[must_use]
     pub fn new(data: Vec<u8>, serial: Tid) -> VisibleRecord {
         VisibleRecord { data, serial }
     }
@@ -151,7 +154,7 @@ impl VisibleRecord {
 ///   a transaction.
 /// * `new_oids` never returns the same oid twice, and never `Oid::ROOT`.
 pub trait Storage: Send + Sync + 'static {
-    /// A short name for messages ("memory", "sqlite:/path/file.db"); never contains a
+    /// A short name for messages (`"memory"`, `"sqlite:/path/file.db"`); never contains a
     /// password.
     fn name(&self) -> String;
 

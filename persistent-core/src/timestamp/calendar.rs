@@ -41,6 +41,11 @@ pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 }
 
 /// The date (year, month, day) that lies `days` after 1970-01-01. Needs a result year >= 1.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "`rest` is a day within the month, 0..31"
+)]
 pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     // Estimate the year from the mean Gregorian year, then correct by whole years.
     let mut year = 1970 + days.div_euclid(365);

@@ -1,6 +1,12 @@
 //! Unit tests of `TimeStamp`: every worked example of docs/spec.md §5 (and 2.7), field
 //! validation, `later_than` carries and formatting.
 
+#![allow(
+    clippy::float_cmp,
+    clippy::unreadable_literal,
+    reason = "test code: exact values and literals from the Python tests"
+)]
+
 use super::TimeStamp;
 use crate::error::Error;
 

@@ -13,12 +13,11 @@ pub(super) fn expand(input: &Input) -> TokenStream {
     let private = input.private();
     let ident = input.ident;
     let object = Ident::new(super::OBJECT, Span::call_site());
-    let type_name = match &input.attrs.name {
-        Some(name) => quote!(#name),
-        None => {
-            let ident = ident.to_string();
-            quote!(::core::concat!(::core::module_path!(), "::", #ident))
-        }
+    let type_name = if let Some(name) = &input.attrs.name {
+        quote!(#name)
+    } else {
+        let ident = ident.to_string();
+        quote!(::core::concat!(::core::module_path!(), "::", #ident))
     };
     let encode = encode_state(input);
     let decode = decode_state(input);

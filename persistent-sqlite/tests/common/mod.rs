@@ -2,6 +2,7 @@
 //! comes from persistent-testkit): spawning this test binary again as a child process that
 //! runs one named test.
 
+#![allow(clippy::cast_possible_truncation, reason = "test code: small test values")]
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::process::{Child, Command, Stdio};
