@@ -5,6 +5,13 @@
 //! tid is present, that the three objects agree (no partial transaction) and that SQLite's
 //! integrity check passes; many rounds on one file.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "sequence numbers and counts are small and non-negative"
+)]
+
 mod common;
 
 use persistent_testkit::TempDir;

@@ -6,6 +6,13 @@
 //! that every reported transaction is there whole, the current state is consistent, and
 //! SQLite's integrity check passes; several rounds on one file.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "sequence numbers and counts are small and non-negative"
+)]
+
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -5,6 +5,12 @@
 //! is freed without recursion when its connection goes. The deep cases run on threads with
 //! a 2 MiB stack, the size a spawned thread gets by default.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::large_stack_arrays,
+    reason = "test inputs: small counts, and a hostile record built in place"
+)]
+
 use persistent::codec::MAX_DEPTH;
 use persistent::prelude::*;
 use persistent::storage::{MemoryStorage, Storage};
@@ -162,7 +168,7 @@ fn a_chain_nested_up_to_the_limit_loads_through_a_connection() {
         conn.commit().unwrap();
         let fresh = db.connect().unwrap();
         let loaded = fresh.root::<Chain>().unwrap();
-        assert_eq!(loaded.with(|chain| chain.links()).unwrap(), MAX_DEPTH / 2);
+        assert_eq!(loaded.with(Chain::links).unwrap(), MAX_DEPTH / 2);
     });
 }
 
@@ -209,7 +215,7 @@ fn sequences_maps_enums_and_newtypes_count_levels() {
             let bytes = persistent::codec::encode_value("tree", &nest(fits + 1, wrap)).unwrap();
             match persistent::codec::decode_value::<Tree>("tree", &bytes) {
                 Err(Error::Decode { message, .. }) => {
-                    assert!(message.contains("nesting limit"), "{message}")
+                    assert!(message.contains("nesting limit"), "{message}");
                 }
                 other => panic!("expected the nesting limit's error, got {other:?}"),
             }

@@ -15,7 +15,7 @@
 //! in a `Some` or a newtype one level below it, the elements of a sequence or map one level
 //! below it, an enum variant's content one level below the enum. So a self-referencing
 //! `struct Chain { next: Option<Box<Chain>>, .. }` field holds 128 links, and a JSON-like
-//! tree of enum values and containers 128 containers deep (serde_json's default limit is
+//! tree of enum values and containers 128 containers deep (`serde_json`'s default limit is
 //! 128 such levels): far more than any sensible state. Larger structures belong in separate
 //! persistent objects, which are decoded one at a time.
 //!

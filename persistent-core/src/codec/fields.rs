@@ -10,6 +10,10 @@ use super::reference::take_pending_error;
 use crate::error::{Error, Result};
 
 /// Appends `value` to `out`.
+///
+/// # Errors
+/// `Error::Encode` naming `type_name` if serde refuses the value; the error of a persistent
+/// reference that cannot be encoded (`Error::ForeignObject`, `Error::NoCodecContext`).
 pub fn encode_field<F: Serialize + ?Sized>(
     type_name: &str,
     value: &F,
@@ -30,6 +34,10 @@ pub fn encode_field<F: Serialize + ?Sized>(
 
 /// Takes the next field from the front of `input`. A field nesting values deeper than
 /// [`MAX_DEPTH`](super::MAX_DEPTH) is `Error::Decode`, not a stack overflow.
+///
+/// # Errors
+/// `Error::Decode` naming `type_name` for bytes that are not a `F`; the error of a
+/// persistent reference that cannot be resolved.
 pub fn decode_field<F: DeserializeOwned>(type_name: &str, input: &mut &[u8]) -> Result<F> {
     match depth::take_from_bytes::<F>(input) {
         Ok((value, rest)) => {
@@ -48,6 +56,9 @@ pub fn decode_field<F: DeserializeOwned>(type_name: &str, input: &mut &[u8]) -> 
 }
 
 /// Checks that every byte was consumed.
+///
+/// # Errors
+/// `Error::Decode` naming `type_name` if bytes are left.
 pub fn finish_decode(type_name: &str, input: &[u8]) -> Result<()> {
     if input.is_empty() {
         Ok(())
@@ -60,6 +71,9 @@ pub fn finish_decode(type_name: &str, input: &[u8]) -> Result<()> {
 }
 
 /// Encodes a whole value (for states that are one serde value, like the collections').
+///
+/// # Errors
+/// As [`encode_field`].
 pub fn encode_value<F: Serialize + ?Sized>(type_name: &str, value: &F) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     encode_field(type_name, value, &mut out)?;
@@ -67,6 +81,9 @@ pub fn encode_value<F: Serialize + ?Sized>(type_name: &str, value: &F) -> Result
 }
 
 /// Decodes a whole value written by `encode_value`.
+///
+/// # Errors
+/// As [`decode_field`] and [`finish_decode`].
 pub fn decode_value<F: DeserializeOwned>(type_name: &str, bytes: &[u8]) -> Result<F> {
     let mut input = bytes;
     let value = decode_field(type_name, &mut input)?;

@@ -18,13 +18,19 @@ use crate::P;
 pub trait ReferenceContext {
     /// The oid to store for `obj`: its own if it belongs to this data manager; a new one if
     /// it has no jar yet (the object is then added and stored with the transaction, as
-    /// ZODB's `persistent_id` does); an error for an object of another data manager.
+    /// ZODB's `persistent_id` does).
+    ///
+    /// # Errors
+    /// `Error::ForeignObject` for an object of another data manager.
     fn encode_reference(&self, obj: &ObjectRef) -> Result<Oid>;
 
     /// The object already known under `oid`, if any.
     fn lookup(&self, oid: Oid) -> Option<ObjectRef>;
 
     /// Takes `obj` (a fresh `P::uninitialized()`) in as the ghost of `oid`.
+    ///
+    /// # Errors
+    /// A cache error if `oid` cannot be taken in (for example, another object holds it).
     fn adopt_ghost(&self, oid: Oid, obj: &ObjectRef) -> Result<()>;
 }
 
