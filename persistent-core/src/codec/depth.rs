@@ -70,8 +70,7 @@ pub(crate) fn take_from_bytes<'de, T: de::Deserialize<'de>>(
 ) -> Result<(T, &'de [u8]), Failure> {
     let tripped = Cell::new(false);
     let mut deserializer = postcard::Deserializer::from_bytes(bytes);
-    let limited =
-        Limited { inner: &mut deserializer, depth: Depth { level: 0, tripped: &tripped } };
+    let limited = Limited { inner: &mut deserializer, depth: Depth::top(&tripped) };
     match T::deserialize(limited) {
         Ok(value) => match deserializer.finalize() {
             Ok(rest) => Ok((value, rest)),
@@ -82,23 +81,37 @@ pub(crate) fn take_from_bytes<'de, T: de::Deserialize<'de>>(
     }
 }
 
-/// The level of the value at hand, and the flag to raise when the limit is hit.
+/// The level of the value at hand, and the flag to raise when the limit is hit. Encoding
+/// (`depth_ser.rs`) counts with the same type, so both sides agree on every level.
 #[derive(Clone, Copy)]
-struct Depth<'a> {
+pub(super) struct Depth<'a> {
     level: usize,
     tripped: &'a Cell<bool>,
 }
 
 impl<'a> Depth<'a> {
+    /// Level 0, the level of a field (or of a whole value), raising `tripped` at the limit.
+    #[inline]
+    pub(super) fn top(tripped: &'a Cell<bool>) -> Depth<'a> {
+        Depth { level: 0, tripped }
+    }
+
+    /// The level of the values nested in this one, or `None` (with the flag raised) if
+    /// they would lie beyond `MAX_DEPTH`.
+    #[inline]
+    pub(super) fn deeper(self) -> Option<Depth<'a>> {
+        if self.level >= MAX_DEPTH {
+            self.tripped.set(true);
+            None
+        } else {
+            Some(Depth { level: self.level + 1, tripped: self.tripped })
+        }
+    }
+
     /// The level of the values nested in this one, or the limit's error.
     #[inline]
     fn nested<E: de::Error>(self) -> Result<Depth<'a>, E> {
-        if self.level >= MAX_DEPTH {
-            self.tripped.set(true);
-            Err(E::custom(too_deep_message()))
-        } else {
-            Ok(Depth { level: self.level + 1, tripped: self.tripped })
-        }
+        self.deeper().ok_or_else(|| E::custom(too_deep_message()))
     }
 }
 
