@@ -1,11 +1,13 @@
 //! Deeply nested states. A hostile or corrupt record that nests a recursive field type
 //! hundreds of thousands of levels deep is `Error::Decode` (the nesting limit,
 //! `persistent::codec::MAX_DEPTH`), not a stack overflow that aborts the process; values
-//! nested up to the limit still round-trip. And a long chain of loaded persistent objects
-//! is freed without recursion when its connection goes. The deep cases run on threads with
-//! a 2 MiB stack, the size a spawned thread gets by default.
+//! nested up to the limit still round-trip. Encoding counts levels the same way: a state
+//! nested deeper is `Error::Encode` and is never stored (it could not be loaded), and what
+//! encodes decodes. And a long chain of loaded persistent objects is freed without
+//! recursion when its connection goes. The deep cases run on threads with a 2 MiB stack,
+//! the size a spawned thread gets by default.
 
-use persistent::codec::MAX_DEPTH;
+use persistent::codec::{decode_value, encode_value, MAX_DEPTH};
 use persistent::prelude::*;
 use persistent::storage::{MemoryStorage, Storage};
 use persistent::{CacheLimits, DatabaseConfig, Error, Oid};
@@ -61,6 +63,20 @@ fn record(type_name: &str, state: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The encoding of a value that holds a marker value once, with `inner` (the encoding of
+/// another value) in place of the marker's encoding `marker`: postcard writes a nested
+/// value's bytes as they are, between the bytes of what holds it, so this is the encoding of
+/// the same value holding the other one instead. It builds the bytes of values too deep to
+/// encode.
+fn splice(wrapped_marker: &[u8], marker: &[u8], inner: &[u8]) -> Vec<u8> {
+    let found: Vec<usize> = (0..=wrapped_marker.len() - marker.len())
+        .filter(|&at| wrapped_marker[at..].starts_with(marker))
+        .collect();
+    assert_eq!(found.len(), 1, "the marker's bytes appear once in {wrapped_marker:?}");
+    let at = found[0];
+    [&wrapped_marker[..at], inner, &wrapped_marker[at + marker.len()..]].concat()
+}
+
 /// Runs `f` on a new thread with a 2 MiB stack and returns its result.
 fn on_small_stack<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
     std::thread::Builder::new()
@@ -74,16 +90,31 @@ fn on_small_stack<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> 
 
 /// Checks that `error` is the nesting limit's decode error for `Chain`.
 fn is_depth_error(error: &Error) {
-    match error {
-        Error::Decode { type_name, message } => {
-            assert_eq!(type_name, Chain::TYPE_NAME);
+    is_limit_error(error, Chain::TYPE_NAME, false);
+}
+
+/// Checks that `error` is the nesting limit's encode error for `Chain`.
+fn is_encode_depth_error(error: &Error) {
+    is_limit_error(error, Chain::TYPE_NAME, true);
+}
+
+/// Checks that `error` is the nesting limit's error for `expected_type`, from encoding
+/// (`Error::Encode`) or decoding (`Error::Decode`).
+fn is_limit_error(error: &Error, expected_type: &str, encoding: bool) {
+    match (error, encoding) {
+        (Error::Decode { type_name, message }, false)
+        | (Error::Encode { type_name, message }, true) => {
+            assert_eq!(type_name, expected_type);
             assert!(message.contains("nesting limit"), "{message}");
             assert!(message.contains(&MAX_DEPTH.to_string()), "{message}");
         }
-        other => panic!("expected the nesting limit's Error::Decode, got {other:?}"),
+        (other, _) => panic!(
+            "expected the nesting limit's Error::{}, got {other:?}",
+            if encoding { "Encode" } else { "Decode" }
+        ),
     }
     let shown = error.to_string();
-    assert!(shown.contains(Chain::TYPE_NAME) && shown.contains("limit exceeded"), "{shown}");
+    assert!(shown.contains(expected_type) && shown.contains("limit exceeded"), "{shown}");
 }
 
 /// The chosen limit is in the documented range.
@@ -133,9 +164,10 @@ fn a_hostile_record_loads_as_a_decode_error_and_the_connection_keeps_working() {
 }
 
 /// Each link of a `Chain` field nests two levels (the `Some`, then the struct's fields), so
-/// `MAX_DEPTH / 2` links fit and one more does not.
+/// `MAX_DEPTH / 2` links fit and one more does not: it is refused by encoding as well as by
+/// decoding, so it can never be stored.
 #[test]
-fn a_chain_nested_up_to_the_limit_round_trips_and_one_more_link_does_not() {
+fn a_chain_nested_up_to_the_limit_round_trips_and_one_more_link_neither_encodes_nor_decodes() {
     on_small_stack(|| {
         let links = MAX_DEPTH / 2;
         let chain = Chain::with_links(links);
@@ -147,8 +179,8 @@ fn a_chain_nested_up_to_the_limit_round_trips_and_one_more_link_does_not() {
         assert_eq!(back, chain);
 
         let mut deeper = Vec::new();
-        Chain::with_links(links + 1).encode_state(&mut deeper).unwrap();
-        is_depth_error(&Chain::decode_state(&deeper).unwrap_err());
+        is_encode_depth_error(&Chain::with_links(links + 1).encode_state(&mut deeper).unwrap_err());
+        is_depth_error(&Chain::decode_state(&chain_state(links + 1)).unwrap_err());
     });
 }
 
@@ -202,17 +234,18 @@ fn sequences_maps_enums_and_newtypes_count_levels() {
     on_small_stack(move || {
         for wrap in wrappers {
             let tree = nest(fits, wrap);
-            let bytes = persistent::codec::encode_value("tree", &tree).unwrap();
-            let back: Tree = persistent::codec::decode_value("tree", &bytes).unwrap();
+            let bytes = encode_value("tree", &tree).unwrap();
+            let back: Tree = decode_value("tree", &bytes).unwrap();
             assert_eq!(back, tree);
 
-            let bytes = persistent::codec::encode_value("tree", &nest(fits + 1, wrap)).unwrap();
-            match persistent::codec::decode_value::<Tree>("tree", &bytes) {
-                Err(Error::Decode { message, .. }) => {
-                    assert!(message.contains("nesting limit"), "{message}")
-                }
-                other => panic!("expected the nesting limit's error, got {other:?}"),
-            }
+            // One more wrapping is refused by encoding, and its bytes (the deepest value's
+            // spliced into one more wrapping) by decoding.
+            let error = encode_value("tree", &nest(fits + 1, wrap)).unwrap_err();
+            is_limit_error(&error, "tree", true);
+            let marker = encode_value("tree", &Tree::Leaf(0xab)).unwrap();
+            let wrapped_marker = encode_value("tree", &wrap(Tree::Leaf(0xab))).unwrap();
+            let deeper = splice(&wrapped_marker, &marker, &bytes);
+            is_limit_error(&decode_value::<Tree>("tree", &deeper).unwrap_err(), "tree", false);
         }
     });
 }

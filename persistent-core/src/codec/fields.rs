@@ -6,24 +6,30 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::depth::{self, too_deep_message, Failure};
+use super::depth_ser;
 use super::reference::take_pending_error;
 use crate::error::{Error, Result};
 
-/// Appends `value` to `out`.
+/// Appends `value` to `out`. A value nesting deeper than [`MAX_DEPTH`](super::MAX_DEPTH)
+/// is `Error::Encode`: it could not be decoded again.
 pub fn encode_field<F: Serialize + ?Sized>(
     type_name: &str,
     value: &F,
     out: &mut Vec<u8>,
 ) -> Result<()> {
     let buffer = std::mem::take(out);
-    match postcard::to_extend(value, buffer) {
+    match depth_ser::to_extend(value, buffer) {
         Ok(buffer) => {
             *out = buffer;
             Ok(())
         }
-        Err(error) => Err(take_pending_error().unwrap_or_else(|| Error::Encode {
-            type_name: type_name.to_string(),
-            message: error.to_string(),
+        Err(Failure::TooDeep) => {
+            // Leave no stale reference error behind for a later failure to report.
+            take_pending_error();
+            Err(Error::Encode { type_name: type_name.to_string(), message: too_deep_message() })
+        }
+        Err(Failure::Postcard(error)) => Err(take_pending_error().unwrap_or_else(|| {
+            Error::Encode { type_name: type_name.to_string(), message: error.to_string() }
         })),
     }
 }

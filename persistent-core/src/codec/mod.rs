@@ -5,6 +5,7 @@
 //! version, type name, state), which only the connection reads and writes.
 
 pub(crate) mod depth;
+pub(crate) mod depth_ser;
 pub(crate) mod envelope;
 pub(crate) mod fields;
 pub(crate) mod reference;
