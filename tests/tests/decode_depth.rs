@@ -198,6 +198,81 @@ fn a_chain_nested_up_to_the_limit_loads_through_a_connection() {
     });
 }
 
+/// A state nested deeper than the limit could be stored but never loaded, so encoding
+/// refuses it: the commit is `Error::Encode`, writes nothing, and leaves the transaction
+/// usable. Without an abort, the same transaction commits once the chain is shortened.
+#[test]
+fn a_chain_of_200_links_fails_to_commit_and_writes_nothing() {
+    on_small_stack(|| {
+        let db = Database::open(MemoryStorage::new()).unwrap();
+        let conn = db.connect().unwrap();
+        let root = conn.root::<Chain>().unwrap();
+        root.update(|chain| chain.value = 1).unwrap();
+        conn.commit().unwrap();
+        let before = db.storage().last_transaction().unwrap();
+
+        root.update(|chain| *chain = Chain::with_links(200)).unwrap();
+        is_encode_depth_error(&conn.commit().unwrap_err());
+        assert_eq!(db.storage().last_transaction().unwrap(), before, "nothing was written");
+        // The change is still pending (neither lost nor half stored): committing again
+        // fails the same way, and other connections still see the old state.
+        is_encode_depth_error(&conn.commit().unwrap_err());
+        assert_eq!(db.storage().last_transaction().unwrap(), before, "nothing was written");
+        let other = db.connect().unwrap();
+        let seen = other.root::<Chain>().unwrap().with(|chain| (chain.links(), chain.value));
+        assert_eq!(seen.unwrap(), (0, 1));
+        assert_eq!(root.with(|chain| chain.links()).unwrap(), 200, "the object keeps its data");
+
+        root.update(|chain| *chain = Chain::with_links(10)).unwrap();
+        conn.commit().unwrap();
+        assert_ne!(db.storage().last_transaction().unwrap(), before);
+        let fresh = db.connect().unwrap();
+        let loaded = fresh.root::<Chain>().unwrap();
+        assert_eq!(loaded.with(|chain| (chain.links(), chain.value)).unwrap(), (10, 10));
+    });
+}
+
+/// A root holding a separate persistent `Chain`.
+#[derive(Persistent, Default)]
+struct Holder {
+    chain: Option<P<Chain>>,
+    n: u32,
+}
+
+/// A new object too deep to encode fails the commit of the whole transaction, including the
+/// changed object that references it; with the new object shortened, both are stored.
+#[test]
+fn a_new_object_too_deep_to_encode_fails_the_whole_commit_until_it_is_shortened() {
+    on_small_stack(|| {
+        let db = Database::open(MemoryStorage::new()).unwrap();
+        let conn = db.connect().unwrap();
+        let root = conn.root::<Holder>().unwrap();
+        conn.commit().unwrap();
+        let before = db.storage().last_transaction().unwrap();
+
+        let chain = P::new(Chain::with_links(200));
+        root.update(|holder| {
+            holder.chain = Some(chain.clone());
+            holder.n = 1;
+        })
+        .unwrap();
+        is_encode_depth_error(&conn.commit().unwrap_err());
+        assert_eq!(db.storage().last_transaction().unwrap(), before, "nothing was written");
+        let other = db.connect().unwrap();
+        let seen =
+            other.root::<Holder>().unwrap().with(|holder| (holder.chain.is_none(), holder.n));
+        assert_eq!(seen.unwrap(), (true, 0));
+
+        chain.update(|chain| *chain = Chain::with_links(MAX_DEPTH / 2)).unwrap();
+        conn.commit().unwrap();
+        let fresh = db.connect().unwrap();
+        let holder = fresh.root::<Holder>().unwrap();
+        assert_eq!(holder.with(|holder| holder.n).unwrap(), 1);
+        let stored = holder.with(|holder| holder.chain.clone()).unwrap().expect("the chain");
+        assert_eq!(stored.with(|chain| chain.links()).unwrap(), MAX_DEPTH / 2);
+    });
+}
+
 /// Other nestings count the same way: an enum's content is one level deeper, and so are a
 /// sequence's elements, a map's values, a newtype's value and a struct variant's fields.
 #[test]
