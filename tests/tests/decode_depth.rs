@@ -273,6 +273,146 @@ fn a_new_object_too_deep_to_encode_fails_the_whole_commit_until_it_is_shortened(
     });
 }
 
+/// Every shape of nesting, alone or alternating with another, around every kind of
+/// innermost value: the deepest value that encodes decodes to itself, one wrapping more
+/// fails to encode with the nesting limit's `Error::Encode`, and its bytes (spliced by hand)
+/// fail to decode with the limit's `Error::Decode`. So encoding and decoding count the same
+/// levels. The depth found is also checked against the rule the codec documents: each
+/// wrapping puts the value it holds `cost` levels deeper, and the innermost value needs
+/// `need` levels from its own (counting it) to be within `MAX_DEPTH`.
+#[test]
+fn encoding_and_decoding_agree_on_the_limit_for_every_kind_of_nesting() {
+    use std::collections::BTreeMap;
+
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    enum Shape {
+        Unit,
+        Number(u8),
+        Text(String),
+        Blank {},
+        Boxed(Box<Shape>),
+        Opt(Option<Box<Shape>>),
+        Deep(Option<Option<Box<Shape>>>),
+        Seq(Vec<Shape>),
+        Tuple(u8, Box<Shape>),
+        Fields { inner: Box<Shape>, n: u8 },
+        Newtype(Newtype),
+        Values(BTreeMap<u8, Shape>),
+        Keys(BTreeMap<Shape, u8>),
+        Pair((u8, Box<Shape>)),
+        Array([Box<Shape>; 1]),
+        Plain(Plain),
+        PlainTuple(PlainTuple),
+        Empty(Empty),
+    }
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    struct Newtype(Box<Shape>);
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    struct Plain {
+        inner: Box<Shape>,
+        n: u8,
+    }
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    struct PlainTuple(u8, Box<Shape>);
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    struct Empty;
+
+    type Wrap = fn(Shape) -> Shape;
+    // (wrapping, how many levels deeper the value it holds is than the wrapping enum)
+    let wrappings: [(Wrap, usize); 14] = [
+        (|s| Shape::Boxed(Box::new(s)), 1),
+        (|s| Shape::Opt(Some(Box::new(s))), 2),
+        (|s| Shape::Deep(Some(Some(Box::new(s)))), 3),
+        (|s| Shape::Seq(vec![Shape::Unit, s]), 2),
+        (|s| Shape::Tuple(1, Box::new(s)), 2),
+        (|s| Shape::Fields { inner: Box::new(s), n: 2 }, 2),
+        (|s| Shape::Newtype(Newtype(Box::new(s))), 2),
+        (|s| Shape::Values([(3, s)].into()), 2),
+        (|s| Shape::Keys([(s, 4)].into()), 2),
+        (|s| Shape::Pair((5, Box::new(s))), 2),
+        (|s| Shape::Array([Box::new(s)]), 2),
+        (|s| Shape::Plain(Plain { inner: Box::new(s), n: 6 }), 2),
+        (|s| Shape::PlainTuple(PlainTuple(7, Box::new(s))), 2),
+        (|s| Shape::Opt(Some(Box::new(Shape::Boxed(Box::new(s))))), 3),
+    ];
+    // (innermost value, how many levels it needs, its own counted)
+    let innermost: [(Shape, usize); 9] = [
+        (Shape::Unit, 1),
+        (Shape::Number(8), 1),
+        (Shape::Text("text".into()), 1),
+        (Shape::Opt(None), 1),
+        (Shape::Empty(Empty), 1),
+        (Shape::Blank {}, 2),
+        (Shape::Seq(Vec::new()), 2),
+        (Shape::Values(BTreeMap::new()), 2),
+        (Shape::Seq(vec![Shape::Unit]), 3),
+    ];
+    let marker = Shape::Text("\u{1}marker\u{1}".into());
+    let marker_bytes = encode_value("shape", &marker).unwrap();
+
+    // Nests `leaf` in the wrappings of `pattern` (innermost first, repeating) as deep as it
+    // encodes, checks the boundary and returns how many wrappings fit.
+    let boundary = move |pattern: &[usize], leaf: &Shape, need: usize| -> usize {
+        let mut value = leaf.clone();
+        let mut bytes = encode_value("shape", &value).unwrap();
+        let mut fits = 0;
+        loop {
+            assert_eq!(decode_value::<Shape>("shape", &bytes).unwrap(), value);
+            let (wrap, _) = wrappings[pattern[fits % pattern.len()]];
+            value = wrap(value);
+            match encode_value("shape", &value) {
+                Ok(deeper) => {
+                    bytes = deeper;
+                    fits += 1;
+                    assert!(fits <= MAX_DEPTH, "the limit holds");
+                }
+                Err(error) => {
+                    is_limit_error(&error, "shape", true);
+                    let wrapped_marker = encode_value("shape", &wrap(marker.clone())).unwrap();
+                    let deeper = splice(&wrapped_marker, &marker_bytes, &bytes);
+                    let error = decode_value::<Shape>("shape", &deeper).unwrap_err();
+                    is_limit_error(&error, "shape", false);
+                    break;
+                }
+            }
+        }
+        // The rule: the innermost value lies at the sum of the costs of the wrappings
+        // around it, and fits while that plus its need is at most `MAX_DEPTH`.
+        let mut level = 0;
+        let mut expected = 0;
+        loop {
+            let cost = wrappings[pattern[expected % pattern.len()]].1;
+            if level + cost + need > MAX_DEPTH {
+                break;
+            }
+            level += cost;
+            expected += 1;
+        }
+        assert_eq!(fits, expected, "pattern {pattern:?} around {leaf:?}");
+        fits
+    };
+
+    on_small_stack(move || {
+        let mut cases = 0;
+        for (leaf, need) in &innermost {
+            for first in 0..wrappings.len() {
+                boundary(&[first], leaf, *need);
+                cases += 1;
+            }
+        }
+        for first in 0..wrappings.len() {
+            for second in 0..wrappings.len() {
+                let (leaf, need) = &innermost[(first + second) % innermost.len()];
+                boundary(&[first, second], leaf, *need);
+                cases += 1;
+            }
+        }
+        assert_eq!(cases, (innermost.len() + wrappings.len()) * wrappings.len());
+        // One cost-1 wrapping around a leaf needing 1: exactly `MAX_DEPTH - 1` fit.
+        assert_eq!(boundary(&[0], &Shape::Unit, 1), MAX_DEPTH - 1);
+    });
+}
+
 /// Other nestings count the same way: an enum's content is one level deeper, and so are a
 /// sequence's elements, a map's values, a newtype's value and a struct variant's fields.
 #[test]
