@@ -8,6 +8,8 @@
 //! `MAX_DEPTH` is refused with an error instead of a recursion. The depth is carried by
 //! value from each level to the next; the only shared state is a flag that tells the field
 //! codec that a failure was the limit (postcard drops the message of a custom error).
+//! Encoding counts with the same `Depth` (`depth_ser.rs`), so a value too deep to decode is
+//! refused before it is stored.
 //!
 //! # The limit
 //!
@@ -42,12 +44,14 @@ use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
 };
 
-/// How deep a decoded value may nest: a field of a state is level 0, its own fields,
-/// elements, `Some` or newtype content, map entries or enum variant content level 1, and
-/// so on. A state nesting deeper is `Error::Decode` ("nesting limit ... exceeded") instead
-/// of a stack overflow. 256 levels (a recursive `Option<Box<Self>>` field holds 128 links)
-/// take at most about 310 KiB of stack in the unoptimised builds measured, 15% of a
-/// spawned thread's 2 MiB.
+/// How deep an encoded or decoded value may nest: a field of a state is level 0, its own
+/// fields, elements, `Some` or newtype content, map entries or enum variant content level 1,
+/// and so on. A stored state nesting deeper is `Error::Decode` ("nesting limit ...
+/// exceeded") instead of a stack overflow, and a state nesting deeper is refused when it is
+/// encoded (`Error::Encode`, the same message), so it is never stored: whatever encodes
+/// decodes. 256 levels (a recursive `Option<Box<Self>>` field holds 128 links) take at most
+/// about 310 KiB of stack in the unoptimised builds measured, 15% of a spawned thread's
+/// 2 MiB.
 pub const MAX_DEPTH: usize = 256;
 
 /// Why a limited decode failed.
