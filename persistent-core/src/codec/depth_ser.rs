@@ -31,19 +31,17 @@ use serde::ser::{
     SerializeTuple, SerializeTupleStruct, SerializeTupleVariant, Serializer,
 };
 
-use super::depth::{too_deep_message, Depth, Failure};
+use super::depth::{too_deep_message, Depth};
 
-/// Appends `value`, encoded with the nesting limit, to `out` and returns it.
-pub(crate) fn to_extend<T: Serialize + ?Sized>(
-    value: &T,
-    out: Vec<u8>,
-) -> Result<Vec<u8>, Failure> {
-    let tripped = Cell::new(false);
-    match postcard::to_extend(&Nested { value, depth: Depth::top(&tripped) }, out) {
-        Ok(out) => Ok(out),
-        Err(_) if tripped.get() => Err(Failure::TooDeep),
-        Err(error) => Err(Failure::Postcard(error)),
-    }
+/// `value` (a field, or a whole value), to serialize with the nesting limit: a part nested
+/// beyond `MAX_DEPTH` fails with a custom error (which postcard reports without its message)
+/// and raises `tripped`.
+#[inline]
+pub(crate) fn limited<'a, T: Serialize + ?Sized>(
+    value: &'a T,
+    tripped: &'a Cell<bool>,
+) -> impl Serialize + 'a {
+    Nested { value, depth: Depth::top(tripped) }
 }
 
 /// The level of the values nested in the one at `depth`, or the limit's error.

@@ -2,6 +2,8 @@
 //! hand-written `Persistent` impls: each persistent field is appended in declaration order;
 //! decoding takes them back in the same order and refuses trailing bytes.
 
+use std::cell::Cell;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -18,18 +20,21 @@ pub fn encode_field<F: Serialize + ?Sized>(
     out: &mut Vec<u8>,
 ) -> Result<()> {
     let buffer = std::mem::take(out);
-    match depth_ser::to_extend(value, buffer) {
+    let tripped = Cell::new(false);
+    let limited = depth_ser::limited(value, &tripped);
+    match postcard::to_extend(&limited, buffer) {
         Ok(buffer) => {
             *out = buffer;
             Ok(())
         }
-        Err(Failure::TooDeep) => {
+        Err(_) if tripped.get() => {
             // Leave no stale reference error behind for a later failure to report.
             take_pending_error();
             Err(Error::Encode { type_name: type_name.to_string(), message: too_deep_message() })
         }
-        Err(Failure::Postcard(error)) => Err(take_pending_error().unwrap_or_else(|| {
-            Error::Encode { type_name: type_name.to_string(), message: error.to_string() }
+        Err(error) => Err(take_pending_error().unwrap_or_else(|| Error::Encode {
+            type_name: type_name.to_string(),
+            message: error.to_string(),
         })),
     }
 }
