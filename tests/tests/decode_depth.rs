@@ -1,17 +1,22 @@
 //! Deeply nested states. A hostile or corrupt record that nests a recursive field type
 //! hundreds of thousands of levels deep is `Error::Decode` (the nesting limit,
 //! `persistent::codec::MAX_DEPTH`), not a stack overflow that aborts the process; values
-//! nested up to the limit still round-trip. And a long chain of loaded persistent objects
-//! is freed without recursion when its connection goes. The deep cases run on threads with
-//! a 2 MiB stack, the size a spawned thread gets by default.
+//! nested up to the limit still round-trip. Encoding counts levels the same way: a state
+//! nested deeper is `Error::Encode` and is never stored (it could not be loaded), and what
+//! encodes decodes. And a long chain of loaded persistent objects is freed without
+//! recursion when its connection goes. The deep cases run on threads with a 2 MiB stack,
+//! the size a spawned thread gets by default.
 
 #![allow(
     clippy::cast_possible_truncation,
     clippy::large_stack_arrays,
-    reason = "test inputs: small counts, and a hostile record built in place"
+    clippy::too_many_lines,
+    clippy::option_option,
+    clippy::redundant_closure_for_method_calls,
+    reason = "test inputs: small counts, a hostile record built in place, one table of nesting shapes"
 )]
 
-use persistent::codec::MAX_DEPTH;
+use persistent::codec::{decode_value, encode_value, MAX_DEPTH};
 use persistent::prelude::*;
 use persistent::storage::{MemoryStorage, Storage};
 use persistent::{CacheLimits, DatabaseConfig, Error, Oid};
@@ -67,6 +72,20 @@ fn record(type_name: &str, state: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The encoding of a value that holds a marker value once, with `inner` (the encoding of
+/// another value) in place of the marker's encoding `marker`: postcard writes a nested
+/// value's bytes as they are, between the bytes of what holds it, so this is the encoding of
+/// the same value holding the other one instead. It builds the bytes of values too deep to
+/// encode.
+fn splice(wrapped_marker: &[u8], marker: &[u8], inner: &[u8]) -> Vec<u8> {
+    let found: Vec<usize> = (0..=wrapped_marker.len() - marker.len())
+        .filter(|&at| wrapped_marker[at..].starts_with(marker))
+        .collect();
+    assert_eq!(found.len(), 1, "the marker's bytes appear once in {wrapped_marker:?}");
+    let at = found[0];
+    [&wrapped_marker[..at], inner, &wrapped_marker[at + marker.len()..]].concat()
+}
+
 /// Runs `f` on a new thread with a 2 MiB stack and returns its result.
 fn on_small_stack<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
     std::thread::Builder::new()
@@ -80,16 +99,31 @@ fn on_small_stack<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> 
 
 /// Checks that `error` is the nesting limit's decode error for `Chain`.
 fn is_depth_error(error: &Error) {
-    match error {
-        Error::Decode { type_name, message } => {
-            assert_eq!(type_name, Chain::TYPE_NAME);
+    is_limit_error(error, Chain::TYPE_NAME, false);
+}
+
+/// Checks that `error` is the nesting limit's encode error for `Chain`.
+fn is_encode_depth_error(error: &Error) {
+    is_limit_error(error, Chain::TYPE_NAME, true);
+}
+
+/// Checks that `error` is the nesting limit's error for `expected_type`, from encoding
+/// (`Error::Encode`) or decoding (`Error::Decode`).
+fn is_limit_error(error: &Error, expected_type: &str, encoding: bool) {
+    match (error, encoding) {
+        (Error::Decode { type_name, message }, false)
+        | (Error::Encode { type_name, message }, true) => {
+            assert_eq!(type_name, expected_type);
             assert!(message.contains("nesting limit"), "{message}");
             assert!(message.contains(&MAX_DEPTH.to_string()), "{message}");
         }
-        other => panic!("expected the nesting limit's Error::Decode, got {other:?}"),
+        (other, _) => panic!(
+            "expected the nesting limit's Error::{}, got {other:?}",
+            if encoding { "Encode" } else { "Decode" }
+        ),
     }
     let shown = error.to_string();
-    assert!(shown.contains(Chain::TYPE_NAME) && shown.contains("limit exceeded"), "{shown}");
+    assert!(shown.contains(expected_type) && shown.contains("limit exceeded"), "{shown}");
 }
 
 /// The chosen limit is in the documented range.
@@ -139,9 +173,10 @@ fn a_hostile_record_loads_as_a_decode_error_and_the_connection_keeps_working() {
 }
 
 /// Each link of a `Chain` field nests two levels (the `Some`, then the struct's fields), so
-/// `MAX_DEPTH / 2` links fit and one more does not.
+/// `MAX_DEPTH / 2` links fit and one more does not: it is refused by encoding as well as by
+/// decoding, so it can never be stored.
 #[test]
-fn a_chain_nested_up_to_the_limit_round_trips_and_one_more_link_does_not() {
+fn a_chain_nested_up_to_the_limit_round_trips_and_one_more_link_neither_encodes_nor_decodes() {
     on_small_stack(|| {
         let links = MAX_DEPTH / 2;
         let chain = Chain::with_links(links);
@@ -153,8 +188,8 @@ fn a_chain_nested_up_to_the_limit_round_trips_and_one_more_link_does_not() {
         assert_eq!(back, chain);
 
         let mut deeper = Vec::new();
-        Chain::with_links(links + 1).encode_state(&mut deeper).unwrap();
-        is_depth_error(&Chain::decode_state(&deeper).unwrap_err());
+        is_encode_depth_error(&Chain::with_links(links + 1).encode_state(&mut deeper).unwrap_err());
+        is_depth_error(&Chain::decode_state(&chain_state(links + 1)).unwrap_err());
     });
 }
 
@@ -168,7 +203,222 @@ fn a_chain_nested_up_to_the_limit_loads_through_a_connection() {
         conn.commit().unwrap();
         let fresh = db.connect().unwrap();
         let loaded = fresh.root::<Chain>().unwrap();
-        assert_eq!(loaded.with(Chain::links).unwrap(), MAX_DEPTH / 2);
+        assert_eq!(loaded.with(|chain| chain.links()).unwrap(), MAX_DEPTH / 2);
+    });
+}
+
+/// A state nested deeper than the limit could be stored but never loaded, so encoding
+/// refuses it: the commit is `Error::Encode`, writes nothing, and leaves the transaction
+/// usable. Without an abort, the same transaction commits once the chain is shortened.
+#[test]
+fn a_chain_of_200_links_fails_to_commit_and_writes_nothing() {
+    on_small_stack(|| {
+        let db = Database::open(MemoryStorage::new()).unwrap();
+        let conn = db.connect().unwrap();
+        let root = conn.root::<Chain>().unwrap();
+        root.update(|chain| chain.value = 1).unwrap();
+        conn.commit().unwrap();
+        let before = db.storage().last_transaction().unwrap();
+
+        root.update(|chain| *chain = Chain::with_links(200)).unwrap();
+        is_encode_depth_error(&conn.commit().unwrap_err());
+        assert_eq!(db.storage().last_transaction().unwrap(), before, "nothing was written");
+        // The change is still pending (neither lost nor half stored): committing again
+        // fails the same way, and other connections still see the old state.
+        is_encode_depth_error(&conn.commit().unwrap_err());
+        assert_eq!(db.storage().last_transaction().unwrap(), before, "nothing was written");
+        let other = db.connect().unwrap();
+        let seen = other.root::<Chain>().unwrap().with(|chain| (chain.links(), chain.value));
+        assert_eq!(seen.unwrap(), (0, 1));
+        assert_eq!(root.with(|chain| chain.links()).unwrap(), 200, "the object keeps its data");
+
+        root.update(|chain| *chain = Chain::with_links(10)).unwrap();
+        conn.commit().unwrap();
+        assert_ne!(db.storage().last_transaction().unwrap(), before);
+        let fresh = db.connect().unwrap();
+        let loaded = fresh.root::<Chain>().unwrap();
+        assert_eq!(loaded.with(|chain| (chain.links(), chain.value)).unwrap(), (10, 10));
+    });
+}
+
+/// A root holding a separate persistent `Chain`.
+#[derive(Persistent, Default)]
+struct Holder {
+    chain: Option<P<Chain>>,
+    n: u32,
+}
+
+/// A new object too deep to encode fails the commit of the whole transaction, including the
+/// changed object that references it; with the new object shortened, both are stored.
+#[test]
+fn a_new_object_too_deep_to_encode_fails_the_whole_commit_until_it_is_shortened() {
+    on_small_stack(|| {
+        let db = Database::open(MemoryStorage::new()).unwrap();
+        let conn = db.connect().unwrap();
+        let root = conn.root::<Holder>().unwrap();
+        conn.commit().unwrap();
+        let before = db.storage().last_transaction().unwrap();
+
+        let chain = P::new(Chain::with_links(200));
+        root.update(|holder| {
+            holder.chain = Some(chain.clone());
+            holder.n = 1;
+        })
+        .unwrap();
+        is_encode_depth_error(&conn.commit().unwrap_err());
+        assert_eq!(db.storage().last_transaction().unwrap(), before, "nothing was written");
+        let other = db.connect().unwrap();
+        let seen =
+            other.root::<Holder>().unwrap().with(|holder| (holder.chain.is_none(), holder.n));
+        assert_eq!(seen.unwrap(), (true, 0));
+
+        chain.update(|chain| *chain = Chain::with_links(MAX_DEPTH / 2)).unwrap();
+        conn.commit().unwrap();
+        let fresh = db.connect().unwrap();
+        let holder = fresh.root::<Holder>().unwrap();
+        assert_eq!(holder.with(|holder| holder.n).unwrap(), 1);
+        let stored = holder.with(|holder| holder.chain.clone()).unwrap().expect("the chain");
+        assert_eq!(stored.with(|chain| chain.links()).unwrap(), MAX_DEPTH / 2);
+    });
+}
+
+/// Every shape of nesting, alone or alternating with another, around every kind of
+/// innermost value: the deepest value that encodes decodes to itself, one wrapping more
+/// fails to encode with the nesting limit's `Error::Encode`, and its bytes (spliced by hand)
+/// fail to decode with the limit's `Error::Decode`. So encoding and decoding count the same
+/// levels. The depth found is also checked against the rule the codec documents: each
+/// wrapping puts the value it holds `cost` levels deeper, and the innermost value needs
+/// `need` levels from its own (counting it) to be within `MAX_DEPTH`.
+#[test]
+fn encoding_and_decoding_agree_on_the_limit_for_every_kind_of_nesting() {
+    use std::collections::BTreeMap;
+
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    enum Shape {
+        Unit,
+        Number(u8),
+        Text(String),
+        Blank {},
+        Boxed(Box<Shape>),
+        Opt(Option<Box<Shape>>),
+        Deep(Option<Option<Box<Shape>>>),
+        Seq(Vec<Shape>),
+        Tuple(u8, Box<Shape>),
+        Fields { inner: Box<Shape>, n: u8 },
+        Newtype(Newtype),
+        Values(BTreeMap<u8, Shape>),
+        Keys(BTreeMap<Shape, u8>),
+        Pair((u8, Box<Shape>)),
+        Array([Box<Shape>; 1]),
+        Plain(Plain),
+        PlainTuple(PlainTuple),
+        Empty(Empty),
+    }
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    struct Newtype(Box<Shape>);
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    struct Plain {
+        inner: Box<Shape>,
+        n: u8,
+    }
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    struct PlainTuple(u8, Box<Shape>);
+    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+    struct Empty;
+
+    type Wrap = fn(Shape) -> Shape;
+    // (wrapping, how many levels deeper the value it holds is than the wrapping enum)
+    let wrappings: [(Wrap, usize); 14] = [
+        (|s| Shape::Boxed(Box::new(s)), 1),
+        (|s| Shape::Opt(Some(Box::new(s))), 2),
+        (|s| Shape::Deep(Some(Some(Box::new(s)))), 3),
+        (|s| Shape::Seq(vec![Shape::Unit, s]), 2),
+        (|s| Shape::Tuple(1, Box::new(s)), 2),
+        (|s| Shape::Fields { inner: Box::new(s), n: 2 }, 2),
+        (|s| Shape::Newtype(Newtype(Box::new(s))), 2),
+        (|s| Shape::Values([(3, s)].into()), 2),
+        (|s| Shape::Keys([(s, 4)].into()), 2),
+        (|s| Shape::Pair((5, Box::new(s))), 2),
+        (|s| Shape::Array([Box::new(s)]), 2),
+        (|s| Shape::Plain(Plain { inner: Box::new(s), n: 6 }), 2),
+        (|s| Shape::PlainTuple(PlainTuple(7, Box::new(s))), 2),
+        (|s| Shape::Opt(Some(Box::new(Shape::Boxed(Box::new(s))))), 3),
+    ];
+    // (innermost value, how many levels it needs, its own counted)
+    let innermost: [(Shape, usize); 9] = [
+        (Shape::Unit, 1),
+        (Shape::Number(8), 1),
+        (Shape::Text("text".into()), 1),
+        (Shape::Opt(None), 1),
+        (Shape::Empty(Empty), 1),
+        (Shape::Blank {}, 2),
+        (Shape::Seq(Vec::new()), 2),
+        (Shape::Values(BTreeMap::new()), 2),
+        (Shape::Seq(vec![Shape::Unit]), 3),
+    ];
+    let marker = Shape::Text("\u{1}marker\u{1}".into());
+    let marker_bytes = encode_value("shape", &marker).unwrap();
+
+    // Nests `leaf` in the wrappings of `pattern` (innermost first, repeating) as deep as it
+    // encodes, checks the boundary and returns how many wrappings fit.
+    let boundary = move |pattern: &[usize], leaf: &Shape, need: usize| -> usize {
+        let mut value = leaf.clone();
+        let mut bytes = encode_value("shape", &value).unwrap();
+        let mut fits = 0;
+        loop {
+            assert_eq!(decode_value::<Shape>("shape", &bytes).unwrap(), value);
+            let (wrap, _) = wrappings[pattern[fits % pattern.len()]];
+            value = wrap(value);
+            match encode_value("shape", &value) {
+                Ok(deeper) => {
+                    bytes = deeper;
+                    fits += 1;
+                    assert!(fits <= MAX_DEPTH, "the limit holds");
+                }
+                Err(error) => {
+                    is_limit_error(&error, "shape", true);
+                    let wrapped_marker = encode_value("shape", &wrap(marker.clone())).unwrap();
+                    let deeper = splice(&wrapped_marker, &marker_bytes, &bytes);
+                    let error = decode_value::<Shape>("shape", &deeper).unwrap_err();
+                    is_limit_error(&error, "shape", false);
+                    break;
+                }
+            }
+        }
+        // The rule: the innermost value lies at the sum of the costs of the wrappings
+        // around it, and fits while that plus its need is at most `MAX_DEPTH`.
+        let mut level = 0;
+        let mut expected = 0;
+        loop {
+            let cost = wrappings[pattern[expected % pattern.len()]].1;
+            if level + cost + need > MAX_DEPTH {
+                break;
+            }
+            level += cost;
+            expected += 1;
+        }
+        assert_eq!(fits, expected, "pattern {pattern:?} around {leaf:?}");
+        fits
+    };
+
+    on_small_stack(move || {
+        let mut cases = 0;
+        for (leaf, need) in &innermost {
+            for first in 0..wrappings.len() {
+                boundary(&[first], leaf, *need);
+                cases += 1;
+            }
+        }
+        for first in 0..wrappings.len() {
+            for second in 0..wrappings.len() {
+                let (leaf, need) = &innermost[(first + second) % innermost.len()];
+                boundary(&[first, second], leaf, *need);
+                cases += 1;
+            }
+        }
+        assert_eq!(cases, (innermost.len() + wrappings.len()) * wrappings.len());
+        // One cost-1 wrapping around a leaf needing 1: exactly `MAX_DEPTH - 1` fit.
+        assert_eq!(boundary(&[0], &Shape::Unit, 1), MAX_DEPTH - 1);
     });
 }
 
@@ -208,17 +458,18 @@ fn sequences_maps_enums_and_newtypes_count_levels() {
     on_small_stack(move || {
         for wrap in wrappers {
             let tree = nest(fits, wrap);
-            let bytes = persistent::codec::encode_value("tree", &tree).unwrap();
-            let back: Tree = persistent::codec::decode_value("tree", &bytes).unwrap();
+            let bytes = encode_value("tree", &tree).unwrap();
+            let back: Tree = decode_value("tree", &bytes).unwrap();
             assert_eq!(back, tree);
 
-            let bytes = persistent::codec::encode_value("tree", &nest(fits + 1, wrap)).unwrap();
-            match persistent::codec::decode_value::<Tree>("tree", &bytes) {
-                Err(Error::Decode { message, .. }) => {
-                    assert!(message.contains("nesting limit"), "{message}");
-                }
-                other => panic!("expected the nesting limit's error, got {other:?}"),
-            }
+            // One more wrapping is refused by encoding, and its bytes (the deepest value's
+            // spliced into one more wrapping) by decoding.
+            let error = encode_value("tree", &nest(fits + 1, wrap)).unwrap_err();
+            is_limit_error(&error, "tree", true);
+            let marker = encode_value("tree", &Tree::Leaf(0xab)).unwrap();
+            let wrapped_marker = encode_value("tree", &wrap(Tree::Leaf(0xab))).unwrap();
+            let deeper = splice(&wrapped_marker, &marker, &bytes);
+            is_limit_error(&decode_value::<Tree>("tree", &deeper).unwrap_err(), "tree", false);
         }
     });
 }

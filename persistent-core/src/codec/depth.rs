@@ -8,6 +8,8 @@
 //! `MAX_DEPTH` is refused with an error instead of a recursion. The depth is carried by
 //! value from each level to the next; the only shared state is a flag that tells the field
 //! codec that a failure was the limit (postcard drops the message of a custom error).
+//! Encoding counts with the same `Depth` (`depth_ser.rs`), so a value too deep to decode is
+//! refused before it is stored.
 //!
 //! # The limit
 //!
@@ -42,12 +44,14 @@ use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
 };
 
-/// How deep a decoded value may nest: a field of a state is level 0, its own fields,
-/// elements, `Some` or newtype content, map entries or enum variant content level 1, and
-/// so on. A state nesting deeper is `Error::Decode` ("nesting limit ... exceeded") instead
-/// of a stack overflow. 256 levels (a recursive `Option<Box<Self>>` field holds 128 links)
-/// take at most about 310 KiB of stack in the unoptimised builds measured, 15% of a
-/// spawned thread's 2 MiB.
+/// How deep an encoded or decoded value may nest: a field of a state is level 0, its own
+/// fields, elements, `Some` or newtype content, map entries or enum variant content level 1,
+/// and so on. A stored state nesting deeper is `Error::Decode` ("nesting limit ...
+/// exceeded") instead of a stack overflow, and a state nesting deeper is refused when it is
+/// encoded (`Error::Encode`, the same message), so it is never stored: whatever encodes
+/// decodes. 256 levels (a recursive `Option<Box<Self>>` field holds 128 links) take at most
+/// about 310 KiB of stack in the unoptimised builds measured, 15% of a spawned thread's
+/// 2 MiB.
 pub const MAX_DEPTH: usize = 256;
 
 /// Why a limited decode failed.
@@ -70,8 +74,7 @@ pub(crate) fn take_from_bytes<'de, T: de::Deserialize<'de>>(
 ) -> Result<(T, &'de [u8]), Failure> {
     let tripped = Cell::new(false);
     let mut deserializer = postcard::Deserializer::from_bytes(bytes);
-    let limited =
-        Limited { inner: &mut deserializer, depth: Depth { level: 0, tripped: &tripped } };
+    let limited = Limited { inner: &mut deserializer, depth: Depth::top(&tripped) };
     match T::deserialize(limited) {
         Ok(value) => match deserializer.finalize() {
             Ok(rest) => Ok((value, rest)),
@@ -82,23 +85,37 @@ pub(crate) fn take_from_bytes<'de, T: de::Deserialize<'de>>(
     }
 }
 
-/// The level of the value at hand, and the flag to raise when the limit is hit.
+/// The level of the value at hand, and the flag to raise when the limit is hit. Encoding
+/// (`depth_ser.rs`) counts with the same type, so both sides agree on every level.
 #[derive(Clone, Copy)]
-struct Depth<'a> {
+pub(super) struct Depth<'a> {
     level: usize,
     tripped: &'a Cell<bool>,
 }
 
 impl<'a> Depth<'a> {
+    /// Level 0, the level of a field (or of a whole value), raising `tripped` at the limit.
+    #[inline]
+    pub(super) fn top(tripped: &'a Cell<bool>) -> Depth<'a> {
+        Depth { level: 0, tripped }
+    }
+
+    /// The level of the values nested in this one, or `None` (with the flag raised) if
+    /// they would lie beyond `MAX_DEPTH`.
+    #[inline]
+    pub(super) fn deeper(self) -> Option<Depth<'a>> {
+        if self.level >= MAX_DEPTH {
+            self.tripped.set(true);
+            None
+        } else {
+            Some(Depth { level: self.level + 1, tripped: self.tripped })
+        }
+    }
+
     /// The level of the values nested in this one, or the limit's error.
     #[inline]
     fn nested<E: de::Error>(self) -> Result<Depth<'a>, E> {
-        if self.level >= MAX_DEPTH {
-            self.tripped.set(true);
-            Err(E::custom(too_deep_message()))
-        } else {
-            Ok(Depth { level: self.level + 1, tripped: self.tripped })
-        }
+        self.deeper().ok_or_else(|| E::custom(too_deep_message()))
     }
 }
 

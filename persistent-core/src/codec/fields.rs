@@ -2,28 +2,40 @@
 //! hand-written `Persistent` impls: each persistent field is appended in declaration order;
 //! decoding takes them back in the same order and refuses trailing bytes.
 
+use std::cell::Cell;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::depth::{self, too_deep_message, Failure};
+use super::depth_ser;
 use super::reference::take_pending_error;
 use crate::error::{Error, Result};
 
-/// Appends `value` to `out`.
+/// Appends `value` to `out`. A value nesting deeper than [`MAX_DEPTH`](super::MAX_DEPTH)
+/// is `Error::Encode`: it could not be decoded again.
 ///
 /// # Errors
-/// `Error::Encode` naming `type_name` if serde refuses the value; the error of a persistent
-/// reference that cannot be encoded (`Error::ForeignObject`, `Error::NoCodecContext`).
+/// `Error::Encode` naming `type_name` if serde refuses the value or it nests too deep; the
+/// error of a persistent reference that cannot be encoded (`Error::ForeignObject`,
+/// `Error::NoCodecContext`).
 pub fn encode_field<F: Serialize + ?Sized>(
     type_name: &str,
     value: &F,
     out: &mut Vec<u8>,
 ) -> Result<()> {
     let buffer = std::mem::take(out);
-    match postcard::to_extend(value, buffer) {
+    let tripped = Cell::new(false);
+    let limited = depth_ser::limited(value, &tripped);
+    match postcard::to_extend(&limited, buffer) {
         Ok(buffer) => {
             *out = buffer;
             Ok(())
+        }
+        Err(_) if tripped.get() => {
+            // Leave no stale reference error behind for a later failure to report.
+            take_pending_error();
+            Err(Error::Encode { type_name: type_name.to_string(), message: too_deep_message() })
         }
         Err(error) => Err(take_pending_error().unwrap_or_else(|| Error::Encode {
             type_name: type_name.to_string(),

@@ -1,10 +1,12 @@
 //! Encoding of object states: the field codec used by generated code and hand-written
 //! `Persistent` impls (`fields`), the persistent-reference codec (`reference`: a `P<T>`
 //! inside a state is stored as its oid), the nesting limit for decoding (`depth`: a hostile
-//! record is an error, not a stack overflow), and the record envelope (`envelope`: format
-//! version, type name, state), which only the connection reads and writes.
+//! record is an error, not a stack overflow) and for encoding (`depth_ser`: what is stored
+//! can be loaded), and the record envelope (`envelope`: format version, type name, state),
+//! which only the connection reads and writes.
 
 pub(crate) mod depth;
+pub(crate) mod depth_ser;
 pub(crate) mod envelope;
 pub(crate) mod fields;
 pub(crate) mod reference;
