@@ -111,3 +111,18 @@ macro_rules! for_each_backend {
         )+
     };
 }
+
+/// A record in format 1, written by hand (the envelope is private to the library): version
+/// byte 1, the type name's length as a one-byte varint, the name, the state. Format 1 has no
+/// checksum, so tests use it to store exactly the state bytes they want.
+///
+/// # Panics
+/// If the type name is 128 bytes or longer.
+#[must_use]
+pub fn format1_record(type_name: &str, state: &[u8]) -> Vec<u8> {
+    let length = u8::try_from(type_name.len()).ok().filter(|n| *n < 128);
+    let mut out = vec![1, length.expect("one varint byte is enough for the test names")];
+    out.extend_from_slice(type_name.as_bytes());
+    out.extend_from_slice(state);
+    out
+}

@@ -18,7 +18,7 @@ pub mod backend;
 pub mod graph;
 pub mod process;
 
-pub use backend::{write_raw, Backend};
+pub use backend::{format1_record, write_raw, Backend};
 
 /// The examples of `docs/guide.md`, compiled and run as doctests.
 #[doc = include_str!("../../docs/guide.md")]

@@ -8,7 +8,7 @@
 
 use persistent::prelude::*;
 use persistent::Error;
-use persistent_tests::{for_each_backend, write_raw, Backend, Item, Node, Other};
+use persistent_tests::{for_each_backend, format1_record, write_raw, Backend, Item, Node, Other};
 
 for_each_backend!(
     a_record_of_another_type_is_a_type_mismatch,
@@ -93,7 +93,7 @@ fn a_record_of_another_type_is_a_type_mismatch(backend: &Backend) {
 
 fn an_unknown_type_name_is_a_type_mismatch(backend: &Backend) {
     let (db, conn) = open(backend);
-    let oid = store_raw(&db, encode_record("no::Such", &state_of(&Item::numbered(2))));
+    let oid = store_raw(&db, format1_record("no::Such", &state_of(&Item::numbered(2))));
     conn.abort().unwrap();
     let error = conn.get::<Item>(oid).unwrap_err();
     assert!(
@@ -116,7 +116,7 @@ fn undecodable_states_are_decode_errors(backend: &Backend) {
         ("trailing byte", trailing),
     ];
     for (what, state) in bad_states {
-        let oid = store_raw(&db, encode_record(Item::TYPE_NAME, &state));
+        let oid = store_raw(&db, format1_record(Item::TYPE_NAME, &state));
         conn.abort().unwrap();
         let error = conn.get::<Item>(oid).unwrap_err();
         assert!(
@@ -131,7 +131,7 @@ fn undecodable_states_are_decode_errors(backend: &Backend) {
 
 fn broken_envelopes_are_corrupt_records(backend: &Backend) {
     let (db, conn) = open(backend);
-    let mut future = encode_record(Item::TYPE_NAME, &state_of(&Item::numbered(4)));
+    let mut future = format1_record(Item::TYPE_NAME, &state_of(&Item::numbered(4)));
     future[0] = 9;
     let records = [
         ("future version", future, "version 9"),
@@ -159,7 +159,7 @@ fn a_corrupt_ghost_stays_a_ghost_until_fixed(backend: &Backend) {
     root.update(|r| r.items.push(item)).unwrap();
     conn.commit().unwrap();
     let oid = root.with(|r| r.items[0].p_oid().unwrap()).unwrap();
-    write_raw(&**db.storage(), oid, encode_record(Item::TYPE_NAME, &[0xff, 0xff]));
+    write_raw(&**db.storage(), oid, format1_record(Item::TYPE_NAME, &[0xff, 0xff]));
 
     let reader = db.connect().unwrap();
     let ghost = reader.root::<Node>().unwrap().with(|r| r.items[0].clone()).unwrap();
@@ -171,7 +171,11 @@ fn a_corrupt_ghost_stays_a_ghost_until_fixed(backend: &Backend) {
     assert_eq!(ghost.p_state(), PState::Ghost);
     assert!(!reader.has_changes(), "a failed update registers nothing");
 
-    write_raw(&**db.storage(), oid, encode_record(Item::TYPE_NAME, &state_of(&Item::numbered(50))));
+    write_raw(
+        &**db.storage(),
+        oid,
+        format1_record(Item::TYPE_NAME, &state_of(&Item::numbered(50))),
+    );
     assert!(ghost.with(|i| i.n).is_err(), "the fix is after this transaction's snapshot");
     reader.abort().unwrap();
     assert_eq!(ghost.with(|i| i.n).unwrap(), 50);
@@ -187,16 +191,6 @@ fn a_missing_oid_is_not_found(backend: &Backend) {
     says(&error.to_string(), missing, &[]);
     assert!(!conn.cache().contains(missing));
     still_usable(&conn);
-}
-
-/// A format-1 record written by hand (the envelope is private to the library): version byte
-/// 1, the type name's length as a varint, the name, the state.
-fn encode_record(type_name: &str, state: &[u8]) -> Vec<u8> {
-    assert!(type_name.len() < 128, "one varint byte is enough for the test names");
-    let mut out = vec![1, type_name.len() as u8];
-    out.extend_from_slice(type_name.as_bytes());
-    out.extend_from_slice(state);
-    out
 }
 
 /// A commit refused because an object's data is borrowed writes nothing and leaves the
@@ -255,7 +249,7 @@ fn a_list_stored_under_the_older_name_still_loads() {
     write_raw(
         &**db.storage(),
         oid,
-        encode_record("persistent_collections::PersistentList", &state),
+        format1_record("persistent_collections::PersistentList", &state),
     );
     let conn = db.connect().unwrap();
     let list = conn.get::<ListState<u64>>(oid).unwrap();

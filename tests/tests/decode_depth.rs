@@ -20,7 +20,7 @@ use persistent::codec::{decode_value, encode_value, MAX_DEPTH};
 use persistent::prelude::*;
 use persistent::storage::{MemoryStorage, Storage};
 use persistent::{CacheLimits, DatabaseConfig, Error, Oid};
-use persistent_tests::write_raw;
+use persistent_tests::{format1_record, write_raw};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -61,15 +61,6 @@ fn chain_state(links: usize) -> Vec<u8> {
     state.push(0);
     state.resize(state.len() + links + 1, 7);
     state
-}
-
-/// A record envelope (format 1, type name, state) for `conn.get` to load.
-fn record(type_name: &str, state: &[u8]) -> Vec<u8> {
-    assert!(type_name.len() < 128, "one varint byte is enough for the test names");
-    let mut out = vec![1, type_name.len() as u8];
-    out.extend_from_slice(type_name.as_bytes());
-    out.extend_from_slice(state);
-    out
 }
 
 /// The encoding of a value that holds a marker value once, with `inner` (the encoding of
@@ -156,7 +147,7 @@ fn a_hostile_record_loads_as_a_decode_error_and_the_connection_keeps_working() {
         conn.commit().unwrap();
 
         let oid: Oid = storage.new_oid().unwrap();
-        write_raw(&*storage, oid, record(Chain::TYPE_NAME, &chain_state(200_000)));
+        write_raw(&*storage, oid, format1_record(Chain::TYPE_NAME, &chain_state(200_000)));
         conn.abort().unwrap();
         let error = conn.get::<Chain>(oid).unwrap_err();
         is_depth_error(&error);
