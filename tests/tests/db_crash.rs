@@ -15,9 +15,13 @@
 //!   child's storage prints when it receives a transaction and when that is durable, so each
 //!   kill is classed (before the storage, while it wrote, after durable, outside a commit)
 //!   and the outcome checked against the class: absent, either, present, last reported.
+//! * `killed_writers_keep_every_transfer_and_the_sum`: four `transferring_child` processes
+//!   contend on one file, moving amounts between eight accounts with `Database::transact`
+//!   (retrying conflicts); the parent kills all of them at once, or a random subset and
+//!   the rest a little later. The sum of the accounts never changes.
 //!
 //! The default rounds keep the suite fast. Each test has a soak variant behind `#[ignore]`
-//! (`soak_*`; 1,000 kill rounds each, about 15 minutes in all), run with
+//! (`soak_*`; 1,000 kill rounds each, about 20 minutes in all), run with
 //!
 //! ```text
 //! cargo test --release -p persistent-tests --test db_crash -- --ignored --test-threads=1
@@ -52,7 +56,9 @@ const LOG: usize = 3;
 
 fn open(path: &std::path::Path) -> Database {
     let storage = SqliteStorage::open(path).expect("open the file");
-    Database::open_with(Arc::new(storage), DatabaseConfig::default()).unwrap()
+    // Writers contending on one file may conflict many times in a row.
+    let config = DatabaseConfig::default().with_max_attempts(10_000);
+    Database::open_with(Arc::new(storage), config).unwrap()
 }
 
 /// Opens the file on its own and runs SQLite's integrity check.
@@ -476,4 +482,211 @@ fn kill_large_committer(rounds: usize) {
     if rounds >= 50 {
         assert!(stats.in_storage > 0, "no kill landed while the storage wrote");
     }
+}
+
+// ---- Several writers ---------------------------------------------------------------------
+
+/// Set in the children to the database path and to the writer's number;
+/// `transferring_child` does nothing without them.
+const WRITERS_ENV: &str = "PERSISTENT_TESTS_CRASH_WRITERS_DB";
+const WRITER_ENV: &str = "PERSISTENT_TESTS_CRASH_WRITER";
+/// Writer processes, accounts, and each account's opening balance.
+const WRITERS: usize = 4;
+const ACCOUNTS: usize = 8;
+const BALANCE: i64 = 1_000;
+/// Kill-and-check rounds of the writers test, and of its soak.
+const WRITERS_ROUNDS: usize = 6;
+const WRITERS_SOAK_ROUNDS: usize = 1_000;
+
+/// A writer: transfers between random accounts until killed, each also counting itself in
+/// the writer's own counter node (root child `ACCOUNTS + who`). Prints
+/// `COMMITTED <tid> <count> <from> <from balance> <to> <to balance> <attempts>` after each
+/// (`attempts` counts the runs of the transfer: more than one after conflicts).
+#[test]
+fn transferring_child() {
+    let (Ok(path), Ok(who)) = (std::env::var(WRITERS_ENV), std::env::var(WRITER_ENV)) else {
+        return;
+    };
+    let who: usize = who.parse().unwrap();
+    let db = open(path.as_ref());
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+            as u64;
+    let mut rng = Rng::seeded(nanos ^ u64::from(std::process::id()) << 32);
+    println!("\nREADY");
+    let deadline = Instant::now() + CHILD_LIFETIME;
+    while Instant::now() < deadline {
+        let from = rng.range(0, ACCOUNTS as u64) as usize;
+        let to = (from + rng.range(1, ACCOUNTS as u64) as usize) % ACCOUNTS;
+        let amount = rng.range(1, 100) as i64;
+        let mut attempts = 0;
+        let (counter, count, from_balance, to_balance) = db
+            .transact(|conn| {
+                attempts += 1;
+                let root = conn.root::<Node>()?;
+                let (source, target, counter) = root.with(|r| {
+                    let c = &r.children;
+                    (c[from].clone(), c[to].clone(), c[ACCOUNTS + who].clone())
+                })?;
+                let from_balance = source.update(|a| {
+                    a.value -= amount;
+                    a.value
+                })?;
+                let to_balance = target.update(|a| {
+                    a.value += amount;
+                    a.value
+                })?;
+                let count = counter.update(|c| {
+                    c.value += 1;
+                    c.value
+                })?;
+                Ok((counter, count, from_balance, to_balance))
+            })
+            .unwrap();
+        // Committed objects carry the new tid as their serial.
+        let tid = counter.p_serial();
+        println!(
+            "COMMITTED {} {count} {from} {from_balance} {to} {to_balance} {attempts}",
+            tid.as_u64()
+        );
+    }
+}
+
+/// Reopens the file and checks it: integrity, the sum of the balances, and for each writer
+/// that its reported transfers continue its count and are there at their tids. `counts`
+/// holds each writer's count as of the previous check, and is updated.
+fn check_writers(path: &std::path::Path, reported: &[Vec<(Tid, Vec<i64>)>], counts: &mut [i64]) {
+    assert_integrity(path);
+    let db = open(path);
+    let conn = db.connect().unwrap();
+    let nodes = root_children(&conn);
+    assert_eq!(nodes.len(), ACCOUNTS + WRITERS);
+    let balances: Vec<i64> =
+        nodes[..ACCOUNTS].iter().map(|a| a.with(|a| a.value).unwrap()).collect();
+    assert_eq!(balances.iter().sum::<i64>(), BALANCE * ACCOUNTS as i64, "{balances:?}");
+    for (who, mine) in reported.iter().enumerate() {
+        let counter = &nodes[ACCOUNTS + who];
+        for (index, (tid, numbers)) in mine.iter().enumerate() {
+            let &[count, from, from_balance, to, to_balance, _] = numbers.as_slice() else {
+                panic!("writer {who}: a malformed report {numbers:?}");
+            };
+            assert_eq!(count, counts[who] + 1 + index as i64, "writer {who}: the count continues");
+            let at =
+                |node: &P<Node>| conn.old_value(node, *tid).expect("a reported revision").value;
+            assert_eq!(at(counter), count, "writer {who} at {tid:?}");
+            assert_eq!(at(&nodes[from as usize]), from_balance, "account {from} at {tid:?}");
+            assert_eq!(at(&nodes[to as usize]), to_balance, "account {to} at {tid:?}");
+        }
+        let last = mine.last().map_or(counts[who], |(_, numbers)| numbers[0]);
+        let now = counter.with(|c| c.value).unwrap();
+        // A writer killed after its commit was durable but before it printed it is one ahead.
+        assert!(now == last || now == last + 1, "writer {who}: count {now}, reported {last}");
+        counts[who] = now;
+    }
+}
+
+/// The root's children.
+fn root_children(conn: &Connection) -> Vec<P<Node>> {
+    conn.root::<Node>().unwrap().with(|r| r.children.clone()).unwrap()
+}
+
+#[test]
+fn killed_writers_keep_every_transfer_and_the_sum() {
+    kill_writers(WRITERS_ROUNDS);
+}
+
+/// `killed_writers_keep_every_transfer_and_the_sum` with 1,000 rounds.
+#[test]
+#[ignore = "soak: 1,000 rounds of killing four writers, minutes; see the module comment"]
+fn soak_killed_writers() {
+    kill_writers(soak_rounds(WRITERS_SOAK_ROUNDS));
+}
+
+fn kill_writers(rounds: usize) {
+    let started = Instant::now();
+    let dir = TempDir::new("crash-writers");
+    let path = dir.join("writers.db");
+    {
+        let conn = open(&path).connect().unwrap();
+        let root = conn.root::<Node>().unwrap();
+        let accounts = (0..ACCOUNTS).map(|i| P::new(Node::new(&format!("account {i}"), BALANCE)));
+        let counters = (0..WRITERS).map(|i| P::new(Node::new(&format!("writer {i}"), 0)));
+        let children: Vec<P<Node>> = accounts.chain(counters).collect();
+        root.update(|r| r.children = children).unwrap();
+        conn.commit().unwrap();
+    }
+    let path_text = path.to_str().unwrap().to_string();
+    let mut rng = Rng::from_clock();
+    let mut counts = [0; WRITERS];
+    let (mut total, mut retries, mut partial_rounds, mut after_partial) = (0, 0, 0, 0);
+    for round in 0..rounds {
+        let mut children: Vec<_> = (0..WRITERS)
+            .map(|who| {
+                let who = who.to_string();
+                let env = [(WRITERS_ENV, path_text.as_str()), (WRITER_ENV, who.as_str())];
+                let mut child = KillOnDrop::run_test("transferring_child", &env);
+                let (lines, reader) = child.lines();
+                (child, lines, reader, Vec::new())
+            })
+            .collect();
+        for (who, (_, lines, _, seen)) in children.iter_mut().enumerate() {
+            assert!(
+                wait_for_line(lines, "READY", LINE_TIMEOUT, seen),
+                "round {round}: writer {who} never got ready"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(rng.range(5, 200)));
+        // A third of the rounds kill all at once; the others a random subset first, then
+        // the rest, which must have gone on committing meanwhile.
+        let first: Vec<bool> = if rng.range(0, 3) == 0 {
+            vec![true; WRITERS]
+        } else {
+            let mask = rng.range(1, (1 << WRITERS) - 1);
+            (0..WRITERS).map(|who| mask & (1 << who) != 0).collect()
+        };
+        for ((child, ..), &kill) in children.iter_mut().zip(&first) {
+            if kill {
+                child.kill();
+            }
+        }
+        if first.contains(&false) {
+            partial_rounds += 1;
+            let before: usize = children
+                .iter_mut()
+                .map(|(_, lines, _, seen)| {
+                    seen.extend(lines.try_iter());
+                    seen.len()
+                })
+                .sum();
+            std::thread::sleep(Duration::from_millis(rng.range(100, 300)));
+            for ((child, lines, _, seen), &killed) in children.iter_mut().zip(&first) {
+                if !killed {
+                    child.kill();
+                }
+                seen.extend(lines.try_iter());
+            }
+            let after: usize = children.iter().map(|(.., seen)| seen.len()).sum();
+            after_partial += after - before;
+        }
+        let reported: Vec<Vec<(Tid, Vec<i64>)>> = children
+            .into_iter()
+            .map(|(_, lines, reader, mut seen)| {
+                reader.join().unwrap();
+                seen.extend(lines.try_iter());
+                committed(&seen)
+            })
+            .collect();
+        total += reported.iter().map(Vec::len).sum::<usize>();
+        retries += reported.iter().flatten().map(|(_, numbers)| numbers[5] - 1).sum::<i64>();
+        check_writers(&path, &reported, &mut counts);
+    }
+    eprintln!(
+        "writers: {rounds} rounds of {WRITERS} writers killed ({partial_rounds} a subset \
+         first, the survivors then committing {after_partial} transfers), {total} transfers \
+         reported after {retries} conflict retries, {} counted, {:.1} s",
+        counts.iter().sum::<i64>(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(total > 0, "no writer committed");
+    assert!(partial_rounds == 0 || after_partial > 0, "survivors stopped after a partial kill");
 }
