@@ -4,6 +4,13 @@
 //! with SIGKILL after a random short delay, reopens the file and checks that every reported
 //! tid is present, that the three objects agree (no partial transaction) and that SQLite's
 //! integrity check passes; many rounds on one file.
+//!
+//! `soak_killed_writer` runs 1,000 rounds (`PERSISTENT_TESTS_SOAK_ROUNDS=<n>` sets another
+//! count):
+//!
+//! ```text
+//! cargo test --release -p persistent-sqlite --test crash_safety -- --ignored
+//! ```
 
 mod common;
 
@@ -20,8 +27,9 @@ use persistent_sqlite::SqliteStorage;
 const CHILD_ENV: &str = "PERSISTENT_CRASH_DB";
 /// The objects every transaction writes.
 const OBJECTS: [Oid; 3] = [Oid(1), Oid(2), Oid(3)];
-/// Kill-and-check rounds.
+/// Kill-and-check rounds, by default and in the soak.
 const ROUNDS: usize = 20;
+const SOAK_ROUNDS: usize = 1_000;
 /// A child that is never killed stops by itself after this long.
 const CHILD_LIFETIME: Duration = Duration::from_secs(30);
 
@@ -118,6 +126,17 @@ fn check_after_kill(path: &std::path::Path, reported: &[(TimeStamp, u64)]) -> u6
 
 #[test]
 fn killed_writer_leaves_only_whole_transactions() {
+    kill_writer(ROUNDS);
+}
+
+/// `killed_writer_leaves_only_whole_transactions` with 1,000 rounds.
+#[test]
+#[ignore = "soak: 1,000 kill rounds, minutes; see the module comment"]
+fn soak_killed_writer() {
+    kill_writer(common::soak_rounds(SOAK_ROUNDS));
+}
+
+fn kill_writer(rounds: usize) {
     let started = Instant::now();
     let dir = TempDir::new("sqlite");
     let path = dir.join("crash.db");
@@ -125,7 +144,7 @@ fn killed_writer_leaves_only_whole_transactions() {
     let mut rng = common::XorShift::from_time();
     let mut all_reported: Vec<(TimeStamp, u64)> = Vec::new();
     let mut seq = 0;
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         let mut child = common::spawn_self("crash_child_entry", &[(CHILD_ENV, &path_text)]);
         let stdout = child.0.stdout.take().unwrap();
         let (lines_tx, lines_rx) = mpsc::channel();
@@ -163,7 +182,7 @@ fn killed_writer_leaves_only_whole_transactions() {
     }
     let final_seq = check_after_kill(&path, &all_reported);
     eprintln!(
-        "{ROUNDS} kills, {} transactions reported, final seq {final_seq}, {:.1} s",
+        "{rounds} kills, {} transactions reported, final seq {final_seq}, {:.1} s",
         all_reported.len(),
         started.elapsed().as_secs_f64()
     );
