@@ -649,24 +649,19 @@ fn kill_writers(rounds: usize) {
                 child.kill();
             }
         }
+        // The survivors of a partial kill, with the transfers they had reported by then.
+        let mut survivors = Vec::new();
         if first.contains(&false) {
             partial_rounds += 1;
-            let before: usize = children
-                .iter_mut()
-                .map(|(_, lines, _, seen)| {
-                    seen.extend(lines.try_iter());
-                    seen.len()
-                })
-                .sum();
-            std::thread::sleep(Duration::from_millis(rng.range(100, 300)));
-            for ((child, lines, _, seen), &killed) in children.iter_mut().zip(&first) {
-                if !killed {
-                    child.kill();
-                }
+            for who in (0..WRITERS).filter(|&who| !first[who]) {
+                let (_, lines, _, seen) = &mut children[who];
                 seen.extend(lines.try_iter());
+                survivors.push((who, committed(seen).len()));
             }
-            let after: usize = children.iter().map(|(.., seen)| seen.len()).sum();
-            after_partial += after - before;
+            std::thread::sleep(Duration::from_millis(rng.range(100, 300)));
+            for &(who, _) in &survivors {
+                children[who].0.kill();
+            }
         }
         let reported: Vec<Vec<(Tid, Vec<i64>)>> = children
             .into_iter()
@@ -676,6 +671,8 @@ fn kill_writers(rounds: usize) {
                 committed(&seen)
             })
             .collect();
+        after_partial +=
+            survivors.iter().map(|&(who, before)| reported[who].len() - before).sum::<usize>();
         total += reported.iter().map(Vec::len).sum::<usize>();
         retries += reported.iter().flatten().map(|(_, numbers)| numbers[5] - 1).sum::<i64>();
         check_writers(&path, &reported, &mut counts);
