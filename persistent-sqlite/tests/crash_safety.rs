@@ -30,6 +30,8 @@ const OBJECTS: [Oid; 3] = [Oid(1), Oid(2), Oid(3)];
 /// Kill-and-check rounds, by default and in the soak.
 const ROUNDS: usize = 20;
 const SOAK_ROUNDS: usize = 1_000;
+/// Rounds on one file before the next starts afresh (the integrity check reads it all).
+const ROUNDS_PER_FILE: usize = 100;
 /// A child that is never killed stops by itself after this long.
 const CHILD_LIFETIME: Duration = Duration::from_secs(30);
 
@@ -136,12 +138,27 @@ fn soak_killed_writer() {
     kill_writer(common::soak_rounds(SOAK_ROUNDS));
 }
 
+/// `rounds` kill rounds, on a new file every `ROUNDS_PER_FILE` rounds.
 fn kill_writer(rounds: usize) {
     let started = Instant::now();
+    let mut rng = common::XorShift::from_time();
+    let (mut done, mut reported) = (0, 0);
+    while done < rounds {
+        let on_this_file = (rounds - done).min(ROUNDS_PER_FILE);
+        reported += kill_writer_on_one_file(on_this_file, &mut rng);
+        done += on_this_file;
+    }
+    eprintln!(
+        "{rounds} kills, {reported} transactions reported, {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// `rounds` kill rounds on a new file; returns the number of transactions reported.
+fn kill_writer_on_one_file(rounds: usize, rng: &mut common::XorShift) -> usize {
     let dir = TempDir::new("sqlite");
     let path = dir.join("crash.db");
     let path_text = path.to_str().unwrap().to_string();
-    let mut rng = common::XorShift::from_time();
     let mut all_reported: Vec<(TimeStamp, u64)> = Vec::new();
     let mut seq = 0;
     for round in 0..rounds {
@@ -181,10 +198,7 @@ fn kill_writer(rounds: usize) {
         all_reported.extend(reported);
     }
     let final_seq = check_after_kill(&path, &all_reported);
-    eprintln!(
-        "{rounds} kills, {} transactions reported, final seq {final_seq}, {:.1} s",
-        all_reported.len(),
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("{rounds} kills on one file, final seq {final_seq}");
     assert!(!all_reported.is_empty(), "the child never committed anything");
+    all_reported.len()
 }

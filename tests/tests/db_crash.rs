@@ -3,7 +3,8 @@
 //! commit to a SQLite file and print each commit as soon as `commit` returns; the parent
 //! SIGKILLs them at random moments, reopens the file through a new `Database` and checks
 //! that every reported commit is there whole, no partial transaction is visible, and
-//! SQLite's integrity check passes. Several rounds on one file in each test:
+//! SQLite's integrity check passes. Several rounds on one file in each test (a long run
+//! starts a new file every 25 to 100 rounds, as files and their checks grow):
 //!
 //! * `killed_committer_leaves_whole_transactions`: small transactions (`committing_child`
 //!   sets three nodes to the same sequence number and appends an item numbered alike to a
@@ -30,6 +31,7 @@
 //! `PERSISTENT_TESTS_SOAK_ROUNDS=<n>` sets the rounds of every soak test (for a shorter or
 //! longer run); a soak test prints its round and commit counts and its time on stderr.
 
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -46,6 +48,9 @@ const CHILD_ENV: &str = "PERSISTENT_TESTS_CRASH_DB";
 /// Kill-and-check rounds of `killed_committer_leaves_whole_transactions`, and of its soak.
 const ROUNDS: usize = 10;
 const SOAK_ROUNDS: usize = 1_000;
+/// Rounds on one file before the next starts afresh (every commit stores the whole log
+/// again, so a file's size and checking time grow with the square of its transactions).
+const ROUNDS_PER_FILE: usize = 50;
 /// A child that is never killed stops after this long.
 const CHILD_LIFETIME: Duration = Duration::from_secs(30);
 /// How long the parent waits for a child's next line before it fails the test.
@@ -153,24 +158,33 @@ fn soak_killed_committer() {
     kill_committer(soak_rounds(SOAK_ROUNDS));
 }
 
-fn kill_committer(rounds: usize) {
-    let started = Instant::now();
+/// A new file for the small-commit test: the three agreeing nodes at 0 and an empty log.
+fn new_committer_file() -> (TempDir, String) {
     let dir = TempDir::new("crash");
     let path = dir.join("crash.db");
-    {
-        let conn = open(&path).connect().unwrap();
-        let root = conn.root::<Node>().unwrap();
-        let mut children: Vec<P<Node>> =
-            (0..AGREEING).map(|i| P::new(Node::new(&format!("agreeing {i}"), 0))).collect();
-        children.push(P::new(Node::new("log", 0)));
-        root.update(|r| r.children = children).unwrap();
-        conn.commit().unwrap();
-    }
+    let conn = open(&path).connect().unwrap();
+    let root = conn.root::<Node>().unwrap();
+    let mut children: Vec<P<Node>> =
+        (0..AGREEING).map(|i| P::new(Node::new(&format!("agreeing {i}"), 0))).collect();
+    children.push(P::new(Node::new("log", 0)));
+    root.update(|r| r.children = children).unwrap();
+    conn.commit().unwrap();
     let path_text = path.to_str().unwrap().to_string();
+    (dir, path_text)
+}
+
+fn kill_committer(rounds: usize) {
+    let started = Instant::now();
     let mut rng = Rng::from_clock();
     let (mut seq, mut total) = (0, 0);
+    let mut file = new_committer_file();
     for round in 0..rounds {
-        let mut child = KillOnDrop::run_test("committing_child", &[(CHILD_ENV, &path_text)]);
+        if round > 0 && round % ROUNDS_PER_FILE == 0 {
+            (file, seq) = (new_committer_file(), 0);
+        }
+        let path_text = &file.1;
+        let path = std::path::Path::new(path_text);
+        let mut child = KillOnDrop::run_test("committing_child", &[(CHILD_ENV, path_text)]);
         let (lines, reader) = child.lines();
         let mut seen = Vec::new();
         assert!(
@@ -187,7 +201,7 @@ fn kill_committer(rounds: usize) {
             assert_eq!(first, seq + 1, "round {round}: the sequence continues");
         }
         let checked = seq as usize;
-        seq = check(&path, &reported, checked);
+        seq = check(path, &reported, checked);
         total += reported.len();
     }
     eprintln!(
@@ -497,6 +511,8 @@ const BALANCE: i64 = 1_000;
 /// Kill-and-check rounds of the writers test, and of its soak.
 const WRITERS_ROUNDS: usize = 6;
 const WRITERS_SOAK_ROUNDS: usize = 1_000;
+/// Rounds on one file before the next starts afresh (the integrity check reads it all).
+const WRITERS_ROUNDS_PER_FILE: usize = 100;
 
 /// A writer: transfers between random accounts until killed, each also counting itself in
 /// the writer's own counter node (root child `ACCOUNTS + who`). Prints
@@ -602,28 +618,36 @@ fn soak_killed_writers() {
     kill_writers(soak_rounds(WRITERS_SOAK_ROUNDS));
 }
 
-fn kill_writers(rounds: usize) {
-    let started = Instant::now();
+/// A new file for the writers: the accounts at their opening balance, the counters at 0.
+fn new_writers_file() -> (TempDir, PathBuf) {
     let dir = TempDir::new("crash-writers");
     let path = dir.join("writers.db");
-    {
-        let conn = open(&path).connect().unwrap();
-        let root = conn.root::<Node>().unwrap();
-        let accounts = (0..ACCOUNTS).map(|i| P::new(Node::new(&format!("account {i}"), BALANCE)));
-        let counters = (0..WRITERS).map(|i| P::new(Node::new(&format!("writer {i}"), 0)));
-        let children: Vec<P<Node>> = accounts.chain(counters).collect();
-        root.update(|r| r.children = children).unwrap();
-        conn.commit().unwrap();
-    }
-    let path_text = path.to_str().unwrap().to_string();
+    let conn = open(&path).connect().unwrap();
+    let root = conn.root::<Node>().unwrap();
+    let accounts = (0..ACCOUNTS).map(|i| P::new(Node::new(&format!("account {i}"), BALANCE)));
+    let counters = (0..WRITERS).map(|i| P::new(Node::new(&format!("writer {i}"), 0)));
+    let children: Vec<P<Node>> = accounts.chain(counters).collect();
+    root.update(|r| r.children = children).unwrap();
+    conn.commit().unwrap();
+    (dir, path)
+}
+
+fn kill_writers(rounds: usize) {
+    let started = Instant::now();
     let mut rng = Rng::from_clock();
+    let mut file = new_writers_file();
     let mut counts = [0; WRITERS];
     let (mut total, mut retries, mut partial_rounds, mut after_partial) = (0, 0, 0, 0);
     for round in 0..rounds {
+        if round > 0 && round % WRITERS_ROUNDS_PER_FILE == 0 {
+            (file, counts) = (new_writers_file(), [0; WRITERS]);
+        }
+        let path = &file.1;
+        let path_text = path.to_str().unwrap();
         let mut children: Vec<_> = (0..WRITERS)
             .map(|who| {
                 let who = who.to_string();
-                let env = [(WRITERS_ENV, path_text.as_str()), (WRITER_ENV, who.as_str())];
+                let env = [(WRITERS_ENV, path_text), (WRITER_ENV, who.as_str())];
                 let mut child = KillOnDrop::run_test("transferring_child", &env);
                 let (lines, reader) = child.lines();
                 (child, lines, reader, Vec::new())
@@ -675,7 +699,7 @@ fn kill_writers(rounds: usize) {
             survivors.iter().map(|&(who, before)| reported[who].len() - before).sum::<usize>();
         total += reported.iter().map(Vec::len).sum::<usize>();
         retries += reported.iter().flatten().map(|(_, numbers)| numbers[5] - 1).sum::<i64>();
-        check_writers(&path, &reported, &mut counts);
+        check_writers(path, &reported, &mut counts);
     }
     eprintln!(
         "writers: {rounds} rounds of {WRITERS} writers killed ({partial_rounds} a subset \
