@@ -22,7 +22,7 @@
 //!   the rest a little later. The sum of the accounts never changes.
 //!
 //! The default rounds keep the suite fast. Each test has a soak variant behind `#[ignore]`
-//! (`soak_*`; 1,000 kill rounds each, about 11 minutes in all on two cores), run with
+//! (`soak_*`; 1,000 kill rounds each, about 12 minutes in all on two cores), run with
 //!
 //! ```text
 //! cargo test --release -p persistent-tests --test db_crash -- --ignored --test-threads=1
