@@ -4,6 +4,13 @@
 //! with SIGKILL after a random short delay, reopens the file and checks that every reported
 //! tid is present, that the three objects agree (no partial transaction) and that SQLite's
 //! integrity check passes; many rounds on one file.
+//!
+//! `soak_killed_writer` runs 1,000 rounds (`PERSISTENT_TESTS_SOAK_ROUNDS=<n>` sets another
+//! count):
+//!
+//! ```text
+//! cargo test --release -p persistent-sqlite --test crash_safety -- --ignored
+//! ```
 
 #![allow(
     clippy::cast_possible_truncation,
@@ -27,8 +34,11 @@ use persistent_sqlite::SqliteStorage;
 const CHILD_ENV: &str = "PERSISTENT_CRASH_DB";
 /// The objects every transaction writes.
 const OBJECTS: [Oid; 3] = [Oid(1), Oid(2), Oid(3)];
-/// Kill-and-check rounds.
+/// Kill-and-check rounds, by default and in the soak.
 const ROUNDS: usize = 20;
+const SOAK_ROUNDS: usize = 1_000;
+/// Rounds on one file before the next starts afresh (the integrity check reads it all).
+const ROUNDS_PER_FILE: usize = 100;
 /// A child that is never killed stops by itself after this long.
 const CHILD_LIFETIME: Duration = Duration::from_secs(30);
 
@@ -125,14 +135,40 @@ fn check_after_kill(path: &std::path::Path, reported: &[(TimeStamp, u64)]) -> u6
 
 #[test]
 fn killed_writer_leaves_only_whole_transactions() {
+    kill_writer(ROUNDS);
+}
+
+/// `killed_writer_leaves_only_whole_transactions` with 1,000 rounds.
+#[test]
+#[ignore = "soak: 1,000 kill rounds, minutes; see the module comment"]
+fn soak_killed_writer() {
+    kill_writer(common::soak_rounds(SOAK_ROUNDS));
+}
+
+/// `rounds` kill rounds, on a new file every `ROUNDS_PER_FILE` rounds.
+fn kill_writer(rounds: usize) {
     let started = Instant::now();
+    let mut rng = common::XorShift::from_time();
+    let (mut done, mut reported) = (0, 0);
+    while done < rounds {
+        let on_this_file = (rounds - done).min(ROUNDS_PER_FILE);
+        reported += kill_writer_on_one_file(on_this_file, &mut rng);
+        done += on_this_file;
+    }
+    eprintln!(
+        "{rounds} kills, {reported} transactions reported, {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// `rounds` kill rounds on a new file; returns the number of transactions reported.
+fn kill_writer_on_one_file(rounds: usize, rng: &mut common::XorShift) -> usize {
     let dir = TempDir::new("sqlite");
     let path = dir.join("crash.db");
     let path_text = path.to_str().unwrap().to_string();
-    let mut rng = common::XorShift::from_time();
     let mut all_reported: Vec<(TimeStamp, u64)> = Vec::new();
     let mut seq = 0;
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         let mut child = common::spawn_self("crash_child_entry", &[(CHILD_ENV, &path_text)]);
         let stdout = child.0.stdout.take().unwrap();
         let (lines_tx, lines_rx) = mpsc::channel();
@@ -169,10 +205,7 @@ fn killed_writer_leaves_only_whole_transactions() {
         all_reported.extend(reported);
     }
     let final_seq = check_after_kill(&path, &all_reported);
-    eprintln!(
-        "{ROUNDS} kills, {} transactions reported, final seq {final_seq}, {:.1} s",
-        all_reported.len(),
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("{rounds} kills on one file, final seq {final_seq}");
     assert!(!all_reported.is_empty(), "the child never committed anything");
+    all_reported.len()
 }

@@ -27,7 +27,7 @@ pub struct GuideDoctests;
 
 pub use graph::{Node, Other};
 pub use persistent_testkit::{StubDm, TempDir};
-pub use process::{KillOnDrop, Rng};
+pub use process::{soak_rounds, wait_for_line, KillOnDrop, Rng};
 
 use persistent::codec::{decode_field, encode_field, finish_decode};
 use persistent::prelude::*;

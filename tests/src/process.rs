@@ -1,12 +1,17 @@
 //! Child processes for multi-process tests: the running test binary starts itself again to
 //! run one named test (which reads its instructions from the environment), and the child is
 //! SIGKILLed and reaped if the parent drops it, so a failing parent leaves nothing behind.
-//! Also `Rng`, a small xorshift generator for random kill delays.
+//! Also `Rng`, a small xorshift generator for random kill delays, `wait_for_line` and
+//! `soak_rounds` (the round count of a soak test, which the environment may override).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The environment variable that overrides the round count of the `#[ignore]` soak tests.
+pub const SOAK_ROUNDS_ENV: &str = "PERSISTENT_TESTS_SOAK_ROUNDS";
 
 /// A running child process; killed and waited for on drop.
 pub struct KillOnDrop(pub Child);
@@ -39,6 +44,42 @@ impl KillOnDrop {
             }
         });
         (receiver, reader)
+    }
+
+    /// Kills the child (SIGKILL) and waits for it to end.
+    pub fn kill(&mut self) {
+        self.0.kill().expect("SIGKILL the child");
+        self.0.wait().expect("reap the child");
+    }
+}
+
+/// Receives lines until one starting with `prefix` arrives, keeping every line received in
+/// `seen`; `false` if none arrives within `timeout` (or the channel closes first).
+pub fn wait_for_line(
+    lines: &Receiver<String>,
+    prefix: &str,
+    timeout: Duration,
+    seen: &mut Vec<String>,
+) -> bool {
+    let deadline = Instant::now() + timeout;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        let Ok(line) = lines.recv_timeout(left) else {
+            return false;
+        };
+        let found = line.starts_with(prefix);
+        seen.push(line);
+        if found {
+            return true;
+        }
+    }
+    false
+}
+
+/// The round count of a soak test: `PERSISTENT_TESTS_SOAK_ROUNDS` if set, else `default`.
+pub fn soak_rounds(default: usize) -> usize {
+    match std::env::var(SOAK_ROUNDS_ENV) {
+        Ok(text) => text.parse().unwrap_or_else(|_| panic!("{SOAK_ROUNDS_ENV}={text}: a count")),
+        Err(_) => default,
     }
 }
 

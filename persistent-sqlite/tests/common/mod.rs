@@ -58,3 +58,12 @@ impl XorShift {
         low + self.next() % (high - low)
     }
 }
+
+/// The round count of a soak test: `PERSISTENT_TESTS_SOAK_ROUNDS` if set, else `default`.
+pub fn soak_rounds(default: usize) -> usize {
+    const ENV: &str = "PERSISTENT_TESTS_SOAK_ROUNDS";
+    match std::env::var(ENV) {
+        Ok(text) => text.parse().unwrap_or_else(|_| panic!("{ENV}={text}: a count")),
+        Err(_) => default,
+    }
+}
