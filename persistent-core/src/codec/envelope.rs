@@ -4,10 +4,10 @@
 //! Format 2 (written):
 //! ```text
 //! [2] [varint n][n bytes: type name, UTF-8] [varint: schema id, 0 = none]
-//! [varint k][k varints: the oids the state references] [4 bytes: CRC-32, little endian]
+//! [varint k][k varints: the oids the state references] [4 bytes: CRC-32C, little endian]
 //! [state bytes to the end]
 //! ```
-//! The CRC-32 covers every byte of the record except its own four: a damaged record is
+//! The CRC-32C covers every byte of the record except its own four: a damaged record is
 //! `Error::CorruptRecord`, never a wrong value. The reference list can be read without
 //! decoding the state (for garbage collection and integrity checks).
 //!
@@ -120,12 +120,11 @@ pub(crate) fn decode_record(oid: Oid, record: &[u8]) -> Result<Record<'_>> {
     Ok(Record { type_name, schema, references, reference_count, state })
 }
 
-/// CRC-32 of the header (up to the checksum) and the state.
+/// CRC-32C (Castagnoli) of the header (up to the checksum) and the state: the CPU's own
+/// instruction where it has one (SSE 4.2, ARMv8), which costs a few nanoseconds on a small
+/// record, where a table-driven CRC costs tens.
 fn checksum(header: &[u8], state: &[u8]) -> u32 {
-    let mut hasher = crc32fast::Hasher::new();
-    hasher.update(header);
-    hasher.update(state);
-    hasher.finalize()
+    crc32c::crc32c_append(crc32c::crc32c(header), state)
 }
 
 /// Appends `value` as a LEB128 varint (7 bits per byte, high bit set on all but the last).
