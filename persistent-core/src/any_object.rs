@@ -79,6 +79,11 @@ pub trait AnyObject: 'static {
     /// Whether a record stored under `name` holds this object's type
     /// (`Persistent::reads_type_name`).
     fn reads_type_name(&self, name: &str) -> bool;
+    /// See [`Persistent::claim_type_name`].
+    ///
+    /// # Errors
+    /// `Error::TypeNameClash`.
+    fn claim_type_name(&self) -> Result<()>;
     /// The object as `Any`, to downcast to `PObject<T>`.
     fn as_any(&self) -> &dyn Any;
     #[doc(hidden)]
@@ -209,6 +214,9 @@ impl<T: Persistent> AnyObject for PObject<T> {
     }
     fn reads_type_name(&self, name: &str) -> bool {
         T::reads_type_name(name)
+    }
+    fn claim_type_name(&self) -> Result<()> {
+        T::claim_type_name()
     }
     fn as_any(&self) -> &dyn Any {
         self

@@ -111,6 +111,20 @@ pub enum Error {
         /// The type name stored in the record.
         found: String,
     },
+    /// Two Rust types of this program are stored under the same type name, so each would
+    /// read the other's records: give one of them `#[persistent(name = "...")]`.
+    #[error(
+        "two types are stored under the name {name:?}: {first} and {second}; give one of them \
+         #[persistent(name = \"...\")]"
+    )]
+    TypeNameClash {
+        /// The stored type name.
+        name: String,
+        /// The Rust type that claimed it first.
+        first: String,
+        /// The Rust type that claimed it second.
+        second: String,
+    },
     /// A record whose envelope is not understood (wrong format version, truncated header).
     #[error("the record of object {oid} is corrupt: {message}")]
     CorruptRecord {

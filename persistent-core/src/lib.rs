@@ -52,5 +52,5 @@ pub mod __private {
     pub use crate::error::Result;
     pub use crate::field::{field_guard, FieldGuard, SharedHandle};
     pub use crate::object::PObject;
-    pub use crate::persistent::{ObjectCell, Persistent};
+    pub use crate::persistent::{claim_type_name, type_name_clash, ObjectCell, Persistent};
 }

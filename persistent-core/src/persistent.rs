@@ -37,6 +37,17 @@ pub trait Persistent: Sized + 'static {
         name == Self::stored_type_name()
     }
 
+    /// Checks that no other type of this process is stored under this type's name (two
+    /// types claiming one name would read each other's records). The derive checks once per
+    /// type and process (`claim_type_name`); the default accepts, for hand-written impls that
+    /// choose their names themselves.
+    ///
+    /// # Errors
+    /// `Error::TypeNameClash` naming both Rust types.
+    fn claim_type_name() -> Result<()> {
+        Ok(())
+    }
+
     /// Appends the encoded persistent fields to `out`.
     ///
     /// # Errors
@@ -95,4 +106,30 @@ pub fn interned_type_name<T: 'static>(build: impl FnOnce() -> String) -> &'stati
     let names = NAMES.get_or_init(Default::default);
     let mut names = names.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     names.entry(TypeId::of::<T>()).or_insert_with(|| Box::leak(build().into_boxed_str()))
+}
+
+/// Claims the stored type name `name` for the Rust type `rust_name` in this process: `None`
+/// if it was free (or already this type's), else the Rust name of the type that holds it.
+/// Used by the derive's `Persistent::claim_type_name`, once per type.
+#[doc(hidden)]
+#[must_use]
+pub fn claim_type_name(name: &'static str, rust_name: &'static str) -> Option<&'static str> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CLAIMS: OnceLock<Mutex<HashMap<&'static str, &'static str>>> = OnceLock::new();
+    let claims = CLAIMS.get_or_init(Default::default);
+    let mut claims = claims.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let holder = *claims.entry(name).or_insert(rust_name);
+    (holder != rust_name).then_some(holder)
+}
+
+/// The error for two Rust types stored under one name.
+#[doc(hidden)]
+#[must_use]
+pub fn type_name_clash(name: &str, first: &str, second: &str) -> crate::error::Error {
+    crate::error::Error::TypeNameClash {
+        name: name.to_owned(),
+        first: first.to_owned(),
+        second: second.to_owned(),
+    }
 }

@@ -1,4 +1,4 @@
-//! Parsing of the `#[persistent(...)]` attributes (on the struct: `name`, `repr`, `crate`; on
+//! Parsing of the `#[persistent(...)]` attributes (on the struct: `name`, `alias`, `repr`, `crate`; on
 //! a field: `volatile`, `no_getter`, `copy`, `guard`) and the recording of `#[serde(...)]` keys on fields, which
 //! `valid` refuses. Unknown and duplicate keys are reported and parsing goes on, so that one
 //! compilation lists every mistake.
@@ -20,6 +20,8 @@ pub(crate) struct StructAttrs {
     /// `crate = "path"`: the path of the crate the generated code refers to (default
     /// `::persistent`, the facade).
     pub(crate) krate: Option<syn::Path>,
+    /// `alias = "..."` (repeatable): older stored names whose records this type still reads.
+    pub(crate) aliases: Vec<LitStr>,
 }
 
 /// The `#[persistent(...)]` keys of a field, and its `#[serde(...)]` keys.
@@ -63,6 +65,12 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
                     Ok(path) => set_once(&mut out.repr, path, &meta, errors),
                     Err(error) => errors.push(error),
                 }
+            } else if meta.path.is_ident("alias") {
+                let value = meta.value()?.parse::<Expr>()?;
+                match name_literal(value) {
+                    Ok(lit) => out.aliases.push(lit),
+                    Err(error) => errors.push(error),
+                }
             } else if meta.path.is_ident("crate") {
                 let value = meta.value()?.parse::<Expr>()?;
                 match crate_path(value) {
@@ -70,7 +78,10 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
                     Err(error) => errors.push(error),
                 }
             } else {
-                errors.push(unknown_key(&meta, "on a struct; expected `name`, `repr` or `crate`"));
+                errors.push(unknown_key(
+                    &meta,
+                    "on a struct; expected `name`, `alias`, `repr` or `crate`",
+                ));
                 skip_value(&meta)?;
             }
             Ok(())

@@ -231,9 +231,16 @@ fn a_failing_load_leaves_a_ghost() {
 
 #[test]
 fn type_names() {
-    assert_eq!(Thing::TYPE_NAME, "derive::model::Thing");
+    // The default is the struct's name alone: it survives moving the struct to another
+    // module, crate or binary. Records stored under the first release's default (module
+    // path and name) are still read.
+    assert_eq!(Thing::TYPE_NAME, "Thing");
+    assert!(Thing::reads_type_name("Thing"));
+    assert!(Thing::reads_type_name("derive::model::Thing"));
+    assert!(!Thing::reads_type_name("derive::model::Other"));
     assert_eq!(Named::TYPE_NAME, "stable::Name");
-    assert_eq!(Broken::TYPE_NAME, "derive::model::Broken");
+    assert!(!Named::reads_type_name("derive::model::Named"), "an explicit name has no legacy");
+    assert_eq!(Broken::TYPE_NAME, "Broken");
 }
 
 #[test]

@@ -166,7 +166,7 @@ fn the_accessors_of_every_field_kind() {
 #[test]
 fn names_and_representations() {
     assert_eq!(Owner::TYPE_NAME, "lints::Owner");
-    assert_eq!(Hidden::TYPE_NAME, "derive_lints::Hidden");
+    assert_eq!(Hidden::TYPE_NAME, "Hidden");
     let owner = P::new(Owner { name: "bo".into() });
     owner.set_name("cy".into()).unwrap();
     assert_eq!(format!("{:?}", owner.as_object()), "<Owner cy>");

@@ -137,6 +137,7 @@ impl ConnectionInner {
             }
             // The state is encoded first: the references it meets are listed in the record's
             // header (`ReferenceContext::encode_reference` notes them).
+            next.claim_type_name()?;
             state.clear();
             self.references.borrow_mut().clear();
             next.p_getstate_into(&mut state)?;

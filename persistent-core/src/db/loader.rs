@@ -64,6 +64,7 @@ impl DataManager for ConnectionInner {
         let visible = self.db.storage.load_visible(oid, before)?.ok_or(Error::NotFound(oid))?;
         let (record, serial) = (visible.data, visible.serial);
         let found = decode_record(oid, &record)?;
+        obj.claim_type_name()?;
         check_type(oid, obj.type_name(), obj.reads_type_name(found.type_name), found.type_name)?;
         self.decode_with_references(|| obj.p_setstate(found.state))?;
         obj.p_set_serial(serial);

@@ -4,6 +4,7 @@
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use crate::ast::Input;
@@ -13,11 +14,41 @@ pub(super) fn expand(input: &Input) -> TokenStream {
     let private = input.private();
     let ident = input.ident;
     let object = Ident::new(super::OBJECT, Span::call_site());
-    let type_name = if let Some(name) = &input.attrs.name {
-        quote!(#name)
-    } else {
-        let ident = ident.to_string();
-        quote!(::core::concat!(::core::module_path!(), "::", #ident))
+    // The default stored name is the struct's name alone: it does not change when the struct
+    // moves to another module, crate or binary. Records written under the first release's
+    // default (module path and name) are still read.
+    let ident_name = ident.unraw().to_string();
+    let type_name =
+        input.attrs.name.as_ref().map_or_else(|| quote!(#ident_name), |name| quote!(#name));
+    let legacy =
+        input.attrs.name.is_none().then(|| {
+            quote!(|| __name == ::core::concat!(::core::module_path!(), "::", #ident_name))
+        });
+    let aliases = input.attrs.aliases.iter();
+    let reads = quote! {
+        fn reads_type_name(__name: &str) -> bool {
+            __name == <Self as #private::Persistent>::TYPE_NAME
+                #(|| __name == #aliases)*
+                #legacy
+        }
+
+        fn claim_type_name() -> #private::Result<()> {
+            static CLAIM: ::std::sync::OnceLock<::core::option::Option<&'static str>> =
+                ::std::sync::OnceLock::new();
+            let __rust_name = ::core::any::type_name::<Self>();
+            match CLAIM.get_or_init(|| {
+                #private::claim_type_name(<Self as #private::Persistent>::TYPE_NAME, __rust_name)
+            }) {
+                ::core::option::Option::None => ::core::result::Result::Ok(()),
+                ::core::option::Option::Some(__other) => {
+                    ::core::result::Result::Err(#private::type_name_clash(
+                        <Self as #private::Persistent>::TYPE_NAME,
+                        __other,
+                        __rust_name,
+                    ))
+                }
+            }
+        }
     };
     let encode = encode_state(input);
     let decode = decode_state(input);
@@ -37,6 +68,7 @@ pub(super) fn expand(input: &Input) -> TokenStream {
         impl #private::Persistent for #ident {
             type Object = #object;
             const TYPE_NAME: &'static str = #type_name;
+            #reads
             #encode
             #decode
             #repr
