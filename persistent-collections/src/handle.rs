@@ -7,12 +7,13 @@
 //! through (`inspect`, `change`).
 //! What does not live here: the methods, guards and std traits particular to one collection
 //! (`list`, `mapping`) and how each state is stored (`list::state`, `mapping::state`). The
-//! module is private, so `PersistentCollection` and `CollectionState` cannot be named outside the crate.
+//! crate root re-exports `PersistentCollection` and `CollectionState` (its rustdoc page lists
+//! what both collections share).
 
 use std::fmt;
 use std::ops::Deref;
 
-use persistent_core::{ObjectRef, PObject, PState, Persistent, Result, SharedHandle, P};
+use persistent_core::{ObjectRef, PObject, Persistent, Result, SharedHandle, P};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The state of a persistent collection: its plain content (`Vec<T>`, `BTreeMap<K, V>`)
@@ -161,13 +162,10 @@ where
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let object = self.object();
-        // Not a ghost, so `read` cannot load: with a jar the state is in memory; without one
-        // a shell that has no state is an error (`NoStateLoaded`), never a storage read.
-        if object.p_state() != PState::Ghost {
-            if let Ok(state) = object.read() {
-                return fmt::Debug::fmt(state.content(), f);
-            }
+        // `peek`: the state only if it is in memory, with no load and no cache touch.
+        match object.peek() {
+            Some(state) => fmt::Debug::fmt(state.content(), f),
+            None => fmt::Debug::fmt(object, f),
         }
-        fmt::Debug::fmt(object, f)
     }
 }

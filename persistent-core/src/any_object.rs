@@ -228,8 +228,7 @@ impl<T: Persistent> AnyObject for PObject<T> {
         PObject::is_borrowed(self)
     }
     fn drop_state(&self) {
-        let old = self.data.try_borrow_mut().ok().and_then(|mut data| data.take());
-        drop(old);
+        drop(self.take_state());
     }
 }
 

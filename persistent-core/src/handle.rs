@@ -10,6 +10,7 @@ use std::rc::Rc;
 use crate::any_object::ObjectRef;
 use crate::object::PObject;
 use crate::persistent::{ObjectCell, Persistent};
+use crate::state::PState;
 
 /// A handle to a persistent object whose state is a `T`.
 pub struct P<T: Persistent>(Rc<T::Object>);
@@ -92,12 +93,12 @@ impl<T: Persistent + fmt::Debug> fmt::Debug for P<T> {
             Some(oid) => out.field("oid", &format_args!("{oid}")),
             None => out.field("oid", &format_args!("None")),
         };
-        match object.data.try_borrow() {
-            Ok(data) => match &*data {
-                Some(state) => out.field("state", state),
-                None => out.field("state", &format_args!("<ghost>")),
-            },
-            Err(_) => out.field("state", &format_args!("<borrowed>")),
+        match object.peek() {
+            Some(state) => out.field("state", &*state),
+            None if object.p_state() == PState::Ghost => {
+                out.field("state", &format_args!("<ghost>"))
+            }
+            None => out.field("state", &format_args!("<borrowed>")),
         };
         out.finish()
     }

@@ -160,10 +160,7 @@ impl<T: Persistent> PObject<T> {
     ///
     /// # Errors
     ///
-    /// When loading the ghost fails: the data manager's `setstate` error (for a `Connection`:
-    /// `Error::NotFound`, `Error::TypeMismatch`, `Error::Decode`, a storage error, ...),
-    /// `Error::ConnectionClosed` once the data manager is gone, or `Error::NoStateLoaded` when
-    /// no state was set or the ghost has no jar.
+    /// Loading a ghost fails (see [`p_activate`](Self::p_activate)).
     pub fn p_mtime(&self) -> Result<Option<f64>> {
         self.accessed()?;
         let serial = self.p_serial();
@@ -179,12 +176,9 @@ impl<T: Persistent> PObject<T> {
     ///
     /// # Errors
     ///
-    /// Only for `Some(true)` on an object with a jar: loading the ghost fails: the data
-    /// manager's `setstate` error (for a `Connection`: `Error::NotFound`,
-    /// `Error::TypeMismatch`, `Error::Decode`, a storage error, ...), `Error::ConnectionClosed`
-    /// once the data manager is gone, or `Error::NoStateLoaded` when no state was set or the
-    /// ghost has no jar; or the data manager's `register` fails (`Error::ConnectionClosed` once
-    /// it is gone). The object is left as it was.
+    /// Only for `Some(true)` on an object with a jar: loading a ghost fails (see
+    /// [`p_activate`](Self::p_activate)), or the data manager's `register` fails
+    /// (`Error::ConnectionClosed` once it is gone). The object is left as it was.
     pub fn p_set_changed(&self, value: Option<bool>) -> Result<()> {
         if !self.header.has_jar() {
             return Ok(());
@@ -402,6 +396,17 @@ impl<T: Persistent> PObject<T> {
             .map_err(|_| Error::NoStateLoaded { oid: self.p_oid() })
     }
 
+    /// The state if it is in memory, without loading or touching anything: `None` for a
+    /// ghost and while a write guard is alive. For representations (`Debug`) that must have
+    /// no side effect.
+    #[must_use]
+    pub fn peek(&self) -> Option<Ref<'_, T>> {
+        if self.header.state.get() == PState::Ghost {
+            return None;
+        }
+        Ref::filter_map(self.data.try_borrow().ok()?, Option::as_ref).ok()
+    }
+
     /// A write guard on the state: loads, touches and marks the object changed when taken
     /// (whether or not the guard is then written through).
     ///
@@ -425,10 +430,7 @@ impl<T: Persistent> PObject<T> {
     ///
     /// # Errors
     ///
-    /// When loading the ghost fails: the data manager's `setstate` error (for a `Connection`:
-    /// `Error::NotFound`, `Error::TypeMismatch`, `Error::Decode`, a storage error, ...),
-    /// `Error::ConnectionClosed` once the data manager is gone, or `Error::NoStateLoaded` when
-    /// no state was set or the ghost has no jar.
+    /// Loading a ghost fails (see [`p_activate`](Self::p_activate)).
     #[inline]
     pub fn p_accessed(&self) -> Result<()> {
         self.accessed()
@@ -440,11 +442,9 @@ impl<T: Persistent> PObject<T> {
     ///
     /// # Errors
     ///
-    /// When loading the ghost fails: the data manager's `setstate` error (for a `Connection`:
-    /// `Error::NotFound`, `Error::TypeMismatch`, `Error::Decode`, a storage error, ...),
-    /// `Error::ConnectionClosed` once the data manager is gone, or `Error::NoStateLoaded` when
-    /// no state was set or the ghost has no jar; or when the data manager's `register` fails
-    /// (`Error::ConnectionClosed` once it is gone). The object is left as it was.
+    /// Loading a ghost fails (see [`p_activate`](Self::p_activate)), or the data manager's
+    /// `register` fails (`Error::ConnectionClosed` once it is gone). The object is left as it
+    /// was.
     #[inline]
     pub fn p_mark_changed(&self) -> Result<()> {
         if self.header.state.get() == PState::Ghost {
@@ -509,8 +509,7 @@ impl<T: Persistent> PObject<T> {
         // A ghost made by `Cache::new_ghost` may still hold the data it had: the data
         // manager's state replaces it, so it goes first (and a data manager that sets no
         // state is still `NoStateLoaded`, not a load of the old data).
-        let stale = self.data.try_borrow_mut().ok().and_then(|mut data| data.take());
-        drop(stale);
+        drop(self.take_state());
         self.header.state.set(PState::Changed);
         if let Some((cache, key)) = self.header.cache_link() {
             cache.join_ring(key, self.p_estimated_size());
@@ -538,7 +537,7 @@ impl<T: Persistent> PObject<T> {
 
     /// Back to a ghost after a failed load: no state, out of the ring and the counters.
     fn undo_load(&self) {
-        let old = self.data.try_borrow_mut().ok().and_then(|mut d| d.take());
+        let old = self.take_state();
         self.header.state.set(PState::Ghost);
         // The slot is read again: a sweep run by the data manager may have rebuilt the table
         // (`shrink_if_sparse`), giving the object a new slot key.
@@ -560,6 +559,12 @@ impl<T: Persistent> PObject<T> {
         drop(old);
         drop(held);
         true
+    }
+
+    /// Takes the state out of the cell (`None` if there is none or it is borrowed); the
+    /// caller decides when it is dropped (after any cache table borrow ends).
+    pub(crate) fn take_state(&self) -> Option<T> {
+        self.data.try_borrow_mut().ok().and_then(|mut data| data.take())
     }
 
     #[inline]

@@ -175,4 +175,10 @@ fn handle_debug_shows_the_state_with_the_types_own_debug_and_never_loads() {
     let guard = p.write().unwrap();
     assert_eq!(format!("{p:?}"), "P { oid: 0x12, state: <borrowed> }");
     drop(guard);
+    // A ghost made by `new_ghost` keeps its old data until it loads: that data is not its
+    // state, and is not shown.
+    let (_dm, _jar, cache) = StubDm::with_cache(&Item::numbered(42));
+    let shell = P::new(Item::numbered(5));
+    cache.new_ghost(Oid(9), &shell).unwrap();
+    assert_eq!(format!("{shell:?}"), "P { oid: 0x09, state: <ghost> }");
 }

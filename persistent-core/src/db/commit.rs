@@ -98,12 +98,13 @@ impl ConnectionInner {
             // the only changes up to `tid` are this connection's: the next transaction can
             // start at `tid` with nothing to invalidate (later commits are seen next time).
             self.start_at(tid);
-        } else if self.begin(Some(&(tid, written))).is_err() {
-            // Listing the changes failed, or a borrowed object blocks the move: the next
+        } else {
+            // If listing the changes fails, or a borrowed object blocks the move, the next
             // transaction goes on reading at the old snapshot (plus this commit's own
             // objects), which is a consistent view, and the next boundary (`commit`,
             // `abort`) tries again and reports the failure if it persists. Reporting it here
             // would make a caller retry a commit that landed.
+            let _not_reported = self.begin(Some(&(tid, written)));
         }
         Ok(tid)
     }

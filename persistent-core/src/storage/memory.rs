@@ -59,6 +59,19 @@ impl MemoryStorage {
 }
 
 impl State {
+    /// The newest revision of `oid` written before `before`, with the tid of the revision
+    /// after it. Revisions are sorted by tid, so the ones before `before` form a prefix.
+    fn visible(&self, oid: Oid, before: Tid) -> Option<Revision> {
+        let revs = self.objects.get(&oid)?;
+        let visible = revs.partition_point(|(tid, _)| *tid < before);
+        let (serial, data) = revs.get(visible.checked_sub(1)?)?;
+        Some(Revision {
+            data: data.clone(),
+            serial: *serial,
+            next_serial: revs.get(visible).map(|(tid, _)| *tid),
+        })
+    }
+
     fn current_serial(&self, oid: Oid) -> Option<Tid> {
         self.objects.get(&oid).and_then(|revs| revs.last()).map(|(tid, _)| *tid)
     }
@@ -86,32 +99,11 @@ impl Storage for MemoryStorage {
     }
 
     fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<VisibleRecord>> {
-        let state = self.state();
-        let Some(revs) = state.objects.get(&oid) else {
-            return Ok(None);
-        };
-        let visible = revs.partition_point(|(tid, _)| *tid < before);
-        Ok(visible
-            .checked_sub(1)
-            .map(|last| VisibleRecord::new(revs[last].1.clone(), revs[last].0)))
+        Ok(self.state().visible(oid, before).map(|rev| VisibleRecord::new(rev.data, rev.serial)))
     }
 
     fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>> {
-        let state = self.state();
-        let Some(revs) = state.objects.get(&oid) else {
-            return Ok(None);
-        };
-        // Revisions are sorted by tid: the ones before `before` form a prefix.
-        let visible = revs.partition_point(|(tid, _)| *tid < before);
-        if visible == 0 {
-            return Ok(None);
-        }
-        let (serial, data) = &revs[visible - 1];
-        Ok(Some(Revision {
-            data: data.clone(),
-            serial: *serial,
-            next_serial: revs.get(visible).map(|(tid, _)| *tid),
-        }))
+        Ok(self.state().visible(oid, before))
     }
 
     fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>> {
