@@ -211,3 +211,38 @@ fn transact_keeps_the_first_error_when_its_abort_fails_too() {
     assert!(error.to_string().starts_with("the user's own failure"), "{error}");
     assert_eq!(balances(&db), (100, 100), "nothing was committed");
 }
+
+#[test]
+fn storage_failures_at_load_commit_and_oid_allocation_are_typed_and_lose_nothing() {
+    let flaky = Arc::new(FlakyStorage::new(Arc::new(MemoryStorage::new())));
+    let db = bank(flaky.clone());
+    let conn = db.connect().unwrap();
+    let bank_root = conn.root::<Bank>().unwrap();
+    let a = bank_root.a().unwrap().unwrap();
+
+    // A load that fails leaves a ghost that loads on the next access.
+    flaky.fail(Call::LoadVisible, 1);
+    let error = a.balance().unwrap_err();
+    assert_eq!(error.storage_kind(), Some(persistent::StorageErrorKind::Io), "{error}");
+    assert_eq!(a.p_state(), PState::Ghost);
+    assert_eq!(a.balance().unwrap(), 100);
+
+    // Oids cannot be reserved: adding fails, the transaction goes on.
+    flaky.fail(Call::NewOids, 1);
+    let extra = P::new(Account { balance: 1 });
+    assert!(conn.add(&extra).is_err());
+    assert_eq!(extra.p_oid(), None, "the refused object is unchanged");
+
+    // A commit the storage refuses writes nothing and dooms the transaction.
+    a.set_balance(60).unwrap();
+    let before = db.storage().last_transaction().unwrap();
+    flaky.fail(Call::Commit, 1);
+    assert!(conn.commit().unwrap_err().storage_kind().is_some());
+    assert_eq!(db.storage().last_transaction().unwrap(), before);
+    assert!(matches!(conn.commit(), Err(Error::TransactionDoomed)));
+    conn.abort().unwrap();
+    assert_eq!(balances(&db), (100, 100));
+    a.set_balance(60).unwrap();
+    conn.commit().unwrap();
+    assert_eq!(balances(&db), (60, 100));
+}
