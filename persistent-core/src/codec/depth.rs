@@ -137,20 +137,10 @@ struct Seed<'a, S> {
     depth: Depth<'a>,
 }
 
-/// Access to the elements of a sequence, each through `Limited`.
-struct Seq<'a, A> {
-    access: A,
-    depth: Depth<'a>,
-}
-
-/// Access to the keys and values of a map, each through `Limited`.
-struct Map<'a, A> {
-    access: A,
-    depth: Depth<'a>,
-}
-
-/// Access to an enum's variant and its content, the content through `Limited`.
-struct Enum<'a, A> {
+/// Access to the parts of a compound value, each deserialized through `Limited` at
+/// `depth`: the elements of a sequence, the keys and values of a map, or an enum's variant
+/// content (one type, implementing each access trait for the matching inner access).
+struct Nested<'a, A> {
     access: A,
     depth: Depth<'a>,
 }
@@ -281,19 +271,19 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Counted<'_, V> {
     #[inline]
     fn visit_seq<A: SeqAccess<'de>>(self, access: A) -> Result<Self::Value, A::Error> {
         let depth = self.depth.nested()?;
-        self.visitor.visit_seq(Seq { access, depth })
+        self.visitor.visit_seq(Nested { access, depth })
     }
 
     #[inline]
     fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<Self::Value, A::Error> {
         let depth = self.depth.nested()?;
-        self.visitor.visit_map(Map { access, depth })
+        self.visitor.visit_map(Nested { access, depth })
     }
 
     #[inline]
     fn visit_enum<A: EnumAccess<'de>>(self, access: A) -> Result<Self::Value, A::Error> {
         let depth = self.depth.nested()?;
-        self.visitor.visit_enum(Enum { access, depth })
+        self.visitor.visit_enum(Nested { access, depth })
     }
 }
 
@@ -306,7 +296,7 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, S> {
     }
 }
 
-impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, A> {
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Nested<'_, A> {
     type Error = A::Error;
 
     #[inline]
@@ -323,7 +313,7 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Seq<'_, A> {
     }
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, A> {
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Nested<'_, A> {
     type Error = A::Error;
 
     #[inline]
@@ -350,9 +340,9 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Map<'_, A> {
 
 /// The variant tag is a plain identifier and is decoded as it is; the variant's content
 /// goes through `Limited`.
-impl<'a, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Enum<'a, A> {
+impl<'a, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Nested<'a, A> {
     type Error = A::Error;
-    type Variant = Enum<'a, A::Variant>;
+    type Variant = Nested<'a, A::Variant>;
 
     #[inline]
     fn variant_seed<T: DeserializeSeed<'de>>(
@@ -360,11 +350,11 @@ impl<'a, 'de, A: EnumAccess<'de>> EnumAccess<'de> for Enum<'a, A> {
         seed: T,
     ) -> Result<(T::Value, Self::Variant), Self::Error> {
         let (tag, access) = self.access.variant_seed(seed)?;
-        Ok((tag, Enum { access, depth: self.depth }))
+        Ok((tag, Nested { access, depth: self.depth }))
     }
 }
 
-impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Enum<'_, A> {
+impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for Nested<'_, A> {
     type Error = A::Error;
 
     #[inline]
