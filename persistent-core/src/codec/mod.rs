@@ -10,6 +10,7 @@ pub(crate) mod depth_ser;
 pub(crate) mod envelope;
 pub(crate) mod fields;
 pub(crate) mod reference;
+pub(crate) mod shape;
 
 pub use depth::MAX_DEPTH;
 pub use envelope::references_of;

@@ -6,7 +6,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::shape::REFERENCE;
 
 use crate::any_object::ObjectRef;
 use crate::error::{Error, Result};
@@ -84,11 +87,32 @@ fn resolve<T: Persistent>(oid: Oid) -> Result<P<T>> {
     Ok(ghost)
 }
 
-/// A reference is stored as the object's oid.
+/// Reads the oid of a reference: a newtype struct named [`REFERENCE`] around a `u64`
+/// (postcard stores it as the bare oid).
+struct OidVisitor;
+
+impl<'de> Visitor<'de> for OidVisitor {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a persistent reference (an oid)")
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, inner: D) -> Result<u64, D::Error> {
+        u64::deserialize(inner)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, oid: u64) -> Result<u64, E> {
+        Ok(oid)
+    }
+}
+
+/// A reference is stored as the object's oid, presented to serde as a newtype struct named
+/// [`REFERENCE`] so that a shape can tell it from a plain `u64`.
 impl<T: Persistent> Serialize for P<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match current().and_then(|context| context.encode_reference(&self.erase())) {
-            Ok(oid) => serializer.serialize_u64(oid.0),
+            Ok(oid) => serializer.serialize_newtype_struct(REFERENCE, &oid.0),
             Err(error) => Err(serde::ser::Error::custom(stash(error))),
         }
     }
@@ -97,7 +121,7 @@ impl<T: Persistent> Serialize for P<T> {
 /// A stored reference comes back as the cached object or a ghost, without a storage read.
 impl<'de, T: Persistent> Deserialize<'de> for P<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<P<T>, D::Error> {
-        let oid = Oid(u64::deserialize(deserializer)?);
+        let oid = Oid(deserializer.deserialize_newtype_struct(REFERENCE, OidVisitor)?);
         resolve::<T>(oid).map_err(|error| serde::de::Error::custom(stash(error)))
     }
 }
