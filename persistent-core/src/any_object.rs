@@ -7,6 +7,7 @@ use std::any::Any;
 use std::fmt;
 use std::rc::{Rc, Weak};
 
+use crate::codec::schema::Schema;
 use crate::error::Result;
 use crate::header::Header;
 use crate::jar::Jar;
@@ -73,6 +74,15 @@ pub trait AnyObject: 'static {
     ///
     /// As [`PObject::p_setstate`].
     fn p_setstate(&self, bytes: &[u8]) -> Result<()>;
+    /// Replaces the state from `bytes` written under the schema `stored` (another schema of
+    /// this type), read by field name (`Persistent::decode_evolved`).
+    ///
+    /// # Errors
+    ///
+    /// As `Persistent::decode_evolved`; `Error::AlreadyBorrowed`. The old state is kept.
+    fn p_setstate_evolved(&self, bytes: &[u8], stored: &Schema) -> Result<()>;
+    /// The schema of this object's type (`Persistent::schema`).
+    fn schema(&self) -> Option<&'static Schema>;
     /// The type name records of this object are written under
     /// (`Persistent::stored_type_name`).
     fn type_name(&self) -> &'static str;
@@ -208,6 +218,12 @@ impl<T: Persistent> AnyObject for PObject<T> {
     }
     fn p_setstate(&self, bytes: &[u8]) -> Result<()> {
         PObject::p_setstate(self, bytes)
+    }
+    fn p_setstate_evolved(&self, bytes: &[u8], stored: &Schema) -> Result<()> {
+        PObject::p_setstate_evolved(self, bytes, stored)
+    }
+    fn schema(&self) -> Option<&'static Schema> {
+        T::schema()
     }
     fn type_name(&self) -> &'static str {
         T::stored_type_name()

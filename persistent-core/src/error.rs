@@ -65,6 +65,38 @@ pub enum Error {
         /// What the decoder said.
         message: String,
     },
+    /// A stored field whose shape differs from the field of the same name in the reading
+    /// type, in a way that no exact conversion covers (docs/spec.md §7.3): the stored value is
+    /// not guessed at. Give the type a version and an upgrade function, or rename the field.
+    #[error(
+        "field {field:?} of {type_name} is stored as `{stored}` but the program reads it as \
+         `{expected}`: {message}"
+    )]
+    SchemaMismatch {
+        /// The type being read.
+        type_name: String,
+        /// The field (its stored name).
+        field: String,
+        /// The stored shape.
+        stored: String,
+        /// The shape the program expects.
+        expected: String,
+        /// Why the stored value does not fit.
+        message: String,
+    },
+    /// A field of the reading type that the stored record does not hold, and that has no
+    /// default: derive or implement `Default` for its type, or give it
+    /// `#[persistent(default = "path")]`.
+    #[error(
+        "the stored {type_name} has no field {field:?} and the field has no default; give it \
+         #[persistent(default = \"...\")] or a type that implements Default"
+    )]
+    MissingField {
+        /// The type being read.
+        type_name: String,
+        /// The field the record lacks.
+        field: String,
+    },
     /// A state that could not be encoded.
     #[error("could not encode the state of {type_name}: {message}")]
     Encode {

@@ -48,6 +48,9 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::codec::fields::VolatileField;
+    pub use crate::codec::schema::{
+        shape_of, Missing, MissingByDefault, MissingIsError, Schema, StoredFields,
+    };
     pub use crate::codec::{decode_field, encode_field, finish_decode};
     pub use crate::error::Result;
     pub use crate::field::{field_guard, FieldGuard, SharedHandle};

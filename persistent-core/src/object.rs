@@ -5,6 +5,7 @@
 
 use std::cell::{Ref, RefCell, RefMut};
 
+use crate::codec::schema::{Schema, StoredFields};
 use crate::error::{Error, Result};
 use crate::header::Header;
 use crate::jar::Jar;
@@ -308,6 +309,21 @@ impl<T: Persistent> PObject<T> {
     /// guard on the data is alive. Either way the old state is kept.
     pub fn p_setstate(&self, bytes: &[u8]) -> Result<()> {
         let value = T::decode_state(bytes)?;
+        self.p_set_state_value(value)
+    }
+
+    /// Replaces every persistent field from `bytes` written under `stored`, another schema of
+    /// `T`, read by field name (`Persistent::decode_evolved`); volatile fields are reset.
+    ///
+    /// # Errors
+    ///
+    /// As `Persistent::decode_evolved` (a type without a schema: `Error::Decode`);
+    /// `Error::AlreadyBorrowed`. Either way the old state is kept.
+    pub fn p_setstate_evolved(&self, bytes: &[u8], stored: &Schema) -> Result<()> {
+        let Some(reader) = T::schema() else {
+            return T::decode_evolved(StoredFields::new(stored, stored, bytes)).map(drop);
+        };
+        let value = T::decode_evolved(StoredFields::new(stored, reader, bytes))?;
         self.p_set_state_value(value)
     }
 

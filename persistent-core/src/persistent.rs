@@ -1,7 +1,8 @@
 //! The `Persistent` trait a type implements (usually by `#[derive(Persistent)]`) to live in
 //! a persistent object, and the `ObjectCell` trait of the object type behind a handle.
 
-use crate::error::Result;
+use crate::codec::schema::{Schema, StoredFields};
+use crate::error::{Error, Result};
 use crate::object::PObject;
 
 /// A type whose values can be the state of a persistent object.
@@ -61,6 +62,33 @@ pub trait Persistent: Sized + 'static {
     ///
     /// `Error::Decode` when `bytes` are not a valid encoding of `Self`.
     fn decode_state(bytes: &[u8]) -> Result<Self>;
+
+    /// The schema of this type's records: the persistent fields' names and shapes and the
+    /// type's version (docs/spec.md §7.2). With one, records name it and a record written under
+    /// another schema is read by field name (`decode_evolved`); without one (the default,
+    /// for hand-written layouts and the collections) records are read by `decode_state` only.
+    #[must_use]
+    fn schema() -> Option<&'static Schema> {
+        None
+    }
+
+    /// Rebuilds a value from a state written under another schema of this type (an older or
+    /// newer shape): fields by name, an added field from its default, a removed field
+    /// skipped, a changed field converted exactly or refused; an upgrade function for a
+    /// record of an older version. The derive generates it.
+    ///
+    /// # Errors
+    ///
+    /// `Error::SchemaMismatch`, `Error::MissingField`, `Error::Decode`, or the upgrade
+    /// function's error. The default (a type without a schema) is `Error::Decode`.
+    fn decode_evolved(stored: StoredFields<'_>) -> Result<Self> {
+        let _ = stored;
+        Err(Error::Decode {
+            type_name: Self::stored_type_name().to_string(),
+            message: "the record has a schema but the type reads its state by position only"
+                .to_string(),
+        })
+    }
 
     /// A custom Debug representation (the reference's `_p_repr`). `None` (the default) uses
     /// the standard `<Type object at 0x... oid ... in ...>`; `Some(Err(_))` uses the standard

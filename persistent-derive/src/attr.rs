@@ -1,5 +1,6 @@
-//! Parsing of the `#[persistent(...)]` attributes (on the struct: `name`, `alias`, `repr`, `crate`; on
-//! a field: `volatile`, `no_getter`, `copy`, `guard`) and the recording of `#[serde(...)]` keys on fields, which
+//! Parsing of the `#[persistent(...)]` attributes (on the struct: `name`, `alias`, `repr`,
+//! `crate`, `version`, `upgrade`; on a field: `volatile`, `no_getter`, `copy`, `guard`,
+//! `alias`, `default`) and the recording of `#[serde(...)]` keys on fields, which
 //! `valid` refuses. Unknown and duplicate keys are reported and parsing goes on, so that one
 //! compilation lists every mistake.
 
@@ -22,6 +23,11 @@ pub(crate) struct StructAttrs {
     pub(crate) krate: Option<syn::Path>,
     /// `alias = "..."` (repeatable): older stored names whose records this type still reads.
     pub(crate) aliases: Vec<LitStr>,
+    /// `version = N`: the version of the type's schema (1 when absent).
+    pub(crate) version: Option<syn::LitInt>,
+    /// `upgrade = path`: the function that builds the state from a record of an older
+    /// version.
+    pub(crate) upgrade: Option<ExprPath>,
 }
 
 /// The `#[persistent(...)]` keys of a field, and its `#[serde(...)]` keys.
@@ -35,6 +41,10 @@ pub(crate) struct FieldAttrs {
     pub(crate) copy: Option<Span>,
     /// `guard`: the getter returns a read guard even for a type named like a handle.
     pub(crate) guard: Option<Span>,
+    /// `alias = "..."` (repeatable): older names of the field, read from records.
+    pub(crate) aliases: Vec<LitStr>,
+    /// `default = path`: the function giving the field's value when a record lacks it.
+    pub(crate) default: Option<ExprPath>,
     /// The keys found in `#[serde(...)]` attributes (an empty name for an attribute whose
     /// content could not be read).
     pub(crate) serde: Vec<SerdeKey>,
@@ -71,6 +81,18 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
                     Ok(lit) => out.aliases.push(lit),
                     Err(error) => errors.push(error),
                 }
+            } else if meta.path.is_ident("version") {
+                let value = meta.value()?.parse::<Expr>()?;
+                match version_literal(value) {
+                    Ok(lit) => set_once(&mut out.version, lit, &meta, errors),
+                    Err(error) => errors.push(error),
+                }
+            } else if meta.path.is_ident("upgrade") {
+                let value = meta.value()?.parse::<Expr>()?;
+                match function_path(value, UPGRADE_MESSAGE) {
+                    Ok(path) => set_once(&mut out.upgrade, path, &meta, errors),
+                    Err(error) => errors.push(error),
+                }
             } else if meta.path.is_ident("crate") {
                 let value = meta.value()?.parse::<Expr>()?;
                 match crate_path(value) {
@@ -80,7 +102,7 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
             } else {
                 errors.push(unknown_key(
                     &meta,
-                    "on a struct; expected `name`, `alias`, `repr` or `crate`",
+                    "on a struct; expected `name`, `alias`, `repr`, `crate`, `version` or `upgrade`",
                 ));
                 skip_value(&meta)?;
             }
@@ -109,10 +131,23 @@ pub(crate) fn field_attrs(attrs: &[Attribute], errors: &mut Errors) -> FieldAttr
                 } else if meta.path.is_ident("guard") {
                     flag(&meta, errors)?;
                     set_once(&mut out.guard, meta.path.span(), &meta, errors);
+                } else if meta.path.is_ident("alias") {
+                    let value = meta.value()?.parse::<Expr>()?;
+                    match name_literal(value) {
+                        Ok(lit) => out.aliases.push(lit),
+                        Err(error) => errors.push(error),
+                    }
+                } else if meta.path.is_ident("default") {
+                    let value = meta.value()?.parse::<Expr>()?;
+                    match function_path(value, DEFAULT_MESSAGE) {
+                        Ok(path) => set_once(&mut out.default, path, &meta, errors),
+                        Err(error) => errors.push(error),
+                    }
                 } else {
                     errors.push(unknown_key(
                         &meta,
-                        "on a field; expected `volatile`, `no_getter`, `copy` or `guard`",
+                        "on a field; expected `volatile`, `no_getter`, `copy`, `guard`, `alias` \
+                         or `default`",
                     ));
                     skip_value(&meta)?;
                 }
@@ -139,14 +174,39 @@ fn name_literal(value: Expr) -> syn::Result<LitStr> {
 
 /// The value of `repr = path::to::function` or `repr = "path::to::function"`.
 fn repr_path(value: Expr) -> syn::Result<ExprPath> {
-    const MESSAGE: &str =
-        "`repr` must be the path of a function `fn(&PObject<Self>) -> Result<String, String>`";
+    function_path(
+        value,
+        "`repr` must be the path of a function `fn(&PObject<Self>) -> Result<String, String>`",
+    )
+}
+
+const UPGRADE_MESSAGE: &str =
+    "`upgrade` must be the path of a function `fn(&OldFields) -> persistent::Result<Self>`";
+
+const DEFAULT_MESSAGE: &str =
+    "`default` must be the path of a function returning the field's value, e.g. \
+     #[persistent(default = \"default_limit\")]";
+
+/// The value of `version = N`: an integer literal of at least 1.
+fn version_literal(value: Expr) -> syn::Result<syn::LitInt> {
+    const MESSAGE: &str = "`version` must be an integer of at least 1, e.g. version = 2";
+    match value {
+        Expr::Lit(ExprLit { lit: Lit::Int(lit), .. }) => match lit.base10_parse::<u32>() {
+            Ok(version) if version >= 1 => Ok(lit),
+            _ => Err(syn::Error::new(lit.span(), MESSAGE)),
+        },
+        other => Err(syn::Error::new_spanned(other, MESSAGE)),
+    }
+}
+
+/// The value of a key naming a function: `key = path::to::function` or `key = "path"`.
+fn function_path(value: Expr, message: &str) -> syn::Result<ExprPath> {
     match value {
         Expr::Path(path) => Ok(path),
         Expr::Lit(ExprLit { lit: Lit::Str(lit), .. }) => {
-            lit.parse::<ExprPath>().map_err(|_| syn::Error::new(lit.span(), MESSAGE))
+            lit.parse::<ExprPath>().map_err(|_| syn::Error::new(lit.span(), message))
         }
-        other => Err(syn::Error::new_spanned(other, MESSAGE)),
+        other => Err(syn::Error::new_spanned(other, message)),
     }
 }
 

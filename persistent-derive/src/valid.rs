@@ -2,7 +2,8 @@
 //! `#[serde(...)]` on fields (the field codec ignores serde attributes; `flatten` and
 //! `skip_serializing_if` could not even be decoded by postcard), field names starting with
 //! `p_` (they would shadow the persistence protocol on the handle) and accessor names that
-//! collide, plus an empty `name`.
+//! collide, plus an empty `name`, an `upgrade` without a `version` above 1, a field alias
+//! that names another field, and `alias`/`default` on a volatile field.
 
 use std::collections::HashMap;
 
@@ -22,10 +23,56 @@ pub(crate) fn check(input: &Input, errors: &mut Errors) {
                 .push(syn::Error::new(name.span(), "#[persistent(name = ...)] must not be empty"));
         }
     }
+    if let Some(upgrade) = &input.attrs.upgrade {
+        let version = input.attrs.version.as_ref().and_then(|v| v.base10_parse::<u32>().ok());
+        if version.unwrap_or(1) < 2 {
+            errors.push(syn::Error::new_spanned(
+                upgrade,
+                "an `upgrade` function runs for records of older versions: give the type \
+                 #[persistent(version = N)] with N of at least 2",
+            ));
+        }
+    }
     for field in &input.fields {
         check_field(field, errors);
     }
     check_collisions(&input.fields, errors);
+    check_field_names(&input.fields, errors);
+}
+
+/// Each stored name (a field's name or alias) reads into one field only; a volatile field
+/// is never read from a record, so it takes no `alias` or `default`.
+fn check_field_names(fields: &[Field], errors: &mut Errors) {
+    let mut owner: HashMap<String, String> = HashMap::new();
+    for field in fields.iter().filter(|f| !f.is_volatile()) {
+        owner.insert(field.name(), field.name());
+    }
+    for field in fields {
+        if field.is_volatile() {
+            if let Some(alias) = field.attrs.aliases.first() {
+                errors.push(syn::Error::new(alias.span(), "a volatile field takes no `alias`"));
+            }
+            if let Some(default) = &field.attrs.default {
+                errors.push(syn::Error::new_spanned(
+                    default,
+                    "a volatile field takes no `default`: it is rebuilt with `Default`",
+                ));
+            }
+            continue;
+        }
+        for alias in &field.attrs.aliases {
+            match owner.insert(alias.value(), field.name()) {
+                Some(other) => errors.push(syn::Error::new(
+                    alias.span(),
+                    format!(
+                        "the stored name {:?} already reads into field `{other}`",
+                        alias.value()
+                    ),
+                )),
+                None => {}
+            }
+        }
+    }
 }
 
 fn check_field(field: &Field, errors: &mut Errors) {

@@ -385,6 +385,22 @@ impl Storage for SqliteStorage {
         Ok(Changes::new(newest, changes))
     }
 
+    fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {
+        let mut inner = self.lock();
+        let after = after.map_or(i64::MIN, oid_to_sql);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        inner
+            .conn
+            .prepare_cached(
+                "SELECT zoid FROM current_object WHERE zoid > ?1 ORDER BY zoid LIMIT ?2",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map((after, limit), |row| Ok(oid_from_sql(row.get(0)?)))?
+                    .collect::<rusqlite::Result<Vec<Oid>>>()
+            })
+            .map_err(|e| self.err("listing the objects", e))
+    }
+
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>> {
         let mut inner = self.lock();
         let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;

@@ -42,6 +42,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("load_visible_agrees_with_load_before", check_load_visible_agrees_with_load_before),
     ("empty_transaction", check_empty_transaction),
     ("concurrent_commits", check_concurrent_commits),
+    ("list_oids_pages_in_order", check_list_oids_pages_in_order),
 ];
 
 /// Runs every check in [`CHECKS`], each on a new storage from `factory`, and panics on the
@@ -93,6 +94,26 @@ fn store_new(storage: &dyn Storage, data: &[u8]) -> (Oid, Tid) {
         "storing a new object",
     );
     (oid, tid)
+}
+
+/// `list_oids` lists every stored object once, ascending, in pages that resume after the
+/// last oid of the previous page; an allocated oid never written is not listed.
+pub fn check_list_oids_pages_in_order(storage: &dyn Storage) {
+    assert!(storage.list_oids(None, 10).expect("list an empty storage").is_empty());
+    let mut stored: Vec<Oid> = (0..7).map(|n| store_new(storage, &[n]).0).collect();
+    let _unused = storage.new_oid().expect("new_oid failed");
+    commit_ok(storage, &transaction("root", vec![write(Oid::ROOT, None, b"root")]), "root");
+    stored.insert(0, Oid::ROOT);
+    let mut listed = Vec::new();
+    let mut after = None;
+    loop {
+        let page = storage.list_oids(after, 3).expect("list a page");
+        assert!(page.len() <= 3, "a page holds at most `limit` oids: {page:?}");
+        let Some(&last) = page.last() else { break };
+        listed.extend(page);
+        after = Some(last);
+    }
+    assert_eq!(listed, stored);
 }
 
 /// A fresh storage has no transactions: `last_transaction` is zero and nothing changed.

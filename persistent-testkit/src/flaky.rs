@@ -96,4 +96,8 @@ impl Storage for FlakyStorage {
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>> {
         self.inner.history(oid, limit)
     }
+
+    fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {
+        self.inner.list_oids(after, limit)
+    }
 }

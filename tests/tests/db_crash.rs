@@ -278,6 +278,9 @@ impl Storage for ReportingStorage {
     fn history(&self, oid: Oid, limit: usize) -> persistent::Result<Vec<RevisionInfo>> {
         self.0.history(oid, limit)
     }
+    fn list_oids(&self, after: Option<Oid>, limit: usize) -> persistent::Result<Vec<Oid>> {
+        self.0.list_oids(after, limit)
+    }
 }
 
 /// The child: large commits until killed. Prints `COMMITTING <seq>` before each `commit`,

@@ -54,15 +54,21 @@ pub fn references_of(oid: Oid, record: &[u8]) -> Result<Vec<Oid>> {
     decode_record(oid, record).map(|found| found.references())
 }
 
-/// Builds a format-2 record of `type_name` with `state`, listing `references` (sorted and
-/// without repeats by the caller, or as they come: the list is kept as given).
-pub(crate) fn encode_record(type_name: &str, references: &[Oid], state: &[u8]) -> Vec<u8> {
+/// Builds a format-2 record of `type_name` written under schema number `schema` (0: none)
+/// with `state`, listing `references` (sorted and without repeats by the caller, or as they
+/// come: the list is kept as given).
+pub(crate) fn encode_record(
+    type_name: &str,
+    schema: u64,
+    references: &[Oid],
+    state: &[u8],
+) -> Vec<u8> {
     let mut out =
         Vec::with_capacity(1 + 2 + type_name.len() + 2 + 3 * references.len() + 4 + state.len());
     out.push(FORMAT_VERSION);
     write_varint(&mut out, type_name.len() as u64);
     out.extend_from_slice(type_name.as_bytes());
-    write_varint(&mut out, 0);
+    write_varint(&mut out, schema);
     write_varint(&mut out, references.len() as u64);
     for oid in references {
         write_varint(&mut out, oid.0);
@@ -161,7 +167,7 @@ mod tests {
 
     #[test]
     fn format_2_round_trips_with_references() {
-        let record = encode_record("app::Account", &[Oid(3), Oid(300)], &[1, 2, 3]);
+        let record = encode_record("app::Account", 0, &[Oid(3), Oid(300)], &[1, 2, 3]);
         let decoded = decode_record(Oid(1), &record).unwrap();
         assert_eq!(decoded.type_name, "app::Account");
         assert_eq!(decoded.state, [1, 2, 3]);
@@ -171,7 +177,7 @@ mod tests {
 
     #[test]
     fn a_record_without_references_costs_six_bytes_more_than_format_1() {
-        let record = encode_record("app::Row", &[], &[9; 20]);
+        let record = encode_record("app::Row", 0, &[], &[9; 20]);
         assert_eq!(record.len(), 1 + 1 + "app::Row".len() + 20 + 6);
     }
 
@@ -188,7 +194,7 @@ mod tests {
 
     #[test]
     fn every_changed_byte_of_a_format_2_record_is_detected() {
-        let record = encode_record("app::Account", &[Oid(3)], &[1, 2, 3, 4, 5, 6, 7]);
+        let record = encode_record("app::Account", 0, &[Oid(3)], &[1, 2, 3, 4, 5, 6, 7]);
         for at in 1..record.len() {
             for flip in [0x01, 0x80, 0xff] {
                 let mut bad = record.clone();

@@ -10,9 +10,13 @@ pub(crate) mod depth_ser;
 pub(crate) mod envelope;
 pub(crate) mod fields;
 pub(crate) mod reference;
+pub(crate) mod schema;
 pub(crate) mod shape;
 
 pub use depth::MAX_DEPTH;
 pub use envelope::references_of;
 pub use fields::{decode_field, decode_value, encode_field, encode_value, finish_decode};
 pub use reference::{with_context, ReferenceContext};
+pub use schema::{FieldSchema, OldFields, Schema, StoredField, StoredFields};
+pub use shape::value::VariantValue;
+pub use shape::{Shape, Value, Variant};

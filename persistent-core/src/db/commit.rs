@@ -60,6 +60,7 @@ impl ConnectionInner {
         // A failure here (a borrowed object, a state that does not encode, a foreign
         // reference) happens before anything reaches the storage: the transaction stays
         // usable, and the caller may fix the cause and commit again.
+        self.register_upgraded();
         let (writes, pending) = self.collect_writes()?;
         if writes.is_empty() {
             self.clear_transaction();
@@ -109,6 +110,20 @@ impl ConnectionInner {
         Ok(tid)
     }
 
+    /// Registers as changed every object read through an upgrade function that is still
+    /// loaded and unchanged, so that this commit stores it in the current shape (an evicted
+    /// one is upgraded again when it is next loaded).
+    fn register_upgraded(&self) {
+        let upgraded = std::mem::take(&mut self.txn.borrow_mut().upgraded);
+        for oid in upgraded {
+            let Some(obj) = self.cache.get(oid) else { continue };
+            if obj.header().state.get() == PState::UpToDate {
+                obj.header().state.set(PState::Changed);
+                self.txn.borrow_mut().registered.push(obj);
+            }
+        }
+    }
+
     /// Encodes every object to store, following references to new objects (which the
     /// reference codec adds to `added` as it meets them).
     fn collect_writes(&self) -> Result<(Vec<ObjectWrite>, Vec<Pending>)> {
@@ -145,7 +160,8 @@ impl ConnectionInner {
             let mut references = std::mem::take(&mut *self.references.borrow_mut());
             references.sort_unstable();
             references.dedup();
-            let record = encode_record(next.type_name(), &references, &state);
+            let schema = self.schema_id(next.schema())?;
+            let record = encode_record(next.type_name(), schema, &references, &state);
             *self.references.borrow_mut() = references;
             let expected_serial = if is_new { None } else { Some(next.p_serial()) };
             pending.push(Pending { obj: next, size: record.len() });
@@ -162,6 +178,7 @@ impl ConnectionInner {
             let mut txn = self.txn.borrow_mut();
             txn.note = TransactionNote::default();
             txn.added_oids.clear();
+            txn.upgraded.clear();
             (std::mem::take(&mut txn.registered), std::mem::take(&mut txn.added))
         };
         for obj in &added {
@@ -202,6 +219,7 @@ impl ConnectionInner {
         txn.registered.clear();
         txn.added.clear();
         txn.added_oids.clear();
+        txn.upgraded.clear();
         txn.note = TransactionNote::default();
     }
 

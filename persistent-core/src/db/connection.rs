@@ -3,7 +3,7 @@
 //! commit and abort in `commit`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
 
 use super::database::Database;
@@ -48,6 +48,8 @@ pub(crate) struct ConnectionInner {
     pub(crate) txn: RefCell<TransactionState>,
     /// The oids met while encoding the current record's state (its reference list).
     pub(crate) references: RefCell<Vec<Oid>>,
+    /// The database's number for each `&'static Schema` of a type met (keyed by address).
+    pub(crate) schema_ids: RefCell<HashMap<usize, u64>>,
 }
 
 /// What the current transaction has done so far.
@@ -63,6 +65,8 @@ pub(crate) struct TransactionState {
     pub(crate) added_oids: HashSet<Oid, BuildOidHasher>,
     /// Oids reserved from the storage and not yet used.
     pub(crate) spare_oids: Vec<Oid>,
+    /// Objects loaded through an upgrade function, stored again at the next commit.
+    pub(crate) upgraded: Vec<Oid>,
     /// Set when a commit failed: only `abort` is allowed then.
     pub(crate) doomed: bool,
     pub(crate) note: TransactionNote,
@@ -86,6 +90,7 @@ impl Connection {
                 closed: Cell::new(false),
                 txn: RefCell::new(TransactionState { snapshot, ..TransactionState::default() }),
                 references: RefCell::new(Vec::new()),
+                schema_ids: RefCell::default(),
             }
         });
         Ok(Connection { inner })

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::config::DatabaseConfig;
 use super::connection::Connection;
+use super::schemas::SchemaRegistry;
 use crate::error::Result;
 use crate::storage::Storage;
 
@@ -13,6 +14,8 @@ use crate::storage::Storage;
 pub struct Database {
     pub(crate) storage: Arc<dyn Storage>,
     pub(crate) config: DatabaseConfig,
+    /// The record schemas of this database known so far.
+    pub(crate) schemas: Arc<SchemaRegistry>,
 }
 
 impl Database {
@@ -33,7 +36,7 @@ impl Database {
     /// The storage's error when it cannot read its last transaction.
     pub fn open_with(storage: Arc<dyn Storage>, config: DatabaseConfig) -> Result<Database> {
         storage.last_transaction()?;
-        Ok(Database { storage, config })
+        Ok(Database { storage, config, schemas: Arc::default() })
     }
 
     /// The storage.

@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use super::connection::ConnectionInner;
+use super::schemas::ReadPlan;
 use crate::any_object::{AnyObject, ObjectRef};
 use crate::codec::envelope::decode_record;
 use crate::codec::reference::{with_context, ReferenceContext};
@@ -66,7 +67,16 @@ impl DataManager for ConnectionInner {
         let found = decode_record(oid, &record)?;
         obj.claim_type_name()?;
         check_type(oid, obj.type_name(), obj.reads_type_name(found.type_name), found.type_name)?;
-        self.decode_with_references(|| obj.p_setstate(found.state))?;
+        match self.read_plan(oid, found.schema, obj.schema())? {
+            ReadPlan::Positional => self.decode_with_references(|| obj.p_setstate(found.state))?,
+            ReadPlan::Evolved(stored) => {
+                self.decode_with_references(|| obj.p_setstate_evolved(found.state, &stored))?;
+                if obj.schema().is_some_and(|reader| stored.version < reader.version) {
+                    // Upgraded: written back in the current shape at the next commit.
+                    self.txn.borrow_mut().upgraded.push(oid);
+                }
+            }
+        }
         obj.p_set_serial(serial);
         obj.p_set_estimated_size(record.len() as u64);
         Ok(())

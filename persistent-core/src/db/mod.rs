@@ -7,6 +7,7 @@ mod config;
 mod connection;
 mod database;
 mod loader;
+mod schemas;
 
 pub use config::DatabaseConfig;
 pub use connection::{Connection, TransactionNote};

@@ -16,6 +16,10 @@ impl Oid {
     /// The root object's oid.
     pub const ROOT: Oid = Oid(0);
 
+    /// The oid of the database's registry of record schemas (docs/spec.md §7.2), reserved:
+    /// storages allocate oids counting up from 1 and never reach it.
+    pub const SCHEMAS: Oid = Oid(i64::MAX as u64);
+
     /// The 8 big-endian bytes ZODB uses for this oid.
     #[must_use]
     pub fn to_bytes(self) -> [u8; 8] {

@@ -169,6 +169,17 @@ impl Storage for MemoryStorage {
         Ok(Changes::new(state.last_tid, latest.into_iter().collect()))
     }
 
+    fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {
+        let state = self.state();
+        let range = match after {
+            Some(after) => {
+                state.objects.range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+            }
+            None => state.objects.range(..),
+        };
+        Ok(range.map(|(oid, _)| *oid).take(limit).collect())
+    }
+
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>> {
         let state = self.state();
         let revs = state.objects.get(&oid).ok_or(Error::NotFound(oid))?;

@@ -211,6 +211,13 @@ pub trait Storage: Send + Sync + 'static {
     /// `Error::NotFound` if `oid` was never stored; a storage failure.
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>>;
 
+    /// The oids that have a stored revision, ascending, those greater than `after` (all when
+    /// `None`), at most `limit`: for passes over a whole database (`Database::migrate`).
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>>;
+
     /// The current revision of `oid`.
     ///
     /// # Errors

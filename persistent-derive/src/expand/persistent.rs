@@ -1,6 +1,7 @@
 //! The generated `Persistent` impl: the object type, the stored type name, the state codec
 //! (persistent fields with postcard in declaration order, volatile fields rebuilt with
-//! `Default`) and the optional custom representation hook.
+//! `Default`), the schema (field names and shapes, version) with the by-name decoding of a
+//! record written under another schema, and the optional custom representation hook.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -52,6 +53,8 @@ pub(super) fn expand(input: &Input) -> TokenStream {
     };
     let encode = encode_state(input);
     let decode = decode_state(input);
+    let schema = schema(input);
+    let evolved = decode_evolved(input);
     let repr = input.attrs.repr.as_ref().map(|path| {
         quote! {
             fn p_repr(
@@ -71,6 +74,8 @@ pub(super) fn expand(input: &Input) -> TokenStream {
             #reads
             #encode
             #decode
+            #schema
+            #evolved
             #repr
         }
     }
@@ -129,6 +134,113 @@ fn decode_state(input: &Input) -> TokenStream {
             let #input_binding = __bytes;
             #(#decode)*
             #private::finish_decode(Self::TYPE_NAME, __input)?;
+            ::core::result::Result::Ok(Self { #(#build),* })
+        }
+    }
+}
+
+/// `fn schema()`: the persistent fields' names and traced shapes, made once.
+fn schema(input: &Input) -> TokenStream {
+    let private = input.private();
+    let version = version(input);
+    let fields = input.fields.iter().filter(|f| !f.is_volatile()).map(|field| {
+        let name = field.name();
+        let ty = field.ty;
+        quote_spanned! {ty.span()=>
+            (::std::string::String::from(#name), #private::shape_of::<#ty>())
+        }
+    });
+    quote! {
+        fn schema() -> ::core::option::Option<&'static #private::Schema> {
+            static SCHEMA: ::std::sync::OnceLock<#private::Schema> = ::std::sync::OnceLock::new();
+            ::core::option::Option::Some(SCHEMA.get_or_init(|| {
+                #private::Schema::new(
+                    <Self as #private::Persistent>::stored_type_name(),
+                    #version,
+                    ::std::vec![#(#fields),*],
+                )
+            }))
+        }
+    }
+}
+
+fn version(input: &Input) -> TokenStream {
+    input.attrs.version.as_ref().map_or_else(
+        || quote!(1u32),
+        |lit| {
+            let value = lit.base10_parse::<u32>().unwrap_or(1);
+            quote!(#value)
+        },
+    )
+}
+
+/// `fn decode_evolved`: an upgrade for an older version, else each stored field into the
+/// field of the same name (or alias), a missing field from its default.
+fn decode_evolved(input: &Input) -> TokenStream {
+    let private = input.private();
+    let version = version(input);
+    let upgrade = input.attrs.upgrade.as_ref().map(|path| {
+        quote! {
+            if __stored.version() < #version {
+                return #path(&__stored.into_old_fields()?);
+            }
+        }
+    });
+    let mut slots = Vec::new();
+    let mut arms = Vec::new();
+    let mut build = Vec::new();
+    for (index, field) in input.fields.iter().enumerate() {
+        let ident = field.ident;
+        let ty = field.ty;
+        if field.is_volatile() {
+            build.push(quote_spanned! {ty.span()=>
+                #ident: <#ty as #private::VolatileField>::rebuilt()
+            });
+            continue;
+        }
+        let slot = format_ident!("__field{}", index);
+        let name = field.name();
+        let aliases = field.attrs.aliases.iter();
+        slots.push(quote! {
+            let mut #slot: ::core::option::Option<#ty> = ::core::option::Option::None;
+        });
+        arms.push(quote_spanned! {ty.span()=>
+            #name #(| #aliases)* => {
+                #slot = ::core::option::Option::Some(__field.decode::<#ty>(#name)?);
+            }
+        });
+        let missing = field.attrs.default.as_ref().map_or_else(
+            || {
+                quote_spanned! {ty.span()=>
+                    (&#private::Missing::<#ty>::new()).missing_field(
+                        <Self as #private::Persistent>::stored_type_name(),
+                        #name,
+                    )?
+                }
+            },
+            |path| quote!(#path()),
+        );
+        build.push(quote! {
+            #ident: match #slot {
+                ::core::option::Option::Some(__value) => __value,
+                ::core::option::Option::None => #missing,
+            }
+        });
+    }
+    quote! {
+        #[allow(unused_imports)]
+        fn decode_evolved(
+            mut __stored: #private::StoredFields<'_>,
+        ) -> #private::Result<Self> {
+            use #private::{MissingByDefault as _, MissingIsError as _};
+            #upgrade
+            #(#slots)*
+            while let ::core::option::Option::Some(__field) = __stored.next_field()? {
+                match __field.name() {
+                    #(#arms)*
+                    _ => __field.skip()?,
+                }
+            }
             ::core::result::Result::Ok(Self { #(#build),* })
         }
     }

@@ -1,0 +1,402 @@
+//! Changing a struct whose records are stored (docs/spec.md §7): each change a user makes to
+//! `Person` between two releases, written with the first release's type to a SQLite file and
+//! read back with the changed type from a freshly opened database. Fields are matched by
+//! name; a changed field converts exactly or is a typed error naming the type, the field and
+//! both shapes; an older version goes through its upgrade function and is written back in
+//! the new shape at the next commit.
+//!
+//! One process may not hold two types stored under one name, so each changed type here is
+//! stored under a name of its own and reads the first release's records through
+//! `alias = "Person"` (the test with another process reads them under the very same name).
+
+use persistent::prelude::*;
+use persistent::{Error, Oid};
+use persistent_tests::Backend;
+
+/// The first release.
+mod v1 {
+    use persistent::prelude::*;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+    pub struct Address {
+        pub street: String,
+        pub city: String,
+    }
+
+    #[derive(Persistent)]
+    #[persistent(name = "Person")]
+    pub struct Person {
+        pub first: String,
+        pub last: String,
+        pub age: i32,
+        pub addr: Address,
+    }
+
+    #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+    pub enum Status {
+        Open,
+        Closed { reason: String },
+    }
+
+    #[derive(Persistent)]
+    #[persistent(name = "Ticket")]
+    pub struct Ticket {
+        pub status: Status,
+        pub priority: u8,
+    }
+}
+
+fn ada(age: i32) -> v1::Person {
+    v1::Person {
+        first: "Ada".into(),
+        last: "Lovelace".into(),
+        age,
+        addr: v1::Address { street: "St James's Square".into(), city: "London".into() },
+    }
+}
+
+/// A SQLite file holding one first-release `Person`; its oid.
+fn stored(person: v1::Person) -> (Backend, Oid) {
+    let backend = Backend::sqlite();
+    let db = backend.open();
+    let conn = db.connect().unwrap();
+    let oid = conn.add(&P::new(person)).unwrap();
+    conn.commit().unwrap();
+    (backend, oid)
+}
+
+/// Reads the stored `Person` as a `T` in a freshly opened database.
+fn read_as<T: Persistent>(backend: &Backend, oid: Oid) -> persistent::Result<P<T>> {
+    let conn = backend.open().connect().unwrap();
+    let person = conn.get::<T>(oid)?;
+    person.as_object().p_activate()?;
+    Ok(person)
+}
+
+mod added {
+    use super::v1;
+    use persistent::prelude::*;
+
+    pub fn unknown() -> String {
+        "unknown".into()
+    }
+
+    #[derive(Persistent)]
+    #[persistent(name = "PersonAdded", alias = "Person")]
+    pub struct Person {
+        pub first: String,
+        pub last: String,
+        pub age: i32,
+        pub addr: v1::Address,
+        pub email: String,
+        #[persistent(default = unknown)]
+        pub title: String,
+    }
+}
+
+#[test]
+fn a_field_added_at_the_end_loads_as_its_default_or_the_given_default() {
+    let (backend, oid) = stored(ada(36));
+    let person = read_as::<added::Person>(&backend, oid).unwrap();
+    assert_eq!(*person.first().unwrap(), "Ada");
+    assert_eq!(person.age().unwrap(), 36);
+    assert_eq!(*person.email().unwrap(), "");
+    assert_eq!(*person.title().unwrap(), "unknown");
+}
+
+mod nested {
+    use persistent::prelude::*;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+    pub struct Address {
+        pub street: String,
+        pub city: String,
+        #[serde(default)]
+        pub zip: String,
+    }
+
+    #[derive(Persistent)]
+    #[persistent(name = "PersonNested", alias = "Person")]
+    pub struct Person {
+        pub first: String,
+        pub last: String,
+        pub age: i32,
+        pub addr: Address,
+    }
+}
+
+#[test]
+fn a_field_added_inside_a_nested_serde_struct_loads_by_name() {
+    let (backend, oid) = stored(ada(36));
+    let person = read_as::<nested::Person>(&backend, oid).unwrap();
+    let addr = person.addr().unwrap().clone();
+    assert_eq!(
+        addr,
+        nested::Address {
+            street: "St James's Square".into(),
+            city: "London".into(),
+            zip: String::new()
+        }
+    );
+}
+
+mod removed {
+    use super::v1;
+    use persistent::prelude::*;
+
+    #[derive(Persistent)]
+    #[persistent(name = "PersonNoLast", alias = "Person")]
+    pub struct Middle {
+        pub first: String,
+        pub age: i32,
+        pub addr: v1::Address,
+    }
+
+    #[derive(Persistent)]
+    #[persistent(name = "PersonNoAddr", alias = "Person")]
+    pub struct Last {
+        pub first: String,
+        pub last: String,
+        pub age: i32,
+    }
+}
+
+#[test]
+fn a_removed_middle_or_last_field_is_ignored_and_dropped_at_the_next_write() {
+    let (backend, oid) = stored(ada(36));
+    let middle = read_as::<removed::Middle>(&backend, oid).unwrap();
+    assert_eq!((middle.first().unwrap().clone(), middle.age().unwrap()), ("Ada".into(), 36));
+    assert_eq!(middle.addr().unwrap().city, "London");
+    let last = read_as::<removed::Last>(&backend, oid).unwrap();
+    assert_eq!((last.last().unwrap().clone(), last.age().unwrap()), ("Lovelace".into(), 36));
+
+    // Written again, the record holds the new shape only.
+    let db = backend.open();
+    let conn = db.connect().unwrap();
+    let last = conn.get::<removed::Last>(oid).unwrap();
+    last.set_age(37).unwrap();
+    conn.commit().unwrap();
+    let again = read_as::<removed::Last>(&backend, oid).unwrap();
+    assert_eq!(again.age().unwrap(), 37);
+    assert!(matches!(
+        read_as::<removed::Middle>(&backend, oid),
+        Err(Error::MissingField { field, .. }) if field == "addr"
+    ));
+}
+
+mod swapped {
+    use super::v1;
+    use persistent::prelude::*;
+
+    #[derive(Persistent)]
+    #[persistent(name = "PersonSwapped", alias = "Person")]
+    pub struct Person {
+        pub last: String,
+        pub first: String,
+        pub addr: v1::Address,
+        pub age: i32,
+    }
+}
+
+#[test]
+fn swapped_fields_of_one_type_keep_their_values() {
+    let (backend, oid) = stored(ada(36));
+    let person = read_as::<swapped::Person>(&backend, oid).unwrap();
+    assert_eq!(*person.first().unwrap(), "Ada");
+    assert_eq!(*person.last().unwrap(), "Lovelace");
+    assert_eq!(person.age().unwrap(), 36);
+}
+
+mod widened {
+    use super::v1;
+    use persistent::prelude::*;
+
+    #[derive(Persistent)]
+    #[persistent(name = "PersonU64", alias = "Person")]
+    pub struct Person {
+        pub first: String,
+        pub last: String,
+        pub age: u64,
+        pub addr: v1::Address,
+    }
+
+    #[derive(Persistent)]
+    #[persistent(name = "PersonAgeText", alias = "Person")]
+    pub struct AgeText {
+        pub age: String,
+    }
+}
+
+#[test]
+fn an_integer_changed_to_another_width_converts_exactly_or_is_a_typed_error() {
+    let (backend, oid) = stored(ada(36));
+    assert_eq!(read_as::<widened::Person>(&backend, oid).unwrap().age().unwrap(), 36);
+
+    let (backend, oid) = stored(ada(-1));
+    let error = read_as::<widened::Person>(&backend, oid).err().expect("-1 is no u64");
+    let Error::SchemaMismatch { type_name, field, stored, expected, .. } = &error else {
+        panic!("expected a SchemaMismatch, got {error:?}");
+    };
+    assert_eq!((type_name.as_str(), field.as_str()), ("PersonU64", "age"));
+    assert_eq!((stored.as_str(), expected.as_str()), ("i32", "u64"));
+    assert!(error.to_string().contains("age"), "{error}");
+
+    let error = read_as::<widened::AgeText>(&backend, oid).err().expect("i32 is no String");
+    assert!(
+        matches!(&error, Error::SchemaMismatch { field, stored, expected, .. }
+            if field == "age" && stored == "i32" && expected == "str"),
+        "{error:?}"
+    );
+}
+
+mod renamed {
+    use super::v1;
+    use persistent::prelude::*;
+
+    #[derive(Persistent)]
+    #[persistent(name = "PersonRenamed", alias = "Person")]
+    pub struct Person {
+        #[persistent(alias = "first")]
+        pub given: String,
+        #[persistent(alias = "last")]
+        pub family: String,
+        pub age: i32,
+        pub addr: v1::Address,
+    }
+}
+
+#[test]
+fn a_renamed_field_reads_its_old_name_through_an_alias() {
+    let (backend, oid) = stored(ada(36));
+    let person = read_as::<renamed::Person>(&backend, oid).unwrap();
+    assert_eq!(
+        (person.given().unwrap().clone(), person.family().unwrap().clone()),
+        ("Ada".to_string(), "Lovelace".to_string())
+    );
+}
+
+mod without_default {
+    use persistent::prelude::*;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+    pub struct Born(pub u16);
+
+    #[derive(Persistent)]
+    #[persistent(name = "PersonBorn", alias = "Person")]
+    pub struct Person {
+        pub first: String,
+        pub born: Born,
+    }
+}
+
+#[test]
+fn an_added_field_without_a_default_is_a_typed_error_naming_type_and_field() {
+    let (backend, oid) = stored(ada(36));
+    let error = read_as::<without_default::Person>(&backend, oid).err().expect("no default");
+    assert!(
+        matches!(&error, Error::MissingField { type_name, field }
+            if type_name == "PersonBorn" && field == "born"),
+        "{error:?}"
+    );
+}
+
+mod upgraded {
+    use persistent::codec::OldFields;
+    use persistent::prelude::*;
+
+    /// Version 2 keeps one name field and the age in months.
+    #[derive(Persistent)]
+    #[persistent(name = "PersonV2", alias = "Person", version = 2, upgrade = from_v1)]
+    pub struct Person {
+        pub name: String,
+        pub months: u32,
+    }
+
+    fn from_v1(old: &OldFields) -> persistent::Result<Person> {
+        assert_eq!(old.version(), 1);
+        let first: String = old.get("first")?;
+        let last: String = old.get("last")?;
+        let age: u32 = old.get("age")?;
+        Ok(Person { name: format!("{first} {last}"), months: age * 12 })
+    }
+}
+
+#[test]
+fn an_older_version_goes_through_the_upgrade_function_and_is_rewritten_at_the_next_commit() {
+    let (backend, oid) = stored(ada(36));
+    let db = backend.open();
+    let conn = db.connect().unwrap();
+    let person = conn.get::<upgraded::Person>(oid).unwrap();
+    assert_eq!(*person.name().unwrap(), "Ada Lovelace");
+    assert_eq!(person.months().unwrap(), 432);
+    assert_eq!(conn.history(&person, 10).unwrap().len(), 1);
+    // Nothing changed by the program, yet the commit stores the upgraded state.
+    conn.commit().unwrap();
+    assert_eq!(conn.history(&person, 10).unwrap().len(), 2);
+    let again = read_as::<upgraded::Person>(&backend, oid).unwrap();
+    assert_eq!(
+        (again.name().unwrap().clone(), again.months().unwrap()),
+        ("Ada Lovelace".to_string(), 432)
+    );
+}
+
+mod enums {
+    use persistent::prelude::*;
+    use serde::{Deserialize, Serialize};
+
+    /// A variant inserted in the middle: the stored variant index 1 (`Closed`) is now 2.
+    #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+    pub enum Status {
+        Open,
+        Waiting { on: String },
+        Closed { reason: String },
+    }
+
+    #[derive(Persistent)]
+    #[persistent(name = "TicketWaiting", alias = "Ticket")]
+    pub struct Ticket {
+        pub status: Status,
+        pub priority: u8,
+    }
+}
+
+#[test]
+fn an_enum_variant_inserted_in_the_middle_reads_the_stored_variant_by_name() {
+    let backend = Backend::sqlite();
+    let conn = backend.open().connect().unwrap();
+    let closed = v1::Status::Closed { reason: "fixed".into() };
+    let oid = conn.add(&P::new(v1::Ticket { status: closed, priority: 2 })).unwrap();
+    conn.commit().unwrap();
+    let ticket = read_as::<enums::Ticket>(&backend, oid).unwrap();
+    assert_eq!(*ticket.status().unwrap(), enums::Status::Closed { reason: "fixed".into() });
+    assert_eq!(ticket.priority().unwrap(), 2);
+}
+
+#[test]
+fn a_record_of_a_type_the_program_no_longer_has_names_the_type_and_the_oid() {
+    let (backend, oid) = stored(ada(36));
+    let error = read_as::<v1::Ticket>(&backend, oid).err().expect("a Person is no Ticket");
+    assert!(
+        matches!(&error, Error::TypeMismatch { oid: at, found, .. } if *at == oid && found == "Person"),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn an_unchanged_type_reads_its_records_and_writes_no_new_schema() {
+    let (backend, oid) = stored(ada(36));
+    let db = backend.open();
+    let conn = db.connect().unwrap();
+    let person = conn.get::<v1::Person>(oid).unwrap();
+    assert_eq!(person.addr().unwrap().clone(), ada(36).addr);
+    person.set_age(37).unwrap();
+    let before = db.storage().last_transaction().unwrap();
+    let tid = conn.commit().unwrap();
+    // One transaction: the schema was registered by the first write, not again.
+    assert!(tid > before);
+    let log = db.storage().changes_since(before).unwrap();
+    assert_eq!(log.changed.len(), 1, "{:?}", log.changed);
+}
