@@ -25,7 +25,7 @@ mod timestamp;
 
 pub use any_object::{AnyObject, ObjectRef};
 pub use cache::{Cache, CacheEntryInfo, CacheLimits};
-pub use db::{Connection, Database, DatabaseConfig, TransactionNote};
+pub use db::{Connection, Database, DatabaseConfig, MigrationProgress, TransactionNote};
 pub use error::{BoxError, CacheError, Error, Result, StorageErrorKind};
 pub use field::{FieldGuard, SharedHandle};
 pub use handle::P;

@@ -29,8 +29,9 @@
 
 pub use persistent_core::{
     AnyObject, BoxError, Cache, CacheEntryInfo, CacheError, CacheLimits, Connection, DataManager,
-    Database, DatabaseConfig, Error, FieldGuard, Jar, ObjectCell, ObjectRef, Oid, PObject, PState,
-    Persistent, Result, SharedHandle, StorageErrorKind, Tid, TimeStamp, TransactionNote, P,
+    Database, DatabaseConfig, Error, FieldGuard, Jar, MigrationProgress, ObjectCell, ObjectRef,
+    Oid, PObject, PState, Persistent, Result, SharedHandle, StorageErrorKind, Tid, TimeStamp,
+    TransactionNote, P,
 };
 /// `#[derive(Persistent)]`: see the guide; `#[persistent(crate = "...")]` names this crate
 /// when it is reached under another name.

@@ -400,3 +400,54 @@ fn an_unchanged_type_reads_its_records_and_writes_no_new_schema() {
     let log = db.storage().changes_since(before).unwrap();
     assert_eq!(log.changed.len(), 1, "{:?}", log.changed);
 }
+
+#[test]
+fn migrate_rewrites_every_object_of_the_type_in_batches_and_a_second_pass_finds_none() {
+    let backend = Backend::sqlite();
+    let db = backend.open();
+    let conn = db.connect().unwrap();
+    let mut people = Vec::new();
+    for age in 0..25 {
+        people.push(conn.add(&P::new(ada(age))).unwrap());
+        // Objects of another type are looked at and left alone.
+        let status = v1::Status::Open;
+        conn.add(&P::new(v1::Ticket { status, priority: 1 })).unwrap();
+    }
+    conn.commit().unwrap();
+
+    let db = backend.open();
+    let mut seen = Vec::new();
+    let done = db.migrate::<added::Person>(10, |progress| seen.push(*progress)).unwrap();
+    assert_eq!(done.rewritten, 25);
+    assert!(done.scanned >= 50);
+    assert_eq!(seen.len(), usize::try_from(done.scanned.div_ceil(10)).unwrap());
+    assert!(seen.windows(2).all(|pair| pair[0].scanned < pair[1].scanned));
+    for (age, oid) in (0..).zip(&people) {
+        let record = db.storage().load(*oid).unwrap().data;
+        let info = persistent::codec::record_info(*oid, &record).unwrap();
+        assert_eq!((info.format, info.type_name.as_str()), (2, "PersonAdded"));
+        let person = read_as::<added::Person>(&backend, *oid).unwrap();
+        assert_eq!((person.age().unwrap(), person.title().unwrap().clone()), (
+            age,
+            "unknown".to_string()
+        ));
+    }
+    let again = backend.open().migrate::<added::Person>(10, |_| {}).unwrap();
+    assert_eq!(again.rewritten, 0);
+}
+
+#[test]
+fn migrate_stops_at_an_object_that_does_not_convert_and_keeps_the_batches_before_it() {
+    let backend = Backend::sqlite();
+    let conn = backend.open().connect().unwrap();
+    let good = conn.add(&P::new(ada(36))).unwrap();
+    conn.commit().unwrap();
+    let bad = conn.add(&P::new(ada(-5))).unwrap();
+    conn.commit().unwrap();
+    let error = backend.open().migrate::<widened::Person>(1, |_| {}).err().expect("-5 is no u64");
+    assert!(matches!(error, Error::SchemaMismatch { .. }), "{error:?}");
+    let storage = backend.storage();
+    let info = |oid| persistent::codec::record_info(oid, &storage.load(oid).unwrap().data).unwrap();
+    assert_eq!(info(good).type_name, "PersonU64");
+    assert_eq!(info(bad).type_name, "Person");
+}

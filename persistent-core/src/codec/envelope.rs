@@ -26,6 +26,8 @@ const FORMAT_1: u8 = 1;
 /// One record, split into its parts (borrowing the record's bytes).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Record<'a> {
+    /// The envelope format (1 or 2).
+    pub(crate) format: u8,
     /// The stored type name.
     pub(crate) type_name: &'a str,
     /// The schema identity (0: none; format 1 has none).
@@ -43,6 +45,37 @@ impl Record<'_> {
         let mut input = self.references;
         (0..self.reference_count).map_while(|_| read_varint(&mut input).map(Oid)).collect()
     }
+}
+
+/// What a stored record's header says, read without decoding its state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordInfo {
+    /// The envelope format: 1 (the first release) or 2.
+    pub format: u8,
+    /// The stored type name.
+    pub type_name: String,
+    /// The number of the schema the state was written under in its database (0: none).
+    pub schema: u64,
+    /// The oids the state references (none listed in format 1).
+    pub references: Vec<Oid>,
+    /// The length of the encoded state.
+    pub state_len: usize,
+}
+
+/// The header of a stored record of `oid`, after checking its checksum.
+///
+/// # Errors
+/// `Error::CorruptRecord` naming `oid` for a damaged or unknown record.
+pub fn record_info(oid: Oid, record: &[u8]) -> Result<RecordInfo> {
+    let found = decode_record(oid, record)?;
+    Ok(RecordInfo {
+        format: found.format,
+        type_name: found.type_name.to_string(),
+        schema: found.schema,
+        references: found.references(),
+        state_len: found.state.len(),
+    })
 }
 
 /// The oids a stored record references, read from its header without decoding the state
@@ -97,6 +130,7 @@ pub(crate) fn decode_record(oid: Oid, record: &[u8]) -> Result<Record<'_>> {
     if version == FORMAT_1 {
         let type_name = std::str::from_utf8(name).map_err(|_| corrupt("type name is not UTF-8"))?;
         return Ok(Record {
+            format: FORMAT_1,
             type_name,
             schema: 0,
             references: &[],
@@ -126,7 +160,7 @@ pub(crate) fn decode_record(oid: Oid, record: &[u8]) -> Result<Record<'_>> {
     let references = &references_start[..references_start.len() - rest.len()];
     let state = rest;
     let type_name = std::str::from_utf8(name).map_err(|_| corrupt("type name is not UTF-8"))?;
-    Ok(Record { type_name, schema, references, reference_count, state })
+    Ok(Record { format: FORMAT_VERSION, type_name, schema, references, reference_count, state })
 }
 
 /// Appends `value` as a LEB128 varint (7 bits per byte, high bit set on all but the last).

@@ -14,7 +14,7 @@ pub(crate) mod schema;
 pub(crate) mod shape;
 
 pub use depth::MAX_DEPTH;
-pub use envelope::references_of;
+pub use envelope::{record_info, references_of, RecordInfo};
 pub use fields::{decode_field, decode_value, encode_field, encode_value, finish_decode};
 pub use reference::{with_context, ReferenceContext};
 pub use schema::{FieldSchema, OldFields, Schema, StoredField, StoredFields};

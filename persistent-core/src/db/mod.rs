@@ -7,8 +7,10 @@ mod config;
 mod connection;
 mod database;
 mod loader;
+mod migrate;
 mod schemas;
 
 pub use config::DatabaseConfig;
 pub use connection::{Connection, TransactionNote};
 pub use database::Database;
+pub use migrate::MigrationProgress;
