@@ -61,15 +61,14 @@ fn check_field_names(fields: &[Field], errors: &mut Errors) {
             continue;
         }
         for alias in &field.attrs.aliases {
-            match owner.insert(alias.value(), field.name()) {
-                Some(other) => errors.push(syn::Error::new(
+            if let Some(other) = owner.insert(alias.value(), field.name()) {
+                errors.push(syn::Error::new(
                     alias.span(),
                     format!(
                         "the stored name {:?} already reads into field `{other}`",
                         alias.value()
                     ),
-                )),
-                None => {}
+                ));
             }
         }
     }

@@ -386,7 +386,7 @@ impl Storage for SqliteStorage {
     }
 
     fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {
-        let mut inner = self.lock();
+        let inner = self.lock();
         let after = after.map_or(i64::MIN, oid_to_sql);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         inner

@@ -8,6 +8,7 @@
 //! One process may not hold two types stored under one name, so each changed type here is
 //! stored under a name of its own and reads the first release's records through
 //! `alias = "Person"` (the test with another process reads them under the very same name).
+#![allow(clippy::struct_field_names, reason = "the fields of a person: first and last name")]
 
 use persistent::prelude::*;
 use persistent::{Error, Oid};
@@ -66,12 +67,18 @@ fn stored(person: v1::Person) -> (Backend, Oid) {
     (backend, oid)
 }
 
-/// Reads the stored `Person` as a `T` in a freshly opened database.
+thread_local! {
+    /// The connections `read_as` opened, kept open until the test's thread ends.
+    static OPEN: std::cell::RefCell<Vec<persistent::Connection>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Reads the stored object `oid` as a `T` in a freshly opened database (whose connection
+/// stays open for the rest of the test).
 fn read_as<T: Persistent>(backend: &Backend, oid: Oid) -> persistent::Result<P<T>> {
     let conn = backend.open().connect().unwrap();
-    let person = conn.get::<T>(oid)?;
-    person.as_object().p_activate()?;
-    Ok(person)
+    let person = conn.get::<T>(oid);
+    OPEN.with(|open| open.borrow_mut().push(conn));
+    person
 }
 
 mod added {
@@ -180,10 +187,12 @@ fn a_removed_middle_or_last_field_is_ignored_and_dropped_at_the_next_write() {
     conn.commit().unwrap();
     let again = read_as::<removed::Last>(&backend, oid).unwrap();
     assert_eq!(again.age().unwrap(), 37);
-    assert!(matches!(
-        read_as::<removed::Middle>(&backend, oid),
-        Err(Error::MissingField { field, .. }) if field == "addr"
-    ));
+    // The address was dropped from the record.
+    let stored = |backend: &Backend| {
+        let record = backend.storage().load(oid).unwrap().data;
+        persistent::codec::record_info(oid, &record).unwrap().state_len
+    };
+    assert_eq!(stored(&backend), "Ada".len() + "Lovelace".len() + 3);
 }
 
 mod swapped {
@@ -427,10 +436,10 @@ fn migrate_rewrites_every_object_of_the_type_in_batches_and_a_second_pass_finds_
         let info = persistent::codec::record_info(*oid, &record).unwrap();
         assert_eq!((info.format, info.type_name.as_str()), (2, "PersonAdded"));
         let person = read_as::<added::Person>(&backend, *oid).unwrap();
-        assert_eq!((person.age().unwrap(), person.title().unwrap().clone()), (
-            age,
-            "unknown".to_string()
-        ));
+        assert_eq!(
+            (person.age().unwrap(), person.title().unwrap().clone()),
+            (age, "unknown".to_string())
+        );
     }
     let again = backend.open().migrate::<added::Person>(10, |_| {}).unwrap();
     assert_eq!(again.rewritten, 0);
@@ -444,7 +453,7 @@ fn migrate_stops_at_an_object_that_does_not_convert_and_keeps_the_batches_before
     conn.commit().unwrap();
     let bad = conn.add(&P::new(ada(-5))).unwrap();
     conn.commit().unwrap();
-    let error = backend.open().migrate::<widened::Person>(1, |_| {}).err().expect("-5 is no u64");
+    let error = backend.open().migrate::<widened::Person>(1, |_| {}).expect_err("-5 is no u64");
     assert!(matches!(error, Error::SchemaMismatch { .. }), "{error:?}");
     let storage = backend.storage();
     let info = |oid| persistent::codec::record_info(oid, &storage.load(oid).unwrap().data).unwrap();

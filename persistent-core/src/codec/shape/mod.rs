@@ -53,15 +53,38 @@ pub enum Shape {
     /// A fixed number of values (tuples, arrays).
     Tuple(Vec<Shape>),
     /// A struct with named fields, in stored order.
-    Struct { name: String, fields: Vec<(String, Shape)> },
+    Struct {
+        /// The Rust name serde gives the type.
+        name: String,
+        /// The fields, in stored order.
+        fields: Vec<(String, Shape)>,
+    },
     /// A tuple struct.
-    TupleStruct { name: String, fields: Vec<Shape> },
+    TupleStruct {
+        /// The Rust name serde gives the type.
+        name: String,
+        /// The fields, in stored order.
+        fields: Vec<Shape>,
+    },
     /// A unit struct.
-    UnitStruct { name: String },
+    UnitStruct {
+        /// The Rust name serde gives the type.
+        name: String,
+    },
     /// A newtype struct (stored as its content).
-    Newtype { name: String, inner: Box<Shape> },
+    Newtype {
+        /// The Rust name serde gives the type.
+        name: String,
+        /// The wrapped value.
+        inner: Box<Shape>,
+    },
     /// An enum: its variants in index order (the index is what is stored).
-    Enum { name: String, variants: Vec<(String, Variant)> },
+    Enum {
+        /// The Rust name serde gives the type.
+        name: String,
+        /// The variants, in index order.
+        variants: Vec<(String, Variant)>,
+    },
     /// A persistent reference (`P<T>`, a persistent collection): the oid.
     Reference,
     /// The enclosing struct or enum of this name (a recursive type).

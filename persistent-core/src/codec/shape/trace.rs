@@ -54,7 +54,6 @@ const MAX_LEVELS: usize = 64;
 
 /// The shape of `F`, or [`Shape::Opaque`] naming `F` when its `Deserialize` impl cannot be
 /// traced. Traces are made once per type and kept.
-#[allow(dead_code, reason = "the schema module that calls it is being written")]
 pub(crate) fn trace<F: DeserializeOwned + 'static>() -> Shape {
     static CACHE: OnceLock<Mutex<HashMap<TypeId, Shape>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);

@@ -42,15 +42,42 @@ pub enum Value {
     /// A tuple or array.
     Tuple(Vec<Value>),
     /// A struct with named fields.
-    Struct { name: String, fields: Vec<(String, Value)> },
+    Struct {
+        /// The Rust name serde gives the type.
+        name: String,
+        /// The fields, in stored order.
+        fields: Vec<(String, Value)>,
+    },
     /// A tuple struct.
-    TupleStruct { name: String, fields: Vec<Value> },
+    TupleStruct {
+        /// The Rust name serde gives the type.
+        name: String,
+        /// The fields, in stored order.
+        fields: Vec<Value>,
+    },
     /// A unit struct.
-    UnitStruct { name: String },
+    UnitStruct {
+        /// The Rust name serde gives the type.
+        name: String,
+    },
     /// A newtype struct.
-    Newtype { name: String, inner: Box<Value> },
+    Newtype {
+        /// The Rust name serde gives the type.
+        name: String,
+        /// The wrapped value.
+        inner: Box<Value>,
+    },
     /// One variant of an enum.
-    Variant { name: String, variant: String, index: u32, content: VariantValue },
+    Variant {
+        /// The Rust name serde gives the type.
+        name: String,
+        /// The variant's name.
+        variant: String,
+        /// The variant's index.
+        index: u32,
+        /// The variant's content.
+        content: VariantValue,
+    },
     /// A persistent reference: the oid.
     Reference(u64),
 }
