@@ -108,7 +108,7 @@ impl<'de> Visitor<'de> for OidVisitor {
 }
 
 /// A reference is stored as the object's oid, presented to serde as a newtype struct named
-/// [`REFERENCE`] so that a shape can tell it from a plain `u64`.
+/// `persistent::Reference` so that a shape can tell it from a plain `u64`.
 impl<T: Persistent> Serialize for P<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match current().and_then(|context| context.encode_reference(&self.erase())) {
