@@ -4,8 +4,10 @@
 //!
 //! Workloads: loading 100,000 ghosts by access, committing 100,000 new objects in one
 //! transaction, 10,000 transactions of one changed object, loading a mapping of 100,000
-//! entries and reading every value; plus the raw cost of one fsync on this disk, to compare
-//! the durable transactions with. Databases are built outside the timed part. Run:
+//! entries and reading every value; getting 100,000 objects by oid whose records are in the
+//! reader's own shape, in an older version read through an upgrade function, and in an older
+//! shape read by field name (docs/spec.md §7); plus the raw cost of one fsync on this disk, to
+//! compare the durable transactions with. Databases are built outside the timed part. Run:
 //! `cargo bench -p persistent-tests --bench database`.
 
 #![allow(
@@ -20,7 +22,7 @@ use std::os::unix::fs::FileExt;
 use divan::counter::ItemsCount;
 use divan::{black_box, Bencher};
 use persistent::prelude::*;
-use persistent::Database;
+use persistent::{Database, Oid, Persistent};
 use persistent::{MapState, PersistentList, PersistentMapping};
 use persistent_tests::{Backend, TempDir};
 
@@ -255,4 +257,98 @@ fn fsync_8_bytes_sync_data(bencher: Bencher) {
         file.write_all_at(&n.to_le_bytes(), 0).expect("write");
         file.sync_data().expect("fdatasync");
     });
+}
+
+/// The first release of a row, whose records the `get_*` workloads read.
+#[derive(persistent::Persistent)]
+#[persistent(name = "RowV1")]
+struct RowV1 {
+    n: i64,
+    name: String,
+    value: f64,
+}
+
+/// The second release, version 2: `name` renamed `label` through an upgrade function.
+#[derive(persistent::Persistent)]
+#[persistent(name = "RowV2", alias = "RowV1", version = 2, upgrade = upgrade_row)]
+struct RowV2 {
+    n: i64,
+    label: String,
+    value: f64,
+}
+
+fn upgrade_row(old: &persistent::codec::OldFields) -> persistent::Result<RowV2> {
+    Ok(RowV2 { n: old.get("n")?, label: old.get("name")?, value: old.get("value")? })
+}
+
+/// A release that added a field: reads the first release's records by field name.
+#[derive(persistent::Persistent)]
+#[persistent(name = "RowAdded", alias = "RowV1")]
+struct RowAdded {
+    n: i64,
+    name: String,
+    value: f64,
+    seen: u32,
+}
+
+/// A backend holding `OBJECTS` first-release rows, and their oids.
+fn first_release_rows(kind: Kind) -> (Backend, Vec<Oid>) {
+    let backend = kind.backend();
+    let db = backend.open();
+    let conn = db.connect().expect("connect");
+    let oids = (0..OBJECTS)
+        .map(|n| {
+            let row = RowV1 { n: n as i64, name: format!("row-{n}"), value: n as f64 * 0.5 };
+            conn.add(&P::new(row)).expect("add a row")
+        })
+        .collect();
+    conn.commit().expect("commit the rows");
+    (backend, oids)
+}
+
+/// Gets every row by oid as a `T` in a fresh connection: each `get` loads one record.
+fn get_rows<T: Persistent>(bencher: Bencher, kind: Kind) {
+    let (backend, oids) = first_release_rows(kind);
+    bencher
+        .counter(ItemsCount::new(OBJECTS))
+        .with_inputs(|| {
+            let db = backend.open();
+            let conn = db.connect().expect("connect");
+            (conn, db)
+        })
+        .bench_local_refs(|(conn, _db)| {
+            for oid in &oids {
+                black_box(conn.get::<T>(*oid).expect("load a row"));
+            }
+        });
+}
+
+/// 100,000 `get`s of records in the reader's own shape, memory (the plain load).
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn get_100k_same_shape_memory(bencher: Bencher) {
+    get_rows::<RowV1>(bencher, Kind::Memory);
+}
+
+/// The same records read through an upgrade function (a lazy upgrade), memory.
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn get_100k_upgraded_memory(bencher: Bencher) {
+    get_rows::<RowV2>(bencher, Kind::Memory);
+}
+
+/// The same records read by field name by a release that added a field, memory.
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn get_100k_added_field_memory(bencher: Bencher) {
+    get_rows::<RowAdded>(bencher, Kind::Memory);
+}
+
+/// 100,000 `get`s of records in the reader's own shape, file.
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn get_100k_same_shape_sqlite(bencher: Bencher) {
+    get_rows::<RowV1>(bencher, Kind::Sqlite);
+}
+
+/// The same records read through an upgrade function, file.
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn get_100k_upgraded_sqlite(bencher: Bencher) {
+    get_rows::<RowV2>(bencher, Kind::Sqlite);
 }

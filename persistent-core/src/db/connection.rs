@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
 
 use super::database::Database;
+use super::schemas::ReadPlan;
 use crate::any_object::ObjectRef;
 use crate::cache::Cache;
 use crate::error::{Error, Result, StorageErrorKind};
@@ -50,6 +51,8 @@ pub(crate) struct ConnectionInner {
     pub(crate) references: RefCell<Vec<Oid>>,
     /// The database's number for each `&'static Schema` of a type met (keyed by address).
     pub(crate) schema_ids: RefCell<HashMap<usize, u64>>,
+    /// How records are read, for each reader schema (by address) and stored schema number.
+    pub(crate) read_plans: RefCell<HashMap<(usize, u64), ReadPlan>>,
 }
 
 /// What the current transaction has done so far.
@@ -91,6 +94,7 @@ impl Connection {
                 txn: RefCell::new(TransactionState { snapshot, ..TransactionState::default() }),
                 references: RefCell::new(Vec::new()),
                 schema_ids: RefCell::default(),
+                read_plans: RefCell::default(),
             }
         });
         Ok(Connection { inner })

@@ -41,6 +41,7 @@ struct Known {
 }
 
 /// How a record is read.
+#[derive(Clone)]
 pub(crate) enum ReadPlan {
     /// Positionally, with `decode_state`: the record was written under the reader's own
     /// schema, or has none.
@@ -93,11 +94,6 @@ impl SchemaRegistry {
         Err(last_error.unwrap_or_else(|| Error::Custom("schema registration failed".into())))
     }
 
-    /// The number of `schema` in this database, if it has one (without registering it).
-    pub(crate) fn known_id(&self, schema: &Schema) -> Option<u64> {
-        self.known().ids.get(schema).copied()
-    }
-
     /// Schema number `id`, reading the registry again if this process does not know it yet.
     /// `None` if the database has no such schema.
     pub(crate) fn get(&self, storage: &dyn Storage, id: u64) -> Result<Option<Arc<Schema>>> {
@@ -148,7 +144,7 @@ impl ConnectionInner {
     }
 
     /// How to read the record of `oid` written under schema number `stored` by a type whose
-    /// schema is `reader`.
+    /// schema is `reader`. Decided once per connection for each pair, then one map lookup.
     pub(crate) fn read_plan(
         &self,
         oid: Oid,
@@ -159,9 +155,9 @@ impl ConnectionInner {
         if stored == 0 {
             return Ok(ReadPlan::Positional);
         }
-        let key = std::ptr::from_ref(reader) as usize;
-        if self.schema_ids.borrow().get(&key) == Some(&stored) {
-            return Ok(ReadPlan::Positional);
+        let key = (std::ptr::from_ref(reader) as usize, stored);
+        if let Some(plan) = self.read_plans.borrow().get(&key) {
+            return Ok(plan.clone());
         }
         let schema = self.db.schemas.get(&*self.db.storage, stored)?.ok_or_else(|| {
             Error::CorruptRecord {
@@ -169,13 +165,9 @@ impl ConnectionInner {
                 message: format!("the record names schema {stored}, which the database lacks"),
             }
         })?;
-        if *schema == *reader {
-            self.schema_ids.borrow_mut().insert(key, stored);
-            return Ok(ReadPlan::Positional);
-        }
-        if let Some(id) = self.db.schemas.known_id(reader) {
-            self.schema_ids.borrow_mut().insert(key, id);
-        }
-        Ok(ReadPlan::Evolved(schema))
+        let plan =
+            if *schema == *reader { ReadPlan::Positional } else { ReadPlan::Evolved(schema) };
+        self.read_plans.borrow_mut().insert(key, plan.clone());
+        Ok(plan)
     }
 }
