@@ -460,3 +460,49 @@ fn migrate_stops_at_an_object_that_does_not_convert_and_keeps_the_batches_before
     assert_eq!(info(good).type_name, "PersonU64");
     assert_eq!(info(bad).type_name, "Person");
 }
+
+mod holders {
+    use super::v1;
+    use persistent::prelude::*;
+
+    #[derive(Persistent)]
+    #[persistent(name = "Holder")]
+    pub struct Holder {
+        pub label: String,
+        pub ticket: P<v1::Ticket>,
+    }
+
+    /// What the program has now instead of `Ticket`.
+    #[derive(Persistent, Default)]
+    #[persistent(name = "Replacement")]
+    pub struct Replacement {
+        pub x: u8,
+    }
+
+    #[derive(Persistent)]
+    #[persistent(name = "HolderV2", alias = "Holder")]
+    pub struct HolderV2 {
+        pub label: String,
+        pub ticket: P<Replacement>,
+    }
+}
+
+#[test]
+fn a_referrer_of_a_record_whose_type_is_gone_still_loads_and_the_reference_names_type_and_oid() {
+    let backend = Backend::sqlite();
+    let conn = backend.open().connect().unwrap();
+    let ticket = P::new(v1::Ticket { status: v1::Status::Open, priority: 3 });
+    let holder = P::new(holders::Holder { label: "desk".into(), ticket });
+    let oid = conn.add(&holder).unwrap();
+    conn.commit().unwrap();
+    let ticket_oid = holder.ticket().unwrap().as_object().p_oid().unwrap();
+
+    let holder = read_as::<holders::HolderV2>(&backend, oid).unwrap();
+    assert_eq!(*holder.label().unwrap(), "desk");
+    let error = holder.ticket().unwrap().x().expect_err("a Ticket is no Replacement");
+    assert!(
+        matches!(&error, Error::TypeMismatch { oid: at, found, .. }
+            if *at == ticket_oid && found == "Ticket"),
+        "{error:?}"
+    );
+}

@@ -4,8 +4,9 @@
 //!
 //! # How
 //!
-//! One *run* deserializes one sample value: numbers 0 (1 if a visitor rejects 0), `false`,
-//! `'a'`, empty strings and byte strings, one element per sequence and one entry per map,
+//! One *run* deserializes one sample value: numbers 0, `false`, `'a'`, empty strings and
+//! byte strings (and when a visitor rejects one, the next sample set: 1, `true`, and strings
+//! such as a date, a UUID or an address that common types parse), one element per sequence and one entry per map,
 //! `Some` for every option, and for a persistent reference the oid 0 (or 1), which a tracing
 //! reference context turns into a detached handle. A run takes one variant per enum, so
 //! runs are repeated until every enum met has had each of its variants deserialized.
@@ -142,8 +143,10 @@ enum Found {
 struct Tracer {
     /// Types by id, kept across runs.
     entries: HashMap<String, Entry>,
-    /// Feed 1 instead of 0 (and `true`) to numbers.
-    one: bool,
+    /// Which sample set a run feeds: 0 is the first (numbers 0, `false`, empty strings);
+    /// after a rejection the next ones feed 1, `true`, and strings and byte strings that
+    /// common parsing types accept ([`STRINGS`], [`BYTES`]).
+    sample: usize,
     /// The shapes found at each open level of the current run.
     frames: Vec<Vec<Shape>>,
     /// The ids of the types being recorded.
@@ -168,7 +171,9 @@ impl Tracer {
             let ok = F::deserialize(&mut self).is_ok();
             match self.failure.take() {
                 None if ok => {}
-                None | Some(Failure::Rejected) if !self.one => self.one = true,
+                None | Some(Failure::Rejected) if self.sample + 1 < STRINGS.len() => {
+                    self.sample += 1;
+                }
                 Some(Failure::TooDeep(Some((id, index)))) => {
                     if let Some(Entry::Enum { deep, .. }) = self.entries.get_mut(&id) {
                         deep[index] = true;
@@ -534,13 +539,21 @@ impl<'de> VariantAccess<'de> for Picked<'_> {
     }
 }
 
-/// Deserializer methods of values without parts: `$sample` is fed, with `$one` telling
-/// whether to use 1 rather than 0.
+/// The strings fed to `deserialize_str`, one per sample set: empty, then forms that common
+/// types parse from a string (a number, a date and time, a UUID, an address, a path).
+const STRINGS: [&str; 6] =
+    ["", "1", "1970-01-01T00:00:00Z", "00000000-0000-0000-0000-000000000000", "127.0.0.1:1", "/"];
+
+/// The byte strings fed to `deserialize_bytes`, one per sample set (16 bytes: a UUID).
+const BYTES: [&[u8]; 6] = [&[], &[0], &[0; 16], &[0; 16], &[0; 4], &[0; 8]];
+
+/// Deserializer methods of values without parts: `$sample` is fed, with `$set` the sample
+/// set's number.
 macro_rules! leaves {
-    ($($method:ident: $shape:expr => |$one:ident| $visit:ident($sample:expr);)*) => {$(
+    ($($method:ident: $shape:expr => |$set:ident| $visit:ident($sample:expr);)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
             self.record($shape);
-            let $one = self.one;
+            let $set = self.sample;
             visitor.$visit($sample)
         }
     )*};
@@ -550,24 +563,24 @@ impl<'de> de::Deserializer<'de> for &mut Tracer {
     type Error = TraceError;
 
     leaves! {
-        deserialize_bool: Shape::Bool => |one| visit_bool(one);
-        deserialize_i8: Shape::Int(8) => |one| visit_i8(one.into());
-        deserialize_i16: Shape::Int(16) => |one| visit_i16(one.into());
-        deserialize_i32: Shape::Int(32) => |one| visit_i32(one.into());
-        deserialize_i64: Shape::Int(64) => |one| visit_i64(one.into());
-        deserialize_i128: Shape::Int(128) => |one| visit_i128(one.into());
-        deserialize_u8: Shape::UInt(8) => |one| visit_u8(one.into());
-        deserialize_u16: Shape::UInt(16) => |one| visit_u16(one.into());
-        deserialize_u32: Shape::UInt(32) => |one| visit_u32(one.into());
-        deserialize_u64: Shape::UInt(64) => |one| visit_u64(one.into());
-        deserialize_u128: Shape::UInt(128) => |one| visit_u128(one.into());
-        deserialize_f32: Shape::F32 => |one| visit_f32(one.into());
-        deserialize_f64: Shape::F64 => |one| visit_f64(one.into());
-        deserialize_char: Shape::Char => |_one| visit_char('a');
-        deserialize_str: Shape::Str => |_one| visit_str("");
-        deserialize_string: Shape::Str => |_one| visit_string(String::new());
-        deserialize_bytes: Shape::Bytes => |_one| visit_bytes(&[]);
-        deserialize_byte_buf: Shape::Bytes => |_one| visit_byte_buf(Vec::new());
+        deserialize_bool: Shape::Bool => |set| visit_bool(set > 0);
+        deserialize_i8: Shape::Int(8) => |set| visit_i8((set > 0).into());
+        deserialize_i16: Shape::Int(16) => |set| visit_i16((set > 0).into());
+        deserialize_i32: Shape::Int(32) => |set| visit_i32((set > 0).into());
+        deserialize_i64: Shape::Int(64) => |set| visit_i64((set > 0).into());
+        deserialize_i128: Shape::Int(128) => |set| visit_i128((set > 0).into());
+        deserialize_u8: Shape::UInt(8) => |set| visit_u8((set > 0).into());
+        deserialize_u16: Shape::UInt(16) => |set| visit_u16((set > 0).into());
+        deserialize_u32: Shape::UInt(32) => |set| visit_u32((set > 0).into());
+        deserialize_u64: Shape::UInt(64) => |set| visit_u64((set > 0).into());
+        deserialize_u128: Shape::UInt(128) => |set| visit_u128((set > 0).into());
+        deserialize_f32: Shape::F32 => |set| visit_f32(u8::from(set > 0).into());
+        deserialize_f64: Shape::F64 => |set| visit_f64(u8::from(set > 0).into());
+        deserialize_char: Shape::Char => |_set| visit_char('a');
+        deserialize_str: Shape::Str => |set| visit_str(STRINGS[set]);
+        deserialize_string: Shape::Str => |set| visit_string(STRINGS[set].to_string());
+        deserialize_bytes: Shape::Bytes => |set| visit_bytes(BYTES[set]);
+        deserialize_byte_buf: Shape::Bytes => |set| visit_byte_buf(BYTES[set].to_vec());
     }
 
     fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
@@ -1109,14 +1122,56 @@ mod tests {
         any: Anything,
     }
 
-    /// Parses a string, rejecting the empty one.
+    /// Parses a string that none of the samples is.
     struct Parsed;
 
     impl<'de> Deserialize<'de> for Parsed {
         fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
             let text = String::deserialize(deserializer)?;
-            text.parse::<u8>().map(|_| Parsed).map_err(serde::de::Error::custom)
+            (text == "a password").then_some(Parsed).ok_or_else(|| serde::de::Error::custom(text))
         }
+    }
+
+    /// Parses a date and time, as date types do from their string form.
+    struct Moment;
+
+    impl<'de> Deserialize<'de> for Moment {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let text = String::deserialize(deserializer)?;
+            let date = text.len() == 20 && text.ends_with('Z') && text.as_bytes()[10] == b'T';
+            date.then_some(Moment).ok_or_else(|| serde::de::Error::custom("not a date"))
+        }
+    }
+
+    /// Takes exactly 16 bytes, as UUID types do in binary formats.
+    struct Id;
+
+    impl<'de> Deserialize<'de> for Id {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let bytes = serde_bytes_like(deserializer)?;
+            (bytes == 16).then_some(Id).ok_or_else(|| serde::de::Error::custom("not 16 bytes"))
+        }
+    }
+
+    fn serde_bytes_like<'de, D: Deserializer<'de>>(deserializer: D) -> Result<usize, D::Error> {
+        struct Length;
+        impl serde::de::Visitor<'_> for Length {
+            type Value = usize;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<usize, E> {
+                Ok(bytes.len())
+            }
+        }
+        deserializer.deserialize_bytes(Length)
+    }
+
+    #[test]
+    fn types_parsing_common_string_and_byte_forms_trace_as_strings_and_bytes() {
+        assert_eq!(trace::<Moment>(), Shape::Str);
+        assert_eq!(trace::<Id>(), Shape::Bytes);
+        assert_eq!(trace::<Vec<Moment>>(), Shape::Seq(Box::new(Shape::Str)));
     }
 
     #[test]
