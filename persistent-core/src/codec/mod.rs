@@ -11,6 +11,8 @@ pub(crate) mod envelope;
 pub(crate) mod fields;
 pub(crate) mod reference;
 pub(crate) mod schema;
+#[cfg(test)]
+mod schema_props;
 pub(crate) mod shape;
 
 pub use depth::MAX_DEPTH;
