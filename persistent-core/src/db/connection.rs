@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
 
 use super::database::Database;
-use super::schemas::ReadPlan;
+use super::schemas::ReadPlans;
 use crate::any_object::ObjectRef;
 use crate::cache::Cache;
 use crate::error::{Error, Result, StorageErrorKind};
@@ -52,7 +52,7 @@ pub(crate) struct ConnectionInner {
     /// The database's number for each `&'static Schema` of a type met (keyed by address).
     pub(crate) schema_ids: RefCell<HashMap<usize, u64>>,
     /// How records are read, for each reader schema (by address) and stored schema number.
-    pub(crate) read_plans: RefCell<HashMap<(usize, u64), ReadPlan>>,
+    pub(crate) read_plans: RefCell<ReadPlans>,
 }
 
 /// What the current transaction has done so far.

@@ -15,6 +15,7 @@ use crate::codec::envelope::{decode_record, encode_record};
 use crate::codec::schema::Schema;
 use crate::codec::{decode_value, encode_value};
 use crate::error::{Error, Result};
+use crate::oid::hash::BuildOidHasher;
 use crate::oid::Oid;
 use crate::storage::{ObjectWrite, Storage, TransactionData};
 use crate::timestamp::{Tid, TimeStamp};
@@ -38,6 +39,14 @@ struct Known {
     ids: HashMap<Arc<Schema>, u64>,
     /// The serial of the registry record read last (`None`: none stored yet).
     serial: Option<Tid>,
+}
+
+/// The read plans a connection decided, by reader schema (address) and stored schema
+/// number, with the last one used in front (loads come in runs of one type).
+#[derive(Default)]
+pub(crate) struct ReadPlans {
+    last: Option<((usize, u64), ReadPlan)>,
+    all: HashMap<(usize, u64), ReadPlan, BuildOidHasher>,
 }
 
 /// How a record is read.
@@ -156,9 +165,19 @@ impl ConnectionInner {
             return Ok(ReadPlan::Positional);
         }
         let key = (std::ptr::from_ref(reader) as usize, stored);
-        if let Some(plan) = self.read_plans.borrow().get(&key) {
-            return Ok(plan.clone());
+        let plans = self.read_plans.borrow();
+        if let Some((last, plan)) = &plans.last {
+            if *last == key {
+                return Ok(plan.clone());
+            }
         }
+        if let Some(plan) = plans.all.get(&key) {
+            let plan = plan.clone();
+            drop(plans);
+            self.read_plans.borrow_mut().last = Some((key, plan.clone()));
+            return Ok(plan);
+        }
+        drop(plans);
         let schema = self.db.schemas.get(&*self.db.storage, stored)?.ok_or_else(|| {
             Error::CorruptRecord {
                 oid,
@@ -167,7 +186,9 @@ impl ConnectionInner {
         })?;
         let plan =
             if *schema == *reader { ReadPlan::Positional } else { ReadPlan::Evolved(schema) };
-        self.read_plans.borrow_mut().insert(key, plan.clone());
+        let mut plans = self.read_plans.borrow_mut();
+        plans.all.insert(key, plan.clone());
+        plans.last = Some((key, plan.clone()));
         Ok(plan)
     }
 }
