@@ -90,6 +90,25 @@ pub trait Persistent: Sized + 'static {
         })
     }
 
+    /// Whether [`resolve_conflict`](Self::resolve_conflict) may merge (so that the connection
+    /// reads the three states of a conflict only for types that can use them). `false` by
+    /// default.
+    const RESOLVES_CONFLICTS: bool = false;
+
+    /// Merges a write conflict (docs/spec.md §8, the reference's `_p_resolveConflict`): `old`
+    /// is the state this transaction read, `committed` the state another transaction
+    /// committed since, `mine` this transaction's state. `Some(merged)` is written instead of
+    /// `mine` and the commit goes on; `None` (the default) keeps the `Error::Conflict`.
+    /// References inside the states compare by oid.
+    ///
+    /// Resolution weakens consistency: the merged state is one that no transaction saw, so
+    /// merge only what commutes (a counter's deltas, changes to different keys).
+    #[must_use]
+    fn resolve_conflict(old: &Self, committed: &Self, mine: &Self) -> Option<Self> {
+        let _ = (old, committed, mine);
+        None
+    }
+
     /// A custom Debug representation (the reference's `_p_repr`). `None` (the default) uses
     /// the standard `<Type object at 0x... oid ... in ...>`; `Some(Err(_))` uses the standard
     /// one with the failure appended.
