@@ -9,12 +9,14 @@
 //! `docs/collections.md`. What does not live here: the object model (`persistent-core`) and
 //! any connection or storage.
 
+pub mod btree;
 mod element;
 mod handle;
 mod list;
 mod mapping;
 mod range;
 
+pub use btree::{PersistentBTreeMap, PersistentBTreeSet};
 pub use element::Element;
 pub use handle::{CollectionState, PersistentCollection};
 pub use list::{ListRef, ListState, PersistentList};

@@ -225,6 +225,13 @@ pub enum Error {
         /// The collection's length.
         len: usize,
     },
+    /// Entries given as sorted (a bulk build) whose key at `position` is not greater than
+    /// the one before it; nothing was built.
+    #[error("the entries are not in strictly increasing key order at position {position}")]
+    NotSorted {
+        /// The position of the first key out of order.
+        position: usize,
+    },
     /// An error raised by a user-supplied data manager or hook.
     #[error("{0}")]
     Custom(String),

@@ -146,7 +146,14 @@ pub(crate) enum GetterKind {
 }
 
 /// Type names the derive takes for persistent handles (`SharedHandle`).
-const HANDLE_NAMES: &[&str] = &["P", "PersistentList", "PersistentMapping", "PersistentCollection"];
+const HANDLE_NAMES: &[&str] = &[
+    "P",
+    "PersistentList",
+    "PersistentMapping",
+    "PersistentCollection",
+    "PersistentBTreeMap",
+    "PersistentBTreeSet",
+];
 
 /// Whether `ty` is written as a persistent handle: a path whose last segment is one of
 /// [`HANDLE_NAMES`] with generic arguments.

@@ -44,8 +44,8 @@ pub use persistent_core::storage;
 
 #[cfg(feature = "collections")]
 pub use persistent_collections::{
-    CollectionState, Element, ListRef, ListState, MapRef, MapState, PersistentCollection,
-    PersistentList, PersistentMapping,
+    btree, CollectionState, Element, ListRef, ListState, MapRef, MapState, PersistentBTreeMap,
+    PersistentBTreeSet, PersistentCollection, PersistentList, PersistentMapping,
 };
 #[cfg(feature = "sqlite")]
 pub use persistent_sqlite::{SqliteOptions, SqliteStorage};
@@ -57,7 +57,9 @@ pub mod prelude {
     pub use persistent_derive::Persistent;
 
     #[cfg(feature = "collections")]
-    pub use persistent_collections::{PersistentList, PersistentMapping};
+    pub use persistent_collections::{
+        PersistentBTreeMap, PersistentBTreeSet, PersistentList, PersistentMapping,
+    };
     #[cfg(feature = "sqlite")]
     pub use persistent_sqlite::SqliteStorage;
 }
