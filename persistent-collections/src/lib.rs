@@ -1,6 +1,7 @@
 //! `PersistentList` and `PersistentMapping`: persistent objects in their own right (their own
 //! oid and record) that record their own mutation, following the change-marking tables of
-//! docs/spec.md §4.
+//! docs/spec.md §4; and `Length`, a counter whose concurrent changes merge instead of
+//! conflicting (docs/spec.md §8).
 //!
 //! Reads go through guards that dereference to the plain collection (`Vec<T>`, `BTreeMap`),
 //! so every read method of those types is available; writes go through methods named as in
@@ -12,6 +13,7 @@
 pub mod btree;
 mod element;
 mod handle;
+mod length;
 mod list;
 mod mapping;
 mod range;
@@ -19,6 +21,7 @@ mod range;
 pub use btree::{PersistentBTreeMap, PersistentBTreeSet};
 pub use element::Element;
 pub use handle::{CollectionState, PersistentCollection};
+pub use length::{Length, LengthObject};
 pub use list::{ListRef, ListState, PersistentList};
 pub use mapping::{MapRef, MapState, PersistentMapping};
 

@@ -94,6 +94,26 @@ pub trait AnyObject: 'static {
     /// # Errors
     /// `Error::TypeNameClash`.
     fn claim_type_name(&self) -> Result<()>;
+    /// Whether this object's type merges write conflicts
+    /// (`Persistent::RESOLVES_CONFLICTS`).
+    fn resolves_conflicts(&self) -> bool;
+    /// Merges a write conflict on states (docs/spec.md §8): decodes `old` (the state the
+    /// transaction read), `committed` (the state committed since) and `mine` (the
+    /// transaction's own) as this object's type, asks `Persistent::resolve_conflict`, and
+    /// returns the merged state encoded. `None` when the type refuses, or does not resolve
+    /// conflicts at all. References are decoded and encoded through the thread's reference
+    /// context. The object itself is neither read nor changed.
+    ///
+    /// # Errors
+    ///
+    /// `Error::Decode` when a state does not decode, `Error::Encode` when the merged one does
+    /// not encode, or an error of the reference context.
+    fn p_resolve_conflict(
+        &self,
+        old: &[u8],
+        committed: &[u8],
+        mine: &[u8],
+    ) -> Result<Option<Vec<u8>>>;
     /// The object as `Any`, to downcast to `PObject<T>`.
     fn as_any(&self) -> &dyn Any;
     #[doc(hidden)]
@@ -233,6 +253,28 @@ impl<T: Persistent> AnyObject for PObject<T> {
     }
     fn claim_type_name(&self) -> Result<()> {
         T::claim_type_name()
+    }
+    fn resolves_conflicts(&self) -> bool {
+        T::RESOLVES_CONFLICTS
+    }
+    fn p_resolve_conflict(
+        &self,
+        old: &[u8],
+        committed: &[u8],
+        mine: &[u8],
+    ) -> Result<Option<Vec<u8>>> {
+        if !T::RESOLVES_CONFLICTS {
+            return Ok(None);
+        }
+        let old = T::decode_state(old)?;
+        let committed = T::decode_state(committed)?;
+        let mine = T::decode_state(mine)?;
+        let Some(merged) = T::resolve_conflict(&old, &committed, &mine) else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        merged.encode_state(&mut out)?;
+        Ok(Some(out))
     }
     fn as_any(&self) -> &dyn Any {
         self

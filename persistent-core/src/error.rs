@@ -232,6 +232,15 @@ pub enum Error {
         /// The position of the first key out of order.
         position: usize,
     },
+    /// A change to a number whose result does not fit its type (for example adding past
+    /// `i64::MAX`); nothing was changed or marked.
+    #[error("{operation} overflows the {type_name}")]
+    Overflow {
+        /// The type holding the number.
+        type_name: String,
+        /// What was asked, with the values.
+        operation: String,
+    },
     /// An error raised by a user-supplied data manager or hook.
     #[error("{0}")]
     Custom(String),

@@ -99,7 +99,10 @@ pub trait Persistent: Sized + 'static {
     /// is the state this transaction read, `committed` the state another transaction
     /// committed since, `mine` this transaction's state. `Some(merged)` is written instead of
     /// `mine` and the commit goes on; `None` (the default) keeps the `Error::Conflict`.
-    /// References inside the states compare by oid.
+    /// References inside the states are the connection's objects or ghosts: compare them by
+    /// oid. A merge that refers to an object not stored yet is refused. The connection calls
+    /// this only when `RESOLVES_CONFLICTS` is `true`, and only with states written under the
+    /// type's own schema (or none).
     ///
     /// Resolution weakens consistency: the merged state is one that no transaction saw, so
     /// merge only what commutes (a counter's deltas, changes to different keys).

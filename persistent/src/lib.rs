@@ -24,8 +24,9 @@
 //! ```
 //!
 //! Features: `sqlite` (on by default) adds [`SqliteStorage`]; `collections` (on by default)
-//! adds [`PersistentList`] and [`PersistentMapping`]. The guide is `docs/guide.md` in the
-//! repository; the rules the library keeps are `docs/spec.md`.
+//! adds [`PersistentList`], [`PersistentMapping`] and [`Length`] (a counter whose concurrent
+//! changes merge). The guide is `docs/guide.md` in the repository; the rules the library
+//! keeps are `docs/spec.md`.
 
 pub use persistent_core::{
     AnyObject, BoxError, Cache, CacheEntryInfo, CacheError, CacheLimits, Connection, DataManager,
@@ -44,21 +45,22 @@ pub use persistent_core::storage;
 
 #[cfg(feature = "collections")]
 pub use persistent_collections::{
-    btree, CollectionState, Element, ListRef, ListState, MapRef, MapState, PersistentBTreeMap,
-    PersistentBTreeSet, PersistentCollection, PersistentList, PersistentMapping,
+    btree, CollectionState, Element, Length, LengthObject, ListRef, ListState, MapRef, MapState,
+    PersistentBTreeMap, PersistentBTreeSet, PersistentCollection, PersistentList,
+    PersistentMapping,
 };
 #[cfg(feature = "sqlite")]
 pub use persistent_sqlite::{SqliteOptions, SqliteStorage};
 
 /// What most programs import: `use persistent::prelude::*;` (the derive, `P`, `Database`,
-/// `Connection`, the collections and `SqliteStorage` when their features are on).
+/// `Connection`, the collections and `Length`, and `SqliteStorage` when their features are on).
 pub mod prelude {
     pub use persistent_core::prelude::*;
     pub use persistent_derive::Persistent;
 
     #[cfg(feature = "collections")]
     pub use persistent_collections::{
-        PersistentBTreeMap, PersistentBTreeSet, PersistentList, PersistentMapping,
+        Length, PersistentBTreeMap, PersistentBTreeSet, PersistentList, PersistentMapping,
     };
     #[cfg(feature = "sqlite")]
     pub use persistent_sqlite::SqliteStorage;

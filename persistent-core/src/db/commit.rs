@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 
 use super::connection::{Connection, ConnectionInner, TransactionNote};
-use crate::any_object::ObjectRef;
+use super::resolve::Resolutions;
+use crate::any_object::{AnyObject, ObjectRef};
 use crate::codec::envelope::encode_record;
 use crate::error::{Error, Result};
 use crate::oid::hash::BuildOidHasher;
@@ -19,6 +20,11 @@ impl Connection {
     /// them is stored, new objects get oids, all under one new tid; then they are `UpToDate`
     /// with that serial and a new transaction begins. Returns the new tid (or the snapshot
     /// when there was nothing to store).
+    ///
+    /// A conflict on an object whose type resolves conflicts is merged rather than reported
+    /// (docs/spec.md §8): the merged state is stored, the object is invalidated (it loads the
+    /// merged state when next used) and [`conflicts_resolved`](Self::conflicts_resolved)
+    /// counts it.
     ///
     /// # Errors
     /// A refusal found before the storage is reached (`Error::AlreadyBorrowed` while a
@@ -46,9 +52,12 @@ impl Connection {
 }
 
 /// One object to store, with the record length for its estimated size.
-struct Pending {
-    obj: ObjectRef,
-    size: usize,
+pub(super) struct Pending {
+    pub(super) obj: ObjectRef,
+    pub(super) size: usize,
+    /// Set when the stored state is a merge of a conflict (docs/spec.md §8): the serial of
+    /// the state the object holds in memory, which is not the one stored.
+    pub(super) merged_from: Option<Tid>,
 }
 
 impl ConnectionInner {
@@ -61,40 +70,60 @@ impl ConnectionInner {
         // reference) happens before anything reaches the storage: the transaction stays
         // usable, and the caller may fix the cause and commit again.
         self.register_upgraded();
-        let (writes, pending) = self.collect_writes()?;
+        let (writes, mut pending) = self.collect_writes()?;
         if writes.is_empty() {
             self.clear_transaction();
             self.begin(None)?;
             return Ok(self.txn.borrow().snapshot);
         }
         let note = self.txn.borrow().note.clone();
-        let data = TransactionData {
+        let mut data = TransactionData {
             user: note.user,
             description: note.description,
             extension: Vec::new(),
             writes,
         };
         let snapshot = self.txn.borrow().snapshot;
-        let outcome = match self.db.storage.commit(&data) {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                self.txn.borrow_mut().doomed = true;
-                return Err(error);
+        let mut resolutions = Resolutions::default();
+        let outcome = loop {
+            match self.db.storage.commit(&data) {
+                Ok(outcome) => break outcome,
+                // A conflict the object's type merges: its write is replaced by the merged
+                // state, expected at the committed serial, and the commit is tried again.
+                Err(error) if self.resolve(&error, &mut data, &mut pending, &mut resolutions) => {}
+                Err(error) => {
+                    self.txn.borrow_mut().doomed = true;
+                    return Err(error);
+                }
             }
         };
         // From here on the commit is durable: nothing below may report it as failed.
         let tid = outcome.tid;
+        self.conflicts_resolved.set(self.conflicts_resolved.get() + resolutions.count());
         let mut written: HashSet<Oid, BuildOidHasher> = HashSet::default();
-        for Pending { obj, size } in pending {
+        for Pending { obj, size, merged_from } in pending {
             obj.p_set_serial(tid);
             if obj.header().state.get() == PState::Changed {
                 obj.header().state.set(PState::UpToDate);
             }
             obj.p_set_estimated_size(size as u64);
+            if let Some(read) = merged_from {
+                // The object holds this transaction's state, not the merged one that was
+                // stored: it becomes a ghost and loads the merged state when next used. It
+                // was not borrowed when it was merged, and only the storage and the types'
+                // resolvers (which see decoded copies) ran since, so this does not fail. If
+                // it did, the object keeps the serial of the state it holds and stays out of
+                // `written`: the next transaction start invalidates it (or waits for the
+                // borrow to end), and a write of it before then conflicts.
+                if obj.p_invalidate().is_err() {
+                    obj.p_set_serial(read);
+                    continue;
+                }
+            }
             written.extend(obj.p_oid());
         }
         self.clear_transaction();
-        if outcome.previous == snapshot {
+        if outcome.previous == snapshot && resolutions.count() == 0 {
             // Nobody committed between this transaction's snapshot and its own commit, so
             // the only changes up to `tid` are this connection's: the next transaction can
             // start at `tid` with nothing to invalidate (later commits are seen next time).
@@ -151,22 +180,35 @@ impl ConnectionInner {
             if !(is_new || changed) || !seen.insert(oid) {
                 continue;
             }
-            // The state is encoded first: the references it meets are listed in the record's
-            // header (`ReferenceContext::encode_reference` notes them).
-            next.claim_type_name()?;
-            state.clear();
-            self.references.borrow_mut().clear();
-            next.p_getstate_into(&mut state)?;
-            let mut references = std::mem::take(&mut *self.references.borrow_mut());
-            references.sort_unstable();
-            references.dedup();
-            let schema = self.schema_id(next.schema())?;
-            let record = encode_record(next.type_name(), schema, &references, &state);
-            *self.references.borrow_mut() = references;
+            let record = self.encode_write(&*next, &mut state, |out| next.p_getstate_into(out))?;
             let expected_serial = if is_new { None } else { Some(next.p_serial()) };
-            pending.push(Pending { obj: next, size: record.len() });
+            pending.push(Pending { obj: next, size: record.len(), merged_from: None });
             writes.push(ObjectWrite { oid, expected_serial, data: record });
         })
+    }
+
+    /// The record that stores `obj` with the state `encode_state` appends to `state` (which is
+    /// cleared first): type name, schema number, the oids the state references (noted by
+    /// `ReferenceContext::encode_reference` while it is encoded), state. The one place a
+    /// record to store is built: `collect_writes` and conflict resolution both use it. Call
+    /// it inside the reference context.
+    pub(super) fn encode_write(
+        &self,
+        obj: &dyn AnyObject,
+        state: &mut Vec<u8>,
+        encode_state: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+    ) -> Result<Vec<u8>> {
+        obj.claim_type_name()?;
+        state.clear();
+        self.references.borrow_mut().clear();
+        encode_state(state)?;
+        let mut references = std::mem::take(&mut *self.references.borrow_mut());
+        references.sort_unstable();
+        references.dedup();
+        let schema = self.schema_id(obj.schema())?;
+        let record = encode_record(obj.type_name(), schema, &references, state);
+        *self.references.borrow_mut() = references;
+        Ok(record)
     }
 
     /// Drops the transaction's changes. An object whose data is borrowed cannot be

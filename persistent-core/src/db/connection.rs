@@ -53,6 +53,8 @@ pub(crate) struct ConnectionInner {
     pub(crate) schema_ids: RefCell<HashMap<usize, u64>>,
     /// How records are read, for each reader schema (by address) and stored schema number.
     pub(crate) read_plans: RefCell<ReadPlans>,
+    /// The conflicts merged by this connection's commits (docs/spec.md §8).
+    pub(crate) conflicts_resolved: Cell<u64>,
 }
 
 /// What the current transaction has done so far.
@@ -95,6 +97,7 @@ impl Connection {
                 references: RefCell::new(Vec::new()),
                 schema_ids: RefCell::default(),
                 read_plans: RefCell::default(),
+                conflicts_resolved: Cell::new(0),
             }
         });
         Ok(Connection { inner })
@@ -217,6 +220,17 @@ impl Connection {
         let oid = obj.as_object().p_oid().ok_or(Error::ForeignObject { oid: None })?;
         let state = self.inner.old_state::<T>(oid, tid)?;
         self.inner.decode_with_references(|| T::decode_state(&state))
+    }
+
+    /// How many write conflicts this connection's commits resolved (docs/spec.md §8): each
+    /// time a commit found an object written by another transaction since it was read, and
+    /// the object's type merged the two states (`Persistent::resolve_conflict`), the merge
+    /// was stored instead of failing with `Error::Conflict`. Counted once the commit lands;
+    /// an object merged twice in one commit (yet another transaction wrote it in between)
+    /// counts twice. A statistic, not an error.
+    #[must_use]
+    pub fn conflicts_resolved(&self) -> u64 {
+        self.inner.conflicts_resolved.get()
     }
 
     /// Whether the transaction has changes to commit.

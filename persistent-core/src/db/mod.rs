@@ -1,6 +1,7 @@
 //! The database layer (docs/spec.md §6): `Database` (shared, `Send + Sync`) over a
 //! `Storage`, and `Connection`, the data manager that loads ghosts, tracks changed objects
-//! and commits them atomically with optimistic conflict detection.
+//! and commits them atomically with optimistic conflict detection, merging the conflicts
+//! of types that resolve them (`resolve`).
 
 mod commit;
 mod config;
@@ -8,6 +9,7 @@ mod connection;
 mod database;
 mod loader;
 mod migrate;
+mod resolve;
 mod schemas;
 
 pub use config::DatabaseConfig;
