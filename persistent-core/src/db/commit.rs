@@ -82,6 +82,7 @@ impl ConnectionInner {
             description: note.description,
             extension: Vec::new(),
             writes,
+            read_current: Vec::new(),
         };
         let snapshot = self.txn.borrow().snapshot;
         let mut resolutions = Resolutions::default();
