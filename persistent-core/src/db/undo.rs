@@ -14,7 +14,8 @@ use crate::timestamp::{Tid, TimeStamp};
 
 impl Database {
     /// Undoes transaction `tid` in a new transaction and returns its tid: each object `tid`
-    /// wrote gets back the revision it had before `tid`; an object `tid` created becomes
+    /// wrote gets back the revision it had before `tid` (refused if a later transaction
+    /// changed it, unless that one stored exactly the bytes `tid` wrote); an object `tid` created becomes
     /// absent (an empty revision: loading it is `Error::NotFound`). The schema registry is
     /// left as it is (it only grows, and records still name its schemas). Connections see
     /// the undo at their next transaction start, like any commit. Undoing an undo redoes.
@@ -29,12 +30,16 @@ impl Database {
         let mut writes = Vec::with_capacity(info.oids.len());
         for oid in info.oids.into_iter().filter(|oid| *oid != Oid::SCHEMAS) {
             let current = self.storage.history(oid, 1)?.first().map_or(tid, |rev| rev.tid);
-            if current != tid {
+            // A later transaction that stored exactly the bytes `tid` wrote (an undo of an
+            // undo, say) changed nothing that restoring would lose.
+            if current != tid
+                && self.storage.load_serial(oid, current)? != self.storage.load_serial(oid, tid)?
+            {
                 return Err(Error::UndoConflict { tid, oid, current });
             }
             let before = self.storage.load_before(oid, tid)?;
             let data = before.map(|revision| revision.data).unwrap_or_default();
-            writes.push(ObjectWrite { oid, expected_serial: Some(tid), data });
+            writes.push(ObjectWrite { oid, expected_serial: Some(current), data });
         }
         let txn = TransactionData {
             user: String::new(),
