@@ -4,7 +4,7 @@
 //! `source()`. Nothing in this crate panics for a condition a caller can cause.
 
 use crate::oid::Oid;
-use crate::timestamp::TimeStamp;
+use crate::timestamp::{Tid, TimeStamp};
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -120,6 +120,47 @@ pub enum Error {
     /// No record exists for this oid (at the snapshot that was read).
     #[error("no object with oid {0} in the database")]
     NotFound(Oid),
+    /// A reference leads to an object that has no record at the snapshot read (never stored,
+    /// or its creation was undone): the reference dangles. `referrer` is an object of this
+    /// connection whose record references it, when one is known.
+    #[error(
+        "object {oid} has no record in this snapshot, but {} references it (a dangling \
+         reference)", match .referrer {
+            Some(referrer) => format!("object {referrer}"),
+            None => "another object".to_owned(),
+        }
+    )]
+    Dangling {
+        /// The object that does not exist.
+        oid: Oid,
+        /// An object whose record references it, if known.
+        referrer: Option<Oid>,
+    },
+    /// The connection is historical (`Database::connect_at`): it reads the database as of a
+    /// past tid and never writes. Nothing was changed or marked.
+    #[error("can not {operation}: the connection is historical (read-only)")]
+    ReadOnly {
+        /// What was attempted.
+        operation: &'static str,
+    },
+    /// `Database::undo` was refused, nothing written: transaction `tid` wrote `oid`, but a
+    /// later transaction `current` changed it since, so restoring the revision before `tid`
+    /// would throw that change away. Undo the later transaction first.
+    #[error(
+        "can not undo transaction {tid:?}: object {oid} was changed since by transaction \
+         {current:?}; undo that one first"
+    )]
+    UndoConflict {
+        /// The transaction to undo.
+        tid: Tid,
+        /// The object changed since.
+        oid: Oid,
+        /// The serial of its current revision.
+        current: Tid,
+    },
+    /// No committed transaction has this tid.
+    #[error("no transaction with tid {0:?} in the database")]
+    UnknownTransaction(Tid),
     /// Another transaction wrote this object after this connection read it.
     #[error(
         "conflict on object {oid}: read at serial {expected:?}, but {actual:?} was committed \
@@ -314,10 +355,11 @@ impl Error {
         }
     }
 
-    /// Whether the error says an object does not exist (`Error::NotFound`).
+    /// Whether the error says an object does not exist (`Error::NotFound`, or
+    /// `Error::Dangling` for a load through a reference).
     #[must_use]
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Error::NotFound(_))
+        matches!(self, Error::NotFound(_) | Error::Dangling { .. })
     }
 }
 

@@ -117,12 +117,20 @@ impl TimeStamp {
     /// The current time (UTC, from the system clock). A clock set before 1900 gives
     /// `TimeStamp::ZERO`.
     #[must_use]
+    pub fn now() -> TimeStamp {
+        TimeStamp::from_system_time(SystemTime::now())
+    }
+
+    /// The timestamp of a system time (UTC): for example the moment to open a historical
+    /// connection at (`Database::connect_at_time`). A time before 1900 gives
+    /// `TimeStamp::ZERO`, one past the largest representable minute `TimeStamp::MAX`.
+    #[must_use]
     #[allow(
         clippy::cast_possible_wrap,
         reason = "seconds from the system clock are far below 2^63"
     )]
-    pub fn now() -> TimeStamp {
-        let (secs, nanos) = match SystemTime::now().duration_since(UNIX_EPOCH) {
+    pub fn from_system_time(time: SystemTime) -> TimeStamp {
+        let (secs, nanos) = match time.duration_since(UNIX_EPOCH) {
             Ok(d) => (d.as_secs() as i64, d.subsec_nanos()),
             Err(e) => {
                 let d = e.duration();
@@ -133,7 +141,11 @@ impl TimeStamp {
                 }
             }
         };
-        TimeStamp::from_unix(secs, nanos).unwrap_or(TimeStamp::ZERO)
+        TimeStamp::from_unix(secs, nanos).unwrap_or(if secs < 0 {
+            TimeStamp::ZERO
+        } else {
+            TimeStamp::MAX
+        })
     }
 
     /// The timestamp `secs` seconds plus `nanos` nanoseconds after the Unix epoch, if it is

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use persistent_core::storage::{
-    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, VisibleRecord,
+    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, TransactionInfo,
+    VisibleRecord,
 };
 use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid, TimeStamp};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
@@ -191,7 +192,8 @@ impl Storage for SqliteStorage {
                 .optional()
             })
             .map_err(|e| self.err("loading an object", e))?;
-        let (tid, data) = found.ok_or(Error::NotFound(oid))?;
+        // An empty revision is an undone creation: the object does not exist.
+        let (tid, data) = found.filter(|(_, data)| !data.is_empty()).ok_or(Error::NotFound(oid))?;
         Ok(Revision { data, serial: tid_from_sql(tid), next_serial: None })
     }
 
@@ -219,7 +221,7 @@ impl Storage for SqliteStorage {
                 .optional()
             })
             .map_err(|e| self.err("loading a revision before a tid", e))?;
-        Ok(found.map(|(tid, data, next)| Revision {
+        Ok(found.filter(|(_, data, _)| !data.is_empty()).map(|(tid, data, next)| Revision {
             data,
             serial: tid_from_sql(tid),
             next_serial: next.map(tid_from_sql),
@@ -246,7 +248,7 @@ impl Storage for SqliteStorage {
                 .optional()
             })
             .map_err(|e| self.err("loading a revision before a tid", e))?;
-        Ok(found)
+        Ok(found.filter(|record| !record.data.is_empty()))
     }
 
     fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>> {
@@ -360,6 +362,17 @@ impl Storage for SqliteStorage {
                 .map_err(|e| self.err("writing an object", e))?;
         }
         drop((insert_new, move_current, insert_state));
+        for &(oid, serial) in &txn.read_current {
+            let actual =
+                current_serial(&tx, oid).map_err(|e| self.err("checking an object's serial", e))?;
+            if actual != Some(serial) {
+                return Err(Error::Conflict {
+                    oid,
+                    expected: serial,
+                    actual: actual.unwrap_or(TimeStamp::ZERO),
+                });
+            }
+        }
         tx.commit().map_err(|e| self.err("committing", e))?;
         Ok(CommitOutcome::new(tid, last))
     }
@@ -383,6 +396,40 @@ impl Storage for SqliteStorage {
             })
             .map_err(|e| self.err("listing changed objects", e))?;
         Ok(Changes::new(newest, changes))
+    }
+
+    fn transactions(&self, before: Tid, limit: usize) -> Result<Vec<TransactionInfo>> {
+        let mut inner = self.lock();
+        let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let heads = tx
+            .prepare_cached(
+                r#"SELECT tid, username, description FROM "transaction"
+                   WHERE tid < ?1 ORDER BY tid DESC LIMIT ?2"#,
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map((tid_bound(before), limit), |row| {
+                    Ok((tid_from_sql(row.get(0)?), row.get::<_, String>(1)?, row.get(2)?))
+                })?
+                .collect::<rusqlite::Result<Vec<(Tid, String, String)>>>()
+            })
+            .map_err(|e| self.err("listing transactions", e))?;
+        let mut infos = Vec::with_capacity(heads.len());
+        for (tid, user, description) in heads {
+            let oids = tx
+                .prepare_cached(
+                    "SELECT zoid FROM object_state INDEXED BY object_state_tid                      WHERE tid = ?1 ORDER BY zoid",
+                )
+                .and_then(|mut stmt| {
+                    stmt.query_map([tid_bound(tid)], |row| {
+                        Ok(oid_from_sql(row.get(0)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<Oid>>>()
+                })
+                .map_err(|e| self.err("listing a transaction's objects", e))?;
+            infos.push(TransactionInfo::new(tid, user, description, oids));
+        }
+        Ok(infos)
     }
 
     fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {

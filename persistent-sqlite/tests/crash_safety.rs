@@ -91,6 +91,7 @@ fn crash_child_entry() {
             user: "crash child".into(),
             description: format!("seq {seq}"),
             extension: Vec::new(),
+            read_current: Vec::new(),
             writes,
         };
         let tid = storage.commit(&txn).unwrap().tid;

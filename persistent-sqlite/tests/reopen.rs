@@ -15,6 +15,7 @@ fn txn(description: &str, writes: Vec<ObjectWrite>) -> TransactionData {
         user: "reopen".into(),
         description: description.into(),
         extension: b"ext".to_vec(),
+        read_current: Vec::new(),
         writes,
     }
 }

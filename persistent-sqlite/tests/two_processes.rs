@@ -35,6 +35,7 @@ fn run_writer(storage: &SqliteStorage, who: &str, count: u64) -> Vec<Oid> {
                 user: who.to_string(),
                 description: format!("{who} {i}"),
                 extension: Vec::new(),
+                read_current: Vec::new(),
                 writes: vec![
                     ObjectWrite {
                         oid,
@@ -91,6 +92,7 @@ fn two_processes_commit_to_one_file() {
             user: "parent".into(),
             description: "create counter".into(),
             extension: Vec::new(),
+            read_current: Vec::new(),
             writes: vec![ObjectWrite {
                 oid: COUNTER,
                 expected_serial: None,

@@ -43,6 +43,9 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("empty_transaction", check_empty_transaction),
     ("concurrent_commits", check_concurrent_commits),
     ("list_oids_pages_in_order", check_list_oids_pages_in_order),
+    ("transactions_newest_first", check_transactions_newest_first),
+    ("read_current_checked", check_read_current_checked),
+    ("empty_revision_is_absent", check_empty_revision_is_absent),
 ];
 
 /// Runs every check in [`CHECKS`], each on a new storage from `factory`, and panics on the
@@ -76,6 +79,7 @@ pub fn transaction(description: &str, writes: Vec<ObjectWrite>) -> TransactionDa
         user: "tester".to_string(),
         description: description.to_string(),
         extension: Vec::new(),
+        read_current: Vec::new(),
         writes,
     }
 }
@@ -139,8 +143,12 @@ pub fn check_store_and_load(storage: &dyn Storage) {
     assert_eq!(rev.next_serial, None, "the current revision has no next serial");
     assert_eq!(storage.last_transaction().unwrap(), tid, "last_transaction after commit");
     assert_eq!(storage.load_serial(oid, tid).unwrap(), b"first record", "load_serial");
-    let empty = store_new(storage, b"").0;
-    assert_eq!(storage.load(empty).unwrap().data, b"", "an empty record must round-trip");
+    let (empty, empty_tid) = store_new(storage, b"");
+    assert_eq!(
+        storage.load_serial(empty, empty_tid).unwrap(),
+        b"",
+        "an empty record must round-trip through load_serial (load reports it absent)"
+    );
     let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let (big_oid, _) = store_new(storage, &big);
     assert_eq!(storage.load(big_oid).unwrap().data, big, "a 200 kB record must round-trip");
@@ -516,4 +524,79 @@ pub fn check_load_visible_agrees_with_load_before(storage: &dyn Storage) {
 fn changed_oids(storage: &dyn Storage, after: Tid) -> (Tid, Vec<Oid>) {
     let changes = storage.changes_since(after).expect("changes_since failed");
     (changes.newest, changes.changed.into_iter().map(|(oid, _)| oid).collect())
+}
+
+/// `transactions` lists committed transactions with tid < `before`, newest first, at most
+/// `limit`, each with its user, description and the oids it wrote (ascending); paging by
+/// the oldest tid of a page reaches every transaction once.
+pub fn check_transactions_newest_first(storage: &dyn Storage) {
+    assert!(storage.transactions(TimeStamp::MAX, 10).expect("list an empty log").is_empty());
+    let (a, ta) = store_new(storage, b"a1");
+    let b = storage.new_oid().unwrap();
+    let t2 = commit_ok(
+        storage,
+        &transaction("two", vec![write(b, None, b"b1"), write(a, Some(ta), b"a2")]),
+        "second",
+    );
+    let t3 = commit_ok(storage, &transaction("three", vec![write(b, Some(t2), b"b2")]), "third");
+    let all = storage.transactions(TimeStamp::MAX, 10).expect("list the log");
+    let tids: Vec<Tid> = all.iter().map(|info| info.tid).collect();
+    assert_eq!(tids, [t3, t2, ta], "transactions are listed newest first");
+    assert_eq!(all[1].description, "two");
+    assert_eq!(all[1].user, "tester");
+    let mut expected = vec![a, b];
+    expected.sort_unstable();
+    assert_eq!(all[1].oids, expected, "a transaction lists the oids it wrote, ascending");
+    assert_eq!(all[0].oids, [b]);
+    let first = storage.transactions(TimeStamp::MAX, 2).expect("first page");
+    assert_eq!(first.len(), 2, "a page holds at most `limit` transactions");
+    let next = storage.transactions(first[1].tid, 2).expect("next page");
+    assert_eq!(next.iter().map(|info| info.tid).collect::<Vec<_>>(), [ta], "the next page");
+    assert!(storage.transactions(ta, 10).unwrap().is_empty(), "nothing before the first");
+}
+
+/// A `read_current` check passes while the object is unchanged, and once another
+/// transaction changed it the commit is a conflict naming that oid and writes nothing.
+pub fn check_read_current_checked(storage: &dyn Storage) {
+    let (read, t_read) = store_new(storage, b"r1");
+    let (written, t_written) = store_new(storage, b"w1");
+    let mut txn = transaction("checked", vec![write(written, Some(t_written), b"w2")]);
+    txn.read_current = vec![(read, t_read)];
+    let t_ok = commit_ok(storage, &txn, "a read-current check of an unchanged object");
+    commit_ok(storage, &transaction("move", vec![write(read, Some(t_read), b"r2")]), "move");
+    let last = storage.last_transaction().unwrap();
+    let mut stale = transaction("stale", vec![write(written, Some(t_ok), b"w3")]);
+    stale.read_current = vec![(read, t_read)];
+    match storage.commit(&stale) {
+        Err(Error::Conflict { oid, expected, .. }) => {
+            assert_eq!(oid, read, "the conflict names the object read");
+            assert_eq!(expected, t_read, "the conflict's expected serial is the one read");
+        }
+        other => panic!("a stale read-current check must be a Conflict, got {other:?}"),
+    }
+    assert_eq!(storage.load(written).unwrap().data, b"w2", "the failed commit wrote nothing");
+    assert_eq!(storage.last_transaction().unwrap(), last, "no tid added by a failed commit");
+    let mut missing = transaction("missing", Vec::new());
+    missing.read_current = vec![(storage.new_oid().unwrap(), t_read)];
+    assert!(
+        matches!(storage.commit(&missing), Err(Error::Conflict { .. })),
+        "a read-current check of an object never stored is a conflict"
+    );
+}
+
+/// A revision with empty data is an absent object: `load`, `load_before` and
+/// `load_visible` report none, while `history` and `transactions` still list it; the
+/// revisions before it stay readable, and a later write brings the object back.
+pub fn check_empty_revision_is_absent(storage: &dyn Storage) {
+    let (oid, t1) = store_new(storage, b"v1");
+    let t2 = commit_ok(storage, &transaction("undo", vec![write(oid, Some(t1), b"")]), "empty");
+    assert!(matches!(storage.load(oid), Err(Error::NotFound(named)) if named == oid));
+    assert_eq!(storage.load_before(oid, TimeStamp::MAX).unwrap(), None);
+    assert_eq!(storage.load_visible(oid, TimeStamp::MAX).unwrap(), None);
+    let before = storage.load_before(oid, t2).unwrap().expect("the revision before it");
+    assert_eq!((before.data.as_slice(), before.serial), (&b"v1"[..], t1));
+    assert_eq!(storage.history(oid, 10).unwrap().len(), 2, "history lists the empty one");
+    assert_eq!(storage.transactions(TimeStamp::MAX, 1).unwrap()[0].oids, [oid]);
+    commit_ok(storage, &transaction("redo", vec![write(oid, Some(t2), b"v3")]), "redo");
+    assert_eq!(storage.load(oid).unwrap().data, b"v3", "a later write brings it back");
 }

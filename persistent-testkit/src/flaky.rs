@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use persistent_core::storage::{
-    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, VisibleRecord,
+    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, TransactionInfo,
+    VisibleRecord,
 };
 use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid};
 
@@ -97,6 +98,9 @@ impl Storage for FlakyStorage {
         self.inner.history(oid, limit)
     }
 
+    fn transactions(&self, before: Tid, limit: usize) -> Result<Vec<TransactionInfo>> {
+        self.inner.transactions(before, limit)
+    }
     fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {
         self.inner.list_oids(after, limit)
     }

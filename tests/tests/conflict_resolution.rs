@@ -17,7 +17,8 @@ use persistent::codec::{
 };
 use persistent::prelude::*;
 use persistent::storage::{
-    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, VisibleRecord,
+    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, TransactionInfo,
+    VisibleRecord,
 };
 use persistent::{DatabaseConfig, Error, PObject, Result, Tid};
 use persistent_tests::{for_each_backend, Backend, Node};
@@ -281,6 +282,9 @@ impl Storage for Interleaving {
     }
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>> {
         self.inner.history(oid, limit)
+    }
+    fn transactions(&self, before: Tid, limit: usize) -> Result<Vec<TransactionInfo>> {
+        self.inner.transactions(before, limit)
     }
     fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {
         self.inner.list_oids(after, limit)

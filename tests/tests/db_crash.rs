@@ -44,7 +44,8 @@ use std::time::{Duration, Instant};
 
 use persistent::prelude::*;
 use persistent::storage::{
-    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, VisibleRecord,
+    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, TransactionInfo,
+    VisibleRecord,
 };
 use persistent::SqliteStorage;
 use persistent::{DatabaseConfig, Tid};
@@ -277,6 +278,9 @@ impl Storage for ReportingStorage {
     }
     fn history(&self, oid: Oid, limit: usize) -> persistent::Result<Vec<RevisionInfo>> {
         self.0.history(oid, limit)
+    }
+    fn transactions(&self, before: Tid, limit: usize) -> persistent::Result<Vec<TransactionInfo>> {
+        self.0.transactions(before, limit)
     }
     fn list_oids(&self, after: Option<Oid>, limit: usize) -> persistent::Result<Vec<Oid>> {
         self.0.list_oids(after, limit)

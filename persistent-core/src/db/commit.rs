@@ -66,6 +66,15 @@ impl ConnectionInner {
         if self.txn.borrow().doomed {
             return Err(Error::TransactionDoomed);
         }
+        if self.historical {
+            // Nothing can have been registered or added (both refuse), so this only guards.
+            if !self.txn.borrow().registered.is_empty() || !self.txn.borrow().added.is_empty() {
+                return Err(Error::ReadOnly { operation: "commit changes" });
+            }
+            self.clear_transaction();
+            self.begin(None)?;
+            return Ok(self.txn.borrow().snapshot);
+        }
         // A failure here (a borrowed object, a state that does not encode, a foreign
         // reference) happens before anything reaches the storage: the transaction stays
         // usable, and the caller may fix the cause and commit again.
@@ -77,11 +86,13 @@ impl ConnectionInner {
             return Ok(self.txn.borrow().snapshot);
         }
         let note = self.txn.borrow().note.clone();
+        let read_current = self.read_current_checks(&writes);
         let mut data = TransactionData {
             user: note.user,
             description: note.description,
             extension: Vec::new(),
             writes,
+            read_current,
         };
         let snapshot = self.txn.borrow().snapshot;
         let mut resolutions = Resolutions::default();
@@ -137,6 +148,20 @@ impl ConnectionInner {
             let _not_reported = self.begin(Some(&(tid, written)));
         }
         Ok(tid)
+    }
+
+    /// The `read_current` checks to send with `writes`: each object once, those written
+    /// left out (a write checks its own serial).
+    fn read_current_checks(&self, writes: &[ObjectWrite]) -> Vec<(Oid, Tid)> {
+        let written: HashSet<Oid, BuildOidHasher> = writes.iter().map(|w| w.oid).collect();
+        let mut seen: HashSet<Oid, BuildOidHasher> = HashSet::default();
+        self.txn
+            .borrow()
+            .read_current
+            .iter()
+            .filter(|(oid, _)| !written.contains(oid) && seen.insert(*oid))
+            .copied()
+            .collect()
     }
 
     /// Registers as changed every object read through an upgrade function that is still
@@ -221,6 +246,7 @@ impl ConnectionInner {
             txn.note = TransactionNote::default();
             txn.added_oids.clear();
             txn.upgraded.clear();
+            txn.read_current.clear();
             (std::mem::take(&mut txn.registered), std::mem::take(&mut txn.added))
         };
         for obj in &added {
@@ -262,6 +288,7 @@ impl ConnectionInner {
         txn.added.clear();
         txn.added_oids.clear();
         txn.upgraded.clear();
+        txn.read_current.clear();
         txn.note = TransactionNote::default();
     }
 
@@ -272,8 +299,14 @@ impl ConnectionInner {
     /// Never mixes snapshots: if an object that must be invalidated is borrowed (a guard is
     /// alive), nothing is invalidated, the snapshot stays where it is and
     /// `Error::SnapshotBlocked` names the object; the next boundary tries again.
+    ///
+    /// A historical connection keeps its snapshot: it only sweeps.
     fn begin(&self, own: Option<&(Tid, HashSet<Oid, BuildOidHasher>)>) -> Result<()> {
         let previous = self.txn.borrow().snapshot;
+        if self.historical {
+            self.start_at(previous);
+            return Ok(());
+        }
         let changes = self.db.storage.changes_since(previous)?;
         let stale: Vec<ObjectRef> = changes
             .changed

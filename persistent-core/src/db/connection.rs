@@ -55,6 +55,9 @@ pub(crate) struct ConnectionInner {
     pub(crate) read_plans: RefCell<ReadPlans>,
     /// The conflicts merged by this connection's commits (docs/spec.md §8).
     pub(crate) conflicts_resolved: Cell<u64>,
+    /// Set for a historical connection (docs/spec.md §11): its snapshot never moves and it
+    /// refuses every write with `Error::ReadOnly`.
+    pub(crate) historical: bool,
 }
 
 /// What the current transaction has done so far.
@@ -74,12 +77,25 @@ pub(crate) struct TransactionState {
     pub(crate) upgraded: Vec<Oid>,
     /// Set when a commit failed: only `abort` is allowed then.
     pub(crate) doomed: bool,
+    /// The objects `Connection::read_current` asked to stay current, with the serial read.
+    pub(crate) read_current: Vec<(Oid, Tid)>,
     pub(crate) note: TransactionNote,
 }
 
 impl Connection {
     pub(crate) fn open(db: Database) -> Result<Connection> {
         let snapshot = db.storage.last_transaction()?;
+        Ok(Connection::open_inner(db, snapshot, false))
+    }
+
+    /// A historical connection reading at `at`, or at the newest tid if that is older (a
+    /// snapshot past the newest tid would see later commits appear).
+    pub(crate) fn open_at(db: Database, at: Tid) -> Result<Connection> {
+        let snapshot = db.storage.last_transaction()?.min(at);
+        Ok(Connection::open_inner(db, snapshot, true))
+    }
+
+    fn open_inner(db: Database, snapshot: Tid, historical: bool) -> Connection {
         let limits = db.config.cache;
         let inner = Rc::new_cyclic(|this: &Weak<ConnectionInner>| {
             let jar = Jar(Rc::new(crate::jar::JarInner {
@@ -98,9 +114,43 @@ impl Connection {
                 schema_ids: RefCell::default(),
                 read_plans: RefCell::default(),
                 conflicts_resolved: Cell::new(0),
+                historical,
             }
         });
-        Ok(Connection { inner })
+        Connection { inner }
+    }
+
+    /// Whether this connection is historical (`Database::connect_at`): it reads at a fixed
+    /// past snapshot and refuses every write with `Error::ReadOnly`.
+    #[must_use]
+    pub fn is_historical(&self) -> bool {
+        self.inner.historical
+    }
+
+    /// Asks the next commit to fail with `Error::Conflict` naming `obj` if another
+    /// transaction changed `obj` after this one read it, even though this transaction does
+    /// not write it (ZODB's `readCurrent`; docs/spec.md §11): for a decision that rests on
+    /// `obj`'s value, so that two transactions cannot each write based on what the other
+    /// changes (write skew). Loads `obj` if it is a ghost. An object added in this
+    /// transaction needs no check. A commit with nothing to write checks nothing.
+    ///
+    /// # Errors
+    ///
+    /// `Error::ConnectionClosed` after `close`; `Error::ForeignObject` for an object of
+    /// another connection or none; the load's error for a ghost.
+    pub fn read_current<T: Persistent>(&self, obj: &P<T>) -> Result<()> {
+        self.inner.check_open()?;
+        let object = obj.as_object();
+        let oid = match (object.p_jar(), object.p_oid()) {
+            (Some(jar), Some(oid)) if jar.ptr_eq(&self.inner.jar) => oid,
+            (_, oid) => return Err(Error::ForeignObject { oid }),
+        };
+        if self.inner.txn.borrow().added_oids.contains(&oid) {
+            return Ok(());
+        }
+        object.p_activate()?;
+        self.inner.txn.borrow_mut().read_current.push((oid, object.p_serial()));
+        Ok(())
     }
 
     /// The database this connection belongs to.
@@ -170,7 +220,11 @@ impl Connection {
             Ok(()) => Ok(ghost),
             Err(error) => {
                 self.inner.cache.remove(oid);
-                Err(error)
+                // Asked for by oid, not reached through a reference: plainly not found.
+                Err(match error {
+                    Error::Dangling { oid: missing, .. } if missing == oid => Error::NotFound(oid),
+                    other => other,
+                })
             }
         }
     }
@@ -311,6 +365,15 @@ impl Connection {
 const MAX_OID_BATCH: usize = 65_536;
 
 impl ConnectionInner {
+    /// `Error::ReadOnly` naming `operation` on a historical connection.
+    pub(crate) fn check_writable(&self, operation: &'static str) -> Result<()> {
+        if self.historical {
+            Err(Error::ReadOnly { operation })
+        } else {
+            Ok(())
+        }
+    }
+
     pub(crate) fn check_open(&self) -> Result<()> {
         if self.closed.get() {
             Err(Error::ConnectionClosed)
@@ -351,6 +414,7 @@ impl ConnectionInner {
             }
             Some(_) => Err(Error::ForeignObject { oid: obj.p_oid() }),
             None => {
+                self.check_writable("add an object")?;
                 let oid = self.next_oid()?;
                 self.add_with_oid(obj, oid)?;
                 Ok(oid)
@@ -361,6 +425,7 @@ impl ConnectionInner {
     /// Gives `obj` the oid and this jar, caches it, and marks it new and Changed (so no
     /// sweep drops it before it is stored).
     pub(crate) fn add_with_oid(&self, obj: &ObjectRef, oid: Oid) -> Result<()> {
+        self.check_writable("add an object")?;
         let header = obj.header();
         if header.jar().is_some() {
             return Err(Error::ForeignObject { oid: obj.p_oid() });

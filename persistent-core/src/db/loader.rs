@@ -45,6 +45,27 @@ impl ConnectionInner {
     }
 }
 
+impl ConnectionInner {
+    /// An object loaded in this connection whose record (at the snapshot, `before` being
+    /// one past it) references `oid`, if one is found: for the `Error::Dangling` of a
+    /// missing object. Only runs when a load fails, so it may read the records of every
+    /// loaded object in the cache.
+    fn referrer_of(&self, oid: Oid, before: Tid) -> Option<Oid> {
+        self.cache
+            .debug_info()
+            .into_iter()
+            .filter(|entry| entry.state != crate::state::PState::Ghost && entry.oid != oid)
+            .find(|entry| {
+                let Ok(Some(visible)) = self.db.storage.load_visible(entry.oid, before) else {
+                    return false;
+                };
+                decode_record(entry.oid, &visible.data)
+                    .is_ok_and(|record| record.references().contains(&oid))
+            })
+            .map(|entry| entry.oid)
+    }
+}
+
 /// `Error::TypeMismatch` unless the reader accepts the stored name `found`.
 fn check_type(oid: Oid, expected: &str, accepted: bool, found: &str) -> Result<()> {
     if accepted {
@@ -62,7 +83,9 @@ impl DataManager for ConnectionInner {
         let oid = obj.p_oid().ok_or(Error::ForeignObject { oid: None })?;
         let snapshot = self.txn.borrow().snapshot;
         let before = TimeStamp::from_u64(snapshot.as_u64().saturating_add(1));
-        let visible = self.db.storage.load_visible(oid, before)?.ok_or(Error::NotFound(oid))?;
+        let Some(visible) = self.db.storage.load_visible(oid, before)? else {
+            return Err(Error::Dangling { oid, referrer: self.referrer_of(oid, before) });
+        };
         let (record, serial) = (visible.data, visible.serial);
         let found = decode_record(oid, &record)?;
         obj.claim_type_name()?;
@@ -71,7 +94,10 @@ impl DataManager for ConnectionInner {
             ReadPlan::Positional => self.decode_with_references(|| obj.p_setstate(found.state))?,
             ReadPlan::Evolved(stored) => {
                 self.decode_with_references(|| obj.p_setstate_evolved(found.state, &stored))?;
-                if obj.schema().is_some_and(|reader| stored.version < reader.version) {
+                // A historical connection never writes, so it does not store upgrades.
+                if !self.historical
+                    && obj.schema().is_some_and(|reader| stored.version < reader.version)
+                {
                     // Upgraded: written back in the current shape at the next commit.
                     self.txn.borrow_mut().upgraded.push(oid);
                 }
@@ -85,6 +111,7 @@ impl DataManager for ConnectionInner {
     /// Remembers the object for the next commit.
     fn register(&self, obj: &dyn AnyObject) -> Result<()> {
         self.check_open()?;
+        self.check_writable("change an object")?;
         let mut txn = self.txn.borrow_mut();
         if txn.doomed {
             return Err(Error::TransactionDoomed);

@@ -11,6 +11,7 @@ mod loader;
 mod migrate;
 mod resolve;
 mod schemas;
+mod undo;
 
 pub use config::DatabaseConfig;
 pub use connection::{Connection, TransactionNote};

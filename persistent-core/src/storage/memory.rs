@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, VisibleRecord,
+    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, TransactionInfo,
+    VisibleRecord,
 };
 use crate::error::{Error, Result, StorageErrorKind};
 use crate::oid::Oid;
@@ -60,11 +61,15 @@ impl MemoryStorage {
 
 impl State {
     /// The newest revision of `oid` written before `before`, with the tid of the revision
-    /// after it. Revisions are sorted by tid, so the ones before `before` form a prefix.
+    /// after it; `None` when there is none or it is empty (an undone creation). Revisions
+    /// are sorted by tid, so the ones before `before` form a prefix.
     fn visible(&self, oid: Oid, before: Tid) -> Option<Revision> {
         let revs = self.objects.get(&oid)?;
         let visible = revs.partition_point(|(tid, _)| *tid < before);
         let (serial, data) = revs.get(visible.checked_sub(1)?)?;
+        if data.is_empty() {
+            return None;
+        }
         Some(Revision {
             data: data.clone(),
             serial: *serial,
@@ -85,6 +90,21 @@ impl State {
                 return Err(Error::Conflict {
                     oid: write.oid,
                     expected: write.expected_serial.unwrap_or(TimeStamp::ZERO),
+                    actual: actual.unwrap_or(TimeStamp::ZERO),
+                });
+            }
+        }
+        self.check_read_current(txn)
+    }
+
+    /// Checks that every object the transaction read as current still is.
+    fn check_read_current(&self, txn: &TransactionData) -> Result<()> {
+        for &(oid, serial) in &txn.read_current {
+            let actual = self.current_serial(oid);
+            if actual != Some(serial) {
+                return Err(Error::Conflict {
+                    oid,
+                    expected: serial,
                     actual: actual.unwrap_or(TimeStamp::ZERO),
                 });
             }
@@ -167,6 +187,24 @@ impl Storage for MemoryStorage {
             }
         }
         Ok(Changes::new(state.last_tid, latest.into_iter().collect()))
+    }
+
+    fn transactions(&self, before: Tid, limit: usize) -> Result<Vec<TransactionInfo>> {
+        let state = self.state();
+        Ok(state
+            .transactions
+            .range(..before)
+            .rev()
+            .take(limit)
+            .map(|(tid, record)| {
+                TransactionInfo::new(
+                    *tid,
+                    record.user.clone(),
+                    record.description.clone(),
+                    record.oids.clone(),
+                )
+            })
+            .collect())
     }
 
     fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {

@@ -34,6 +34,11 @@ pub struct TransactionData {
     pub extension: Vec<u8>,
     /// The objects written.
     pub writes: Vec<ObjectWrite>,
+    /// Serial checks without a write (`Connection::read_current`, docs/spec.md §11): each
+    /// `(oid, serial)` says the transaction read `oid` at `serial` and relies on it staying
+    /// current. `commit` checks them with the writes, atomically, and writes nothing but
+    /// returns `Error::Conflict` naming the oid when one is no longer current.
+    pub read_current: Vec<(Oid, Tid)>,
 }
 
 impl TransactionData {
@@ -80,6 +85,37 @@ pub struct RevisionInfo {
     pub description: String,
     /// Length of the record in bytes.
     pub size: usize,
+}
+
+/// What [`Storage::transactions`] reports about one committed transaction (an entry of the
+/// undo log).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransactionInfo {
+    /// The transaction's tid, which is also the time it committed.
+    pub tid: Tid,
+    /// Who committed it.
+    pub user: String,
+    /// What it did.
+    pub description: String,
+    /// The oids it wrote, ascending.
+    pub oids: Vec<Oid>,
+}
+
+impl TransactionInfo {
+    /// The transaction `tid` by `user`, described as `description`, that wrote `oids`
+    /// (sorted here).
+    #[must_use]
+    pub fn new(tid: Tid, user: String, description: String, mut oids: Vec<Oid>) -> Self {
+        oids.sort_unstable();
+        TransactionInfo { tid, user, description, oids }
+    }
+
+    /// When it committed (its tid read as a time).
+    #[must_use]
+    pub fn time(&self) -> TimeStamp {
+        self.tid
+    }
 }
 
 /// What a successful [`Storage::commit`] reports.
@@ -145,9 +181,13 @@ impl VisibleRecord {
 ///
 /// Rules every implementation keeps (checked by the conformance suite of the
 /// `persistent-testkit` crate):
-/// * `commit` checks every write's `expected_serial` against the current serial and, if all
-///   match, writes all of them under one new tid strictly greater than every earlier tid; if
-///   one does not match it writes nothing and returns `Error::Conflict` naming that oid.
+/// * `commit` checks every write's `expected_serial`, and every `read_current` serial,
+///   against the current serial and, if all match, writes all of them under one new tid
+///   strictly greater than every earlier tid; if one does not match it writes nothing and
+///   returns `Error::Conflict` naming that oid.
+/// * A revision with empty data says the object does not exist at that revision (an undone
+///   creation): `load_visible`, `load_before` and `load` report it as absent, while
+///   `history`, `changes_since` and `transactions` still list it.
 /// * A commit is durable when it returns (for on-disk storages) and atomic: no reader ever
 ///   sees part of a transaction.
 /// * Each read (`load_*`, `changes_since`) answers from one consistent view: never part of
@@ -217,6 +257,14 @@ pub trait Storage: Send + Sync + 'static {
     /// # Errors
     /// A storage failure.
     fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>>;
+
+    /// The committed transactions with tid < `before`, newest first, at most `limit`, each
+    /// with the oids it wrote: the undo log (pass `TimeStamp::MAX` for the newest, then the
+    /// oldest tid of a page for the next page).
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn transactions(&self, before: Tid, limit: usize) -> Result<Vec<TransactionInfo>>;
 
     /// The current revision of `oid`.
     ///
