@@ -1,6 +1,7 @@
 //! `PersistentList` and `PersistentMapping`: persistent objects in their own right (their own
 //! oid and record) that record their own mutation, following the change-marking tables of
-//! docs/spec.md §4; and `Length`, a counter whose concurrent changes merge instead of
+//! docs/spec.md §4; `PersistentWeakKeyMapping`, keyed by weak references (docs/spec.md
+//! §12); and `Length`, a counter whose concurrent changes merge instead of
 //! conflicting (docs/spec.md §8).
 //!
 //! Reads go through guards that dereference to the plain collection (`Vec<T>`, `BTreeMap`),
@@ -17,6 +18,7 @@ mod length;
 mod list;
 mod mapping;
 mod range;
+mod weak_key;
 
 pub use btree::{PersistentBTreeMap, PersistentBTreeSet};
 pub use element::Element;
@@ -24,6 +26,7 @@ pub use handle::{CollectionState, PersistentCollection};
 pub use length::{Length, LengthObject};
 pub use list::{ListRef, ListState, PersistentList};
 pub use mapping::{MapRef, MapState, PersistentMapping};
+pub use weak_key::{PersistentWeakKeyMapping, WeakKeyState};
 
 /// The examples of `docs/collections.md`, compiled and run as doctests.
 #[cfg(doctest)]

@@ -220,6 +220,11 @@ pub enum Error {
         "a persistent reference can only be encoded or decoded by a connection (commit or load)"
     )]
     NoCodecContext,
+    /// A weak reference was to be stored whose target was never stored and no longer
+    /// exists in memory: there is no oid to store, and nothing it could ever find
+    /// (docs/spec.md §12). Drop the weak reference, or keep its target alive until commit.
+    #[error("a weak reference cannot be stored: its target was never stored and no longer exists")]
+    DeadWeakReference,
     /// The storage backend failed. Build it with [`Error::storage`]; `kind` says what sort
     /// of failure it is, `source()` gives the driver's own error when there is one.
     #[error("storage error ({kind}): {message}")]

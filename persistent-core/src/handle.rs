@@ -11,6 +11,7 @@ use crate::any_object::ObjectRef;
 use crate::object::PObject;
 use crate::persistent::{ObjectCell, Persistent};
 use crate::state::PState;
+use crate::weak::WeakP;
 
 /// A handle to a persistent object whose state is a `T`.
 pub struct P<T: Persistent>(Rc<T::Object>);
@@ -41,6 +42,14 @@ impl<T: Persistent> P<T> {
     #[must_use]
     pub fn erase(&self) -> ObjectRef {
         ObjectRef(self.0.clone())
+    }
+
+    /// An in-memory weak handle to this object (like `Rc::downgrade`): it does not keep the
+    /// object alive; `WeakP::upgrade` gives it back while something else holds it. For a
+    /// weak reference that is stored, see [`WeakRef`](crate::WeakRef).
+    #[must_use]
+    pub fn downgrade(&self) -> WeakP<T> {
+        WeakP(Rc::downgrade(&self.0))
     }
 
     /// Whether both handles point to the same object.

@@ -60,13 +60,36 @@ pub(crate) struct JarInner {
     /// The jar's cache. Held strongly so that touching needs no upgrade; the cycle through
     /// the cached objects is broken when the `Cache` owner is dropped (it empties itself).
     pub(crate) cache: OnceCell<Rc<CacheShared>>,
+    /// The database the data manager reads, when it is a `Connection` (its
+    /// `Database::id`): two jars of one database name the same object by the same oid.
+    /// `None` for other data managers, whose jar is its own database.
+    pub(crate) database: Option<u64>,
+}
+
+/// Where an oid names an object: a database (shared by its connections) or, for a data
+/// manager that is not a connection, its jar (compared by address; the jar is kept alive
+/// by whoever holds the `Home`'s source). Weak references compare by oid and home.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Home {
+    /// A `Database`, by its process-unique id.
+    Database(u64),
+    /// A jar, by its address.
+    Jar(usize),
 }
 
 impl Jar {
     /// A jar for `dm`. The jar holds the data manager weakly.
     pub fn new<D: DataManager>(dm: &Rc<D>) -> Jar {
         let weak: Weak<D> = Rc::downgrade(dm);
-        Jar(Rc::new(JarInner { dm: weak, cache: OnceCell::new() }))
+        Jar(Rc::new(JarInner { dm: weak, cache: OnceCell::new(), database: None }))
+    }
+
+    /// Where this jar's oids name objects (see [`Home`]).
+    pub(crate) fn home(&self) -> Home {
+        match self.0.database {
+            Some(id) => Home::Database(id),
+            None => Home::Jar(Rc::as_ptr(&self.0).cast::<u8>() as usize),
+        }
     }
 
     /// The data manager, or `Error::ConnectionClosed` when it no longer exists.

@@ -22,6 +22,7 @@ mod size;
 mod state;
 pub mod storage;
 mod timestamp;
+mod weak;
 
 pub use any_object::{AnyObject, ObjectRef};
 pub use cache::{Cache, CacheEntryInfo, CacheLimits};
@@ -35,12 +36,13 @@ pub use oid::Oid;
 pub use persistent::{interned_type_name, ObjectCell, Persistent};
 pub use state::PState;
 pub use timestamp::{Tid, TimeStamp};
+pub use weak::{WeakP, WeakRef};
 
 /// What most users import: `use persistent_core::prelude::*;` (the `persistent` crate's
 /// prelude adds the derive and the collections).
 pub mod prelude {
     pub use crate::{
-        Connection, DataManager, Database, Jar, Oid, PState, Persistent, TimeStamp, P,
+        Connection, DataManager, Database, Jar, Oid, PState, Persistent, TimeStamp, WeakRef, P,
     };
 }
 

@@ -150,6 +150,7 @@ const HANDLE_NAMES: &[&str] = &[
     "P",
     "PersistentList",
     "PersistentMapping",
+    "PersistentWeakKeyMapping",
     "PersistentCollection",
     "PersistentBTreeMap",
     "PersistentBTreeSet",

@@ -24,15 +24,15 @@
 //! ```
 //!
 //! Features: `sqlite` (on by default) adds [`SqliteStorage`]; `collections` (on by default)
-//! adds [`PersistentList`], [`PersistentMapping`] and [`Length`] (a counter whose concurrent
-//! changes merge). The guide is `docs/guide.md` in the repository; the rules the library
+//! adds [`PersistentList`], [`PersistentMapping`], [`PersistentWeakKeyMapping`] (keyed by
+//! weak references) and [`Length`] (a counter whose concurrent changes merge). The guide is `docs/guide.md` in the repository; the rules the library
 //! keeps are `docs/spec.md`.
 
 pub use persistent_core::{
     AnyObject, BoxError, Cache, CacheEntryInfo, CacheError, CacheLimits, Connection, DataManager,
     Database, DatabaseConfig, Error, FieldGuard, Jar, MigrationProgress, ObjectCell, ObjectRef,
     Oid, PObject, PState, Persistent, Result, SharedHandle, StorageErrorKind, Tid, TimeStamp,
-    TransactionNote, P,
+    TransactionNote, WeakP, WeakRef, P,
 };
 /// `#[derive(Persistent)]`: see the guide; `#[persistent(crate = "...")]` names this crate
 /// when it is reached under another name.
@@ -47,7 +47,7 @@ pub use persistent_core::storage;
 pub use persistent_collections::{
     btree, CollectionState, Element, Length, LengthObject, ListRef, ListState, MapRef, MapState,
     PersistentBTreeMap, PersistentBTreeSet, PersistentCollection, PersistentList,
-    PersistentMapping,
+    PersistentMapping, PersistentWeakKeyMapping, WeakKeyState,
 };
 #[cfg(feature = "sqlite")]
 pub use persistent_sqlite::{SqliteOptions, SqliteStorage};
@@ -61,6 +61,7 @@ pub mod prelude {
     #[cfg(feature = "collections")]
     pub use persistent_collections::{
         Length, PersistentBTreeMap, PersistentBTreeSet, PersistentList, PersistentMapping,
+        PersistentWeakKeyMapping,
     };
     #[cfg(feature = "sqlite")]
     pub use persistent_sqlite::SqliteStorage;

@@ -146,6 +146,53 @@ impl CacheShared {
         self.purge_dropped(&mut table);
         Ok(table)
     }
+
+    /// `Cache::get`, reached from a jar.
+    pub(crate) fn get(&self, oid: Oid) -> Option<ObjectRef> {
+        let table = self.table();
+        let key = *table.index.get(&oid)?;
+        entry_object(&table, key)
+    }
+
+    /// `Cache::new_ghost` for the cache of `jar` (reached from a jar, without the owner).
+    pub(crate) fn new_ghost(&self, jar: &Jar, oid: Oid, obj: &ObjectRef) -> Result<()> {
+        let header = obj.header();
+        if header.oid.get().is_some() {
+            return Err(CacheError::HasOid.into());
+        }
+        if header.has_jar() {
+            return Err(CacheError::HasJar.into());
+        }
+        if obj.is_borrowed() {
+            return Err(Error::Borrowed { operation: "make the object a ghost" });
+        }
+        let mut table = self.try_table()?;
+        if let Some(&key) = table.index.get(&oid) {
+            if entry_object(&table, key).is_some() {
+                return Err(CacheError::Duplicate(oid).into());
+            }
+            table.remove(key);
+        }
+        header.state.set(PState::Ghost);
+        header.oid.set(Some(oid));
+        drop(header.replace_jar(Some(jar.clone())));
+        let key = table.add(oid, Holder::Ghost(obj.downgrade()), 0);
+        header.cache_key.set(Some(key));
+        Ok(())
+    }
+
+    /// `Cache::remove`, reached from a jar.
+    pub(crate) fn remove(&self, oid: Oid) -> Option<ObjectRef> {
+        let mut table = self.table();
+        let key = *table.index.get(&oid)?;
+        let obj = entry_object(&table, key);
+        table.remove(key);
+        drop(table);
+        if let Some(obj) = &obj {
+            obj.header().cache_key.set(None);
+        }
+        obj
+    }
 }
 
 /// One entry of `Cache::debug_info`.
@@ -210,9 +257,7 @@ impl Cache {
     /// The object cached under `oid`, ghost or not. Never loads, never touches.
     #[must_use]
     pub fn get(&self, oid: Oid) -> Option<ObjectRef> {
-        let table = self.shared.table();
-        let key = *table.index.get(&oid)?;
-        entry_object(&table, key)
+        self.shared.get(oid)
     }
 
     /// Whether an object is cached under `oid`.
@@ -279,30 +324,7 @@ impl Cache {
     /// `Error::Cache` with `CacheError::HasOid`, `HasJar`, `OtherJar` or `Duplicate`;
     /// `Error::Borrowed` when the object's data is borrowed.
     pub fn new_ghost(&self, oid: Oid, obj: impl Into<ObjectRef>) -> Result<()> {
-        let obj: ObjectRef = obj.into();
-        let header = obj.header();
-        if header.oid.get().is_some() {
-            return Err(CacheError::HasOid.into());
-        }
-        if header.has_jar() {
-            return Err(CacheError::HasJar.into());
-        }
-        if obj.is_borrowed() {
-            return Err(Error::Borrowed { operation: "make the object a ghost" });
-        }
-        let mut table = self.shared.try_table()?;
-        if let Some(&key) = table.index.get(&oid) {
-            if entry_object(&table, key).is_some() {
-                return Err(CacheError::Duplicate(oid).into());
-            }
-            table.remove(key);
-        }
-        header.state.set(PState::Ghost);
-        header.oid.set(Some(oid));
-        drop(header.replace_jar(Some(self.jar.clone())));
-        let key = table.add(oid, Holder::Ghost(obj.downgrade()), 0);
-        header.cache_key.set(Some(key));
-        Ok(())
+        self.shared.new_ghost(&self.jar, oid, &obj.into())
     }
 
     /// Removes the object cached under `oid` (leaving the ring and the counters if it was a
@@ -312,15 +334,7 @@ impl Cache {
         reason = "called for its effect; the removed object is often not wanted"
     )]
     pub fn remove(&self, oid: Oid) -> Option<ObjectRef> {
-        let mut table = self.shared.table();
-        let key = *table.index.get(&oid)?;
-        let obj = entry_object(&table, key);
-        table.remove(key);
-        drop(table);
-        if let Some(obj) = &obj {
-            obj.header().cache_key.set(None);
-        }
-        obj
+        self.shared.remove(oid)
     }
 
     /// Number of entries (ghosts included).

@@ -15,6 +15,7 @@ pub(crate) mod schema;
 mod schema_props;
 pub(crate) mod shape;
 
+pub use crate::weak::weak_reference_oid;
 pub use depth::MAX_DEPTH;
 pub use envelope::{record_info, references_of, RecordInfo};
 pub use fields::{decode_field, decode_value, encode_field, encode_value, finish_decode};

@@ -1,7 +1,8 @@
 //! Persistent references: a `P<T>` inside a state is stored as its oid. Encoding and
 //! decoding need the data manager that owns the objects; it installs itself as the
 //! thread's `ReferenceContext` for the duration (`with_context`). Outside a context a
-//! reference cannot be encoded or decoded (`Error::NoCodecContext`).
+//! reference cannot be encoded or decoded (`Error::NoCodecContext`). Weak references
+//! (`crate::weak`) go through the same context.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -13,6 +14,7 @@ use super::shape::REFERENCE;
 
 use crate::any_object::ObjectRef;
 use crate::error::{Error, Result};
+use crate::jar::Jar;
 use crate::oid::Oid;
 use crate::persistent::Persistent;
 use crate::P;
@@ -35,6 +37,28 @@ pub trait ReferenceContext {
     /// # Errors
     /// A cache error if `oid` cannot be taken in (for example, another object holds it).
     fn adopt_ghost(&self, oid: Oid, obj: &ObjectRef) -> Result<()>;
+
+    /// The oid to store for the target of a weak reference (docs/spec.md §12): as
+    /// [`encode_reference`](Self::encode_reference) (an object without a jar is added, so
+    /// it is stored with the transaction), except that a context which keeps the record's
+    /// reference list must *not* list it: a weak reference does not keep its target
+    /// reachable for garbage collection. The default delegates to `encode_reference`, which
+    /// is right for contexts that keep no reference list (and merely conservative, the
+    /// target kept alive, for one that does).
+    ///
+    /// # Errors
+    /// As `encode_reference`.
+    fn encode_weak_reference(&self, obj: &ObjectRef) -> Result<Oid> {
+        self.encode_reference(obj)
+    }
+
+    /// The jar through which weak references decoded in this context load their target
+    /// (`WeakRef::get`), and whose database a stored weak reference must belong to when it
+    /// is encoded again. The default, `None`, gives weak references that can be encoded
+    /// again (as their oid) but not followed.
+    fn jar(&self) -> Option<Jar> {
+        None
+    }
 }
 
 thread_local! {
@@ -57,7 +81,7 @@ pub fn with_context<R>(context: Rc<dyn ReferenceContext>, f: impl FnOnce() -> R)
     f()
 }
 
-fn current() -> Result<Rc<dyn ReferenceContext>> {
+pub(crate) fn current() -> Result<Rc<dyn ReferenceContext>> {
     CONTEXT.with(|c| c.borrow().last().cloned()).ok_or(Error::NoCodecContext)
 }
 
@@ -66,7 +90,7 @@ pub(crate) fn take_pending_error() -> Option<Error> {
     PENDING_ERROR.with(|e| e.borrow_mut().take())
 }
 
-fn stash(error: Error) -> String {
+pub(crate) fn stash(error: Error) -> String {
     let message = error.to_string();
     PENDING_ERROR.with(|e| *e.borrow_mut() = Some(error));
     message
@@ -87,9 +111,9 @@ fn resolve<T: Persistent>(oid: Oid) -> Result<P<T>> {
     Ok(ghost)
 }
 
-/// Reads the oid of a reference: a newtype struct named [`REFERENCE`] around a `u64`
-/// (postcard stores it as the bare oid).
-struct OidVisitor;
+/// Reads the oid of a reference: a newtype struct named [`REFERENCE`] (or, for a weak
+/// reference, `WEAK_REFERENCE`) around a `u64` (postcard stores it as the bare oid).
+pub(crate) struct OidVisitor;
 
 impl<'de> Visitor<'de> for OidVisitor {
     type Value = u64;

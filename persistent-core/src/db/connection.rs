@@ -101,6 +101,7 @@ impl Connection {
             let jar = Jar(Rc::new(crate::jar::JarInner {
                 dm: this.clone(),
                 cache: std::cell::OnceCell::new(),
+                database: Some(db.id),
             }));
             let cache = Cache::with_limits(&jar, limits).expect("a new jar has no cache");
             ConnectionInner {

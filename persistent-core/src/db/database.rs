@@ -1,6 +1,7 @@
 //! `Database`: a storage plus connection settings, shared between threads. Each thread
 //! opens its own `Connection`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::config::DatabaseConfig;
@@ -16,7 +17,13 @@ pub struct Database {
     pub(crate) config: DatabaseConfig,
     /// The record schemas of this database known so far.
     pub(crate) schemas: Arc<SchemaRegistry>,
+    /// Unique in the process, shared by clones: what weak references compare besides the
+    /// oid (docs/spec.md §12).
+    pub(crate) id: u64,
 }
+
+/// The source of `Database::id`.
+static NEXT_DATABASE_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Database {
     /// A database over `storage` with the default settings.
@@ -36,7 +43,8 @@ impl Database {
     /// The storage's error when it cannot read its last transaction.
     pub fn open_with(storage: Arc<dyn Storage>, config: DatabaseConfig) -> Result<Database> {
         storage.last_transaction()?;
-        Ok(Database { storage, config, schemas: Arc::default() })
+        let id = NEXT_DATABASE_ID.fetch_add(1, Ordering::Relaxed);
+        Ok(Database { storage, config, schemas: Arc::default(), id })
     }
 
     /// The storage.

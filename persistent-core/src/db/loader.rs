@@ -10,7 +10,7 @@ use crate::any_object::{AnyObject, ObjectRef};
 use crate::codec::envelope::decode_record;
 use crate::codec::reference::{with_context, ReferenceContext};
 use crate::error::{Error, Result};
-use crate::jar::DataManager;
+use crate::jar::{DataManager, Jar};
 use crate::oid::Oid;
 use crate::persistent::Persistent;
 use crate::timestamp::{Tid, TimeStamp};
@@ -148,5 +148,17 @@ impl ReferenceContext for ConnectionInner {
 
     fn adopt_ghost(&self, oid: Oid, obj: &ObjectRef) -> Result<()> {
         self.cache.new_ghost(oid, obj.clone())
+    }
+
+    /// The target's oid (adding a new target to the transaction, as a strong reference
+    /// does), *not* noted in the reference list: a weak reference does not keep its target
+    /// reachable (docs/spec.md §12).
+    fn encode_weak_reference(&self, obj: &ObjectRef) -> Result<Oid> {
+        self.add(obj)
+    }
+
+    /// Weak references decoded here load their target through this connection.
+    fn jar(&self) -> Option<Jar> {
+        Some(self.jar.clone())
     }
 }

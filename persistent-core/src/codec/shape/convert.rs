@@ -15,7 +15,7 @@ use serde::de::{
 use serde::Deserializer;
 
 use super::value::VariantValue;
-use super::{Value, REFERENCE};
+use super::{Value, REFERENCE, WEAK_REFERENCE};
 use crate::codec::depth::{too_deep_message, MAX_DEPTH};
 
 /// Builds a `F` from `value`. Persistent references (`Value::Reference`) are resolved
@@ -489,8 +489,9 @@ impl<'v> Deserializer<'v> for De<'v> {
         self.deserialize_unit(visitor)
     }
 
-    /// A persistent reference only becomes one; any other stored value becomes the content
-    /// of a newtype struct that was not one when it was stored.
+    /// A persistent reference only becomes one (or a weak reference); a weak reference only
+    /// a weak one; any other stored value becomes the content of a newtype struct that was
+    /// not one when it was stored.
     fn deserialize_newtype_struct<V: Visitor<'v>>(
         self,
         name: &'static str,
@@ -503,6 +504,18 @@ impl<'v> Deserializer<'v> for De<'v> {
             }
             value if name == REFERENCE => {
                 Err(Error::new(format!("{} cannot become a persistent reference", describe(value))))
+            }
+            // A weak reference reads a stored weak reference, or a strong one (a field changed
+            // from `P<T>` to `WeakRef<T>`), and nothing else: never a number as an oid.
+            Value::Newtype { name: stored, inner } if name == WEAK_REFERENCE && stored == name => {
+                visitor.visit_newtype_struct(self.part(inner)?)
+            }
+            Value::Reference(oid) if name == WEAK_REFERENCE => {
+                let oid: U64Deserializer<Error> = oid.into_deserializer();
+                visitor.visit_newtype_struct(oid)
+            }
+            value if name == WEAK_REFERENCE => {
+                Err(Error::new(format!("{} cannot become a weak reference", describe(value))))
             }
             Value::Newtype { inner, .. } => visitor.visit_newtype_struct(self.part(inner)?),
             value => visitor.visit_newtype_struct(self.part(value)?),

@@ -20,6 +20,12 @@ pub use value::Value;
 /// newtype struct around the oid (postcard writes it as the bare oid, as format 1 did).
 pub(crate) const REFERENCE: &str = "persistent::Reference";
 
+/// The name under which a weak reference (`WeakRef<T>`) presents itself to serde: a newtype
+/// struct around the oid. Its shape is `Shape::Newtype` of this name around a `u64`, which
+/// tells it from a strong reference and from a plain number without a new `Shape` variant
+/// (a variant inserted in the enum would renumber those stored in schema registries).
+pub(crate) const WEAK_REFERENCE: &str = "persistent::WeakReference";
+
 /// The stored form of a value: postcard's wire format, with the names that make it
 /// matchable by name. Two fields with equal shapes are written with the same bytes for the
 /// same value.
