@@ -146,7 +146,8 @@ impl<T: Persistent> WeakRef<T> {
     ///
     /// # Errors
     ///
-    /// As `Connection::get`, except that `Error::NotFound` for the target is `Ok(None)`:
+    /// As `Connection::get`, except that a missing target record (`Error::NotFound`, or
+    /// `Error::Dangling` when loaded through a reference) is `Ok(None)`:
     /// `Error::TypeMismatch` for a target of another type, `Error::ConnectionClosed` when the
     /// connection is closed, a load error. `Error::NoCodecContext` for a reference decoded
     /// outside a connection (one that has an oid but no connection to load it through).
@@ -249,7 +250,11 @@ fn load<T: Persistent>(jar: &Jar, oid: Oid) -> Result<Option<P<T>>> {
         Err(error) => {
             cache.remove(oid);
             match error {
-                Error::NotFound(missing) if missing == oid => Ok(None),
+                Error::NotFound(missing) | Error::Dangling { oid: missing, .. }
+                    if missing == oid =>
+                {
+                    Ok(None)
+                }
                 error => Err(error),
             }
         }
