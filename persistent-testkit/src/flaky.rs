@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use persistent_core::storage::{
-    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, VisibleRecord,
+    Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
+    TransactionData, VisibleRecord,
 };
 use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid};
 
@@ -99,5 +100,9 @@ impl Storage for FlakyStorage {
 
     fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {
         self.inner.list_oids(after, limit)
+    }
+
+    fn pack(&self, before: Tid, progress: &mut dyn FnMut(&PackProgress)) -> Result<PackReport> {
+        self.inner.pack(before, progress)
     }
 }

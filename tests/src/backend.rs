@@ -85,7 +85,7 @@ pub fn write_raw(storage: &dyn Storage, oid: Oid, record: Vec<u8>) -> Tid {
             user: "test".into(),
             description: format!("raw record for {oid}"),
             extension: Vec::new(),
-            writes: vec![ObjectWrite { oid, expected_serial, data: record }],
+            writes: vec![ObjectWrite::new(oid, expected_serial, record)],
         })
         .expect("raw commit")
         .tid

@@ -78,18 +78,22 @@ impl ConnectionInner {
         }
         // Any failure while merging (a record that cannot be read, a state that does not
         // decode, a merge that does not encode) leaves the original conflict standing.
-        let Ok(Some((record, committed))) = self.merge(oid, &obj, expected, &write.data) else {
+        let Ok(Some((record, references, committed))) =
+            self.merge(oid, &obj, expected, &write.data)
+        else {
             return false;
         };
         *merges += 1;
         resolutions.total += 1;
         entry.size = record.len();
         entry.merged_from.get_or_insert(obj.p_serial());
-        data.writes[index] = ObjectWrite { oid, expected_serial: Some(committed), data: record };
+        data.writes[index] =
+            ObjectWrite::new(oid, Some(committed), record).with_references(references);
         true
     }
 
-    /// The merged record of `obj` and the serial of the committed revision it merges with,
+    /// The merged record of `obj`, its reference list, and the serial of the committed
+    /// revision it merges with,
     /// or `None` when either stored state is not resolvable or the type refuses. `read` is the
     /// serial the transaction's write expected; `mine` its record.
     fn merge(
@@ -98,7 +102,7 @@ impl ConnectionInner {
         obj: &ObjectRef,
         read: Tid,
         mine: &[u8],
-    ) -> Result<Option<(Vec<u8>, Tid)>> {
+    ) -> Result<Option<(Vec<u8>, Vec<Oid>, Tid)>> {
         let old_record = self.db.storage.load_serial(oid, read)?;
         // The newest revision: normally the one the conflict named, or a newer one if
         // another transaction committed since (then merging with it saves a round).
@@ -113,14 +117,15 @@ impl ConnectionInner {
         let added = self.txn.borrow().added.len();
         let mut refused = false;
         let mut state = Vec::new();
-        let record = self.decode_with_references(|| {
-            self.encode_write(&**obj, &mut state, |out| {
+        let (record, references) = self.decode_with_references(|| {
+            let record = self.encode_write(&**obj, &mut state, |out| {
                 match obj.p_resolve_conflict(old, committed, mine)? {
                     Some(merged) => out.extend_from_slice(&merged),
                     None => refused = true,
                 }
                 Ok(())
-            })
+            })?;
+            Ok::<_, crate::error::Error>((record, self.references.borrow().clone()))
         })?;
         // A merged state referring to an object that was not stored yet would need that
         // object written too, and this commit's writes are already made: refuse. (The object
@@ -128,7 +133,7 @@ impl ConnectionInner {
         if refused || self.txn.borrow().added.len() != added {
             return Ok(None);
         }
-        Ok(Some((record, current.serial)))
+        Ok(Some((record, references, current.serial)))
     }
 
     /// The state inside `record` if it can take part in a merge of `obj`: a record of the
