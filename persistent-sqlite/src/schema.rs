@@ -71,7 +71,7 @@ pub(crate) fn ensure_schema(conn: &mut Connection, path: &Path) -> Result<(), Er
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(err("starting the schema check"))?;
-    let tables = {
+    let mut tables = {
         let mut stmt = tx
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
             .map_err(err("listing tables"))?;
@@ -115,6 +115,7 @@ pub(crate) fn ensure_schema(conn: &mut Connection, path: &Path) -> Result<(), Er
     if version.as_deref() == Some("1") {
         migrate_1_to_2(&tx, path)?;
         version = Some(SCHEMA_VERSION.to_string());
+        tables.push("object_ref".to_string());
     }
     if version.as_deref() != Some(SCHEMA_VERSION.to_string().as_str()) {
         return Err(Error::storage(
