@@ -86,10 +86,33 @@ pub(crate) fn pack(
         )
         .map_err(err("marking the reachable objects"))?;
     tx.commit().map_err(err("ending the mark"))?;
-    let mut checked = tid_bound(last);
     progress(&PackProgress::new(PackPhase::Marking, marked as u64, report));
 
     // 2. Sweep, a batch of objects per write transaction.
+    sweep(&mut conn, path, b, tid_bound(last), &mut report, progress)?;
+
+    // 3. Transactions left with no revision.
+    forget_transactions(&mut conn, path, b, &mut report, progress)?;
+
+    // 4. Shrink the file.
+    shrink(&conn, &mut |pages| {
+        progress(&PackProgress::new(PackPhase::Shrinking, pages, report));
+    })
+    .map_err(err("shrinking the file"))?;
+    Ok(report)
+}
+
+/// Removes unreachable objects and old revisions, `BATCH` objects per write transaction,
+/// marking first what commits made after `checked` reach.
+fn sweep(
+    conn: &mut Connection,
+    path: &Path,
+    b: i64,
+    mut checked: i64,
+    report: &mut PackReport,
+    progress: &mut dyn FnMut(&PackProgress),
+) -> Result<()> {
+    let err = |what: &'static str| move |e| sql_error(path, what, e);
     let mut from = i64::MIN;
     let mut examined = 0u64;
     loop {
@@ -161,16 +184,26 @@ pub(crate) fn pack(
         report.revisions_removed += revisions;
         report.bytes_removed += bytes;
         tx.commit().map_err(err("committing a sweep batch"))?;
-        examined += count as u64;
-        progress(&PackProgress::new(PackPhase::Sweeping, examined, report));
+        examined += count.unsigned_abs();
+        progress(&PackProgress::new(PackPhase::Sweeping, examined, *report));
         match hi.checked_add(1) {
             Some(next) => from = next,
             None => break,
         }
     }
+    Ok(())
+}
 
-    // 3. Transactions older than the bound with no revision left (never the newest one,
-    // whose tid the next commit must exceed).
+/// Removes the transactions older than the bound `b` with no revision left (never the
+/// newest one, whose tid the next commit must exceed), in batches.
+fn forget_transactions(
+    conn: &mut Connection,
+    path: &Path,
+    b: i64,
+    report: &mut PackReport,
+    progress: &mut dyn FnMut(&PackProgress),
+) -> Result<()> {
+    let err = |what: &'static str| move |e| sql_error(path, what, e);
     let mut after = i64::MIN;
     let mut examined = 0u64;
     loop {
@@ -196,17 +229,11 @@ pub(crate) fn pack(
             .map_err(err("removing empty transactions"))?;
         tx.commit().map_err(err("committing a transaction batch"))?;
         report.transactions_removed += removed as u64;
-        examined += count as u64;
+        examined += count.unsigned_abs();
         after = hi;
-        progress(&PackProgress::new(PackPhase::Transactions, examined, report));
+        progress(&PackProgress::new(PackPhase::Transactions, examined, *report));
     }
-
-    // 4. Shrink the file.
-    shrink(&conn, &mut |pages| {
-        progress(&PackProgress::new(PackPhase::Shrinking, pages, report));
-    })
-    .map_err(err("shrinking the file"))?;
-    Ok(report)
+    Ok(())
 }
 
 /// Runs a `DELETE ... RETURNING length(state)`; the rows removed and their total length.

@@ -608,6 +608,7 @@ pub fn check_pack_keeps_what_before_sees(storage: &dyn Storage) {
 /// Unreachable objects go (an orphan and a cycle nobody reaches), reachable ones stay
 /// (a chain root -> a -> b, an object only the schema registry references); when a link is
 /// cut and packed again, what hung from it goes too.
+#[allow(clippy::many_single_char_names, reason = "the objects of a small graph, by letter")]
 pub fn check_pack_removes_unreachable_objects(storage: &dyn Storage) {
     let [a, b, c, d, e, s] = storage.new_oids(6).unwrap()[..] else { panic!("six oids") };
     let t1 = commit_ok(

@@ -57,7 +57,7 @@ mod tests {
     #[test]
     fn an_hour_ago_is_an_hour_before_now() {
         let now = TimeStamp::now().time_time();
-        let then = time_before_now(Duration::from_secs(3600)).unwrap().time_time();
+        let then = time_before_now(Duration::from_hours(1)).unwrap().time_time();
         assert!((now - 3600.0 - then).abs() < 2.0, "{now} {then}");
     }
 }

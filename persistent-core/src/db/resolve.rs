@@ -41,6 +41,9 @@ impl Resolutions {
     }
 }
 
+/// A merged record, its reference list, and the serial of the revision it merges with.
+type Merged = (Vec<u8>, Vec<Oid>, Tid);
+
 impl ConnectionInner {
     /// Merges the conflict `error` reports, if it can: the conflicting write in `data` is
     /// replaced by the merged record, expected at the serial it was merged with, and `true`
@@ -96,13 +99,7 @@ impl ConnectionInner {
     /// revision it merges with,
     /// or `None` when either stored state is not resolvable or the type refuses. `read` is the
     /// serial the transaction's write expected; `mine` its record.
-    fn merge(
-        &self,
-        oid: Oid,
-        obj: &ObjectRef,
-        read: Tid,
-        mine: &[u8],
-    ) -> Result<Option<(Vec<u8>, Vec<Oid>, Tid)>> {
+    fn merge(&self, oid: Oid, obj: &ObjectRef, read: Tid, mine: &[u8]) -> Result<Option<Merged>> {
         let old_record = self.db.storage.load_serial(oid, read)?;
         // The newest revision: normally the one the conflict named, or a newer one if
         // another transaction committed since (then merging with it saves a round).
