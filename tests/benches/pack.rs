@@ -45,20 +45,18 @@ fn build(path: &std::path::Path, n: usize) {
     let mut serials = vec![None; n + 1];
     for revision in 0..REVISIONS {
         let mut writes = Vec::with_capacity(WRITES_PER_TXN);
-        for oid in 1..=n {
+        for (oid, serial) in serials.iter().enumerate().skip(1) {
             let data = format!("object {oid} revision {revision} ........").into_bytes();
-            writes.push(ObjectWrite::new(Oid(oid as u64), serials[oid], data));
+            writes.push(ObjectWrite::new(Oid(oid as u64), *serial, data));
             if writes.len() == WRITES_PER_TXN {
                 commit(&storage, std::mem::take(&mut writes));
             }
         }
         commit(&storage, writes);
-        let last = storage.last_transaction().unwrap();
-        // Every object of one transaction has its serial; reread them per object.
+        // The serials the next revision expects, read back per object.
         for (oid, serial) in serials.iter_mut().enumerate().skip(1) {
             *serial = Some(storage.load(Oid(oid as u64)).unwrap().serial);
         }
-        let _ = last;
     }
     let mut writes: Vec<ObjectWrite> = buckets
         .iter()
@@ -84,7 +82,7 @@ fn peak_rss_kib() -> u64 {
 }
 
 fn file_mib(path: &std::path::Path) -> f64 {
-    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) as f64 / (1024.0 * 1024.0)
+    std::fs::metadata(path).map_or(0, |m| m.len()) as f64 / (1024.0 * 1024.0)
 }
 
 #[divan::bench(sample_count = 1, sample_size = 1)]
