@@ -158,6 +158,15 @@ pub enum Error {
         /// The serial of its current revision.
         current: Tid,
     },
+    /// A transaction older than the newest pack's bound: the revisions it replaced are gone,
+    /// so it cannot be undone.
+    #[error("transaction {tid:?} is older than the last pack (bound {packed_before:?}): its earlier revisions are gone")]
+    UndoPacked {
+        /// The transaction asked for.
+        tid: Tid,
+        /// The bound of the newest pack.
+        packed_before: Tid,
+    },
     /// No committed transaction has this tid.
     #[error("no transaction with tid {0:?} in the database")]
     UnknownTransaction(Tid),

@@ -155,7 +155,7 @@ impl TimeStamp {
         clippy::cast_sign_loss,
         reason = "`rem_euclid(86_400)` is in 0..86_400"
     )]
-    fn from_unix(secs: i64, nanos: u32) -> Option<TimeStamp> {
+    pub(crate) fn from_unix(secs: i64, nanos: u32) -> Option<TimeStamp> {
         let days = secs.div_euclid(86_400);
         let in_day = secs.rem_euclid(86_400) as u32;
         let (year, month, day) = calendar::civil_from_days(days);

@@ -3,6 +3,7 @@
 //!
 //! * `storage.rs`: the `SqliteStorage` type, opening, and its `Storage` implementation.
 //! * `schema.rs`: the tables, their creation, and the check that a file holds our schema.
+//! * `pack.rs`: `Storage::pack` (marking in a temporary table, sweeping in batches).
 //! * `options.rs`: `SqliteOptions` (permissions of a new file).
 //! * `held_read.rs`: the read transaction kept open between loads, and what bounds it.
 //! * `busy.rs`: how a connection waits (up to about 30 s) for another one's write lock.
@@ -13,6 +14,7 @@ mod busy;
 mod convert;
 mod held_read;
 mod options;
+mod pack;
 mod schema;
 mod sql_error;
 mod storage;

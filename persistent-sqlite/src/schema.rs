@@ -8,17 +8,30 @@ use persistent_core::Error;
 use persistent_core::StorageErrorKind;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
+use crate::convert::{oid_from_sql, oid_to_sql};
 use crate::sql_error::sql_error;
 
 /// The schema version this library writes and reads, recorded in the `schema_info` table.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Version 2 added `object_ref`; a version 1 file is migrated when opened (`migrate_1_to_2`).
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The value of the `schema` key in `schema_info` that marks our files.
 const SCHEMA_NAME: &str = "persistent-sqlite";
 
 /// The tables every file of this schema has.
-const TABLES: [&str; 5] =
-    ["schema_info", "object_state", "current_object", "transaction", "oid_allocator"];
+const TABLES: [&str; 6] =
+    ["schema_info", "object_state", "current_object", "transaction", "oid_allocator", "object_ref"];
+
+/// The reference lists of the revisions (version 2): one row per oid a revision's record
+/// references, written with the revision and removed with it. `pack` follows them.
+const CREATE_OBJECT_REF: &str = "
+CREATE TABLE object_ref (
+    zoid INTEGER NOT NULL,
+    tid INTEGER NOT NULL,
+    to_zoid INTEGER NOT NULL,
+    PRIMARY KEY (zoid, tid, to_zoid)
+) WITHOUT ROWID;
+";
 
 /// Creates every table in an empty database.
 const CREATE_TABLES: &str = r#"
@@ -51,14 +64,14 @@ INSERT INTO oid_allocator (id, last_oid) VALUES (0, 0);
 "#;
 
 /// Creates the schema if the database has no tables yet, else checks that it is ours and
-/// of [`SCHEMA_VERSION`]. Runs inside `BEGIN IMMEDIATE`, so two processes opening a new
+/// of [`SCHEMA_VERSION`] (migrating a version 1 file). Runs inside `BEGIN IMMEDIATE`, so two processes opening a new
 /// file at once do not both create it.
 pub(crate) fn ensure_schema(conn: &mut Connection, path: &Path) -> Result<(), Error> {
     let err = |what: &'static str| move |e| sql_error(path, what, e);
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(err("starting the schema check"))?;
-    let tables = {
+    let mut tables = {
         let mut stmt = tx
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
             .map_err(err("listing tables"))?;
@@ -68,6 +81,7 @@ pub(crate) fn ensure_schema(conn: &mut Connection, path: &Path) -> Result<(), Er
     };
     if tables.is_empty() {
         tx.execute_batch(CREATE_TABLES).map_err(err("creating the schema"))?;
+        tx.execute_batch(CREATE_OBJECT_REF).map_err(err("creating the schema"))?;
         tx.execute(
             "INSERT INTO schema_info (key, value) VALUES ('schema', ?1), ('version', ?2)",
             (SCHEMA_NAME, SCHEMA_VERSION.to_string()),
@@ -97,7 +111,12 @@ pub(crate) fn ensure_schema(conn: &mut Connection, path: &Path) -> Result<(), Er
     if name.as_deref() != Some(SCHEMA_NAME) {
         return Err(foreign(format!("its schema is {name:?}")));
     }
-    let version = info("version")?;
+    let mut version = info("version")?;
+    if version.as_deref() == Some("1") {
+        migrate_1_to_2(&tx, path)?;
+        version = Some(SCHEMA_VERSION.to_string());
+        tables.push("object_ref".to_string());
+    }
     if version.as_deref() != Some(SCHEMA_VERSION.to_string().as_str()) {
         return Err(Error::storage(
             StorageErrorKind::NotAStorage,
@@ -113,4 +132,40 @@ pub(crate) fn ensure_schema(conn: &mut Connection, path: &Path) -> Result<(), Er
         return Err(foreign(format!("the table {missing} is missing")));
     }
     tx.commit().map_err(err("finishing the schema check"))
+}
+
+/// Upgrades a version 1 file to version 2, inside the caller's write transaction: creates
+/// `object_ref` and fills it from the reference list of every stored record. A record that
+/// is not a readable envelope (written straight through the storage) references nothing.
+/// One transaction for the whole file: a crash leaves it at version 1, and opening it again
+/// migrates again.
+fn migrate_1_to_2(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<(), Error> {
+    let err = |what: &'static str| move |e| sql_error(path, what, e);
+    tx.execute_batch(CREATE_OBJECT_REF).map_err(err("creating object_ref"))?;
+    let mut read = tx
+        .prepare("SELECT zoid, tid, state FROM object_state ORDER BY zoid, tid")
+        .map_err(err("reading records to migrate"))?;
+    let mut insert = tx
+        .prepare("INSERT OR IGNORE INTO object_ref (zoid, tid, to_zoid) VALUES (?1, ?2, ?3)")
+        .map_err(err("filling object_ref"))?;
+    let mut rows = read.query([]).map_err(err("reading records to migrate"))?;
+    while let Some(row) = rows.next().map_err(err("reading records to migrate"))? {
+        let (zoid, tid): (i64, i64) = (
+            row.get(0).map_err(err("reading a record"))?,
+            row.get(1).map_err(err("reading a record"))?,
+        );
+        let state = row.get_ref(2).map_err(err("reading a record"))?.as_blob().unwrap_or_default();
+        let references =
+            persistent_core::codec::references_of(oid_from_sql(zoid), state).unwrap_or_default();
+        for to in references {
+            insert.execute((zoid, tid, oid_to_sql(to))).map_err(err("filling object_ref"))?;
+        }
+    }
+    drop(rows);
+    tx.execute(
+        "UPDATE schema_info SET value = ?1 WHERE key = 'version'",
+        [SCHEMA_VERSION.to_string()],
+    )
+    .map_err(err("recording the schema version"))?;
+    Ok(())
 }

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use persistent_core::storage::{
-    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, TransactionInfo,
-    VisibleRecord,
+    Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
+    TransactionData, TransactionInfo, VisibleRecord,
 };
 use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid, TimeStamp};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
@@ -80,6 +80,10 @@ impl SqliteStorage {
         };
         let mut conn = Connection::open(&path).map_err(err("opening the file"))?;
         conn.busy_handler(Some(wait_for_lock)).map_err(err("setting the busy handler"))?;
+        // Before the first table exists, so that a new file frees pages `pack` empties
+        // (`PRAGMA incremental_vacuum`); a no-op on an existing file.
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+            .map_err(err("setting auto_vacuum"))?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
             .map_err(err("switching to WAL mode"))?;
@@ -341,6 +345,11 @@ impl Storage for SqliteStorage {
         let mut insert_state = tx
             .prepare_cached("INSERT INTO object_state (zoid, tid, state) VALUES (?1, ?2, ?3)")
             .map_err(|e| self.err("preparing a commit", e))?;
+        let mut insert_ref = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO object_ref (zoid, tid, to_zoid) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(|e| self.err("preparing a commit", e))?;
         for write in &txn.writes {
             let zoid = oid_to_sql(write.oid);
             let changed = match write.expected_serial {
@@ -360,8 +369,13 @@ impl Storage for SqliteStorage {
             insert_state
                 .execute((zoid, tid_sql, &write.data))
                 .map_err(|e| self.err("writing an object", e))?;
+            for to in &write.references {
+                insert_ref
+                    .execute((zoid, tid_sql, oid_to_sql(*to)))
+                    .map_err(|e| self.err("writing an object's references", e))?;
+            }
         }
-        drop((insert_new, move_current, insert_state));
+        drop((insert_new, move_current, insert_state, insert_ref));
         for &(oid, serial) in &txn.read_current {
             let actual =
                 current_serial(&tx, oid).map_err(|e| self.err("checking an object's serial", e))?;
@@ -446,6 +460,15 @@ impl Storage for SqliteStorage {
                     .collect::<rusqlite::Result<Vec<Oid>>>()
             })
             .map_err(|e| self.err("listing the objects", e))
+    }
+
+    fn pack(&self, before: Tid, progress: &mut dyn FnMut(&PackProgress)) -> Result<PackReport> {
+        crate::pack::pack(&self.path, before, progress)
+    }
+
+    fn packed_before(&self) -> Result<Tid> {
+        let inner = self.lock();
+        crate::pack::packed_before(&inner.conn).map_err(|e| self.err("reading the pack's bound", e))
     }
 
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>> {

@@ -81,10 +81,12 @@ fn crash_child_entry() {
         seq += 1;
         let writes = OBJECTS
             .iter()
-            .map(|&oid| ObjectWrite {
-                oid,
-                expected_serial: storage.load(oid).ok().map(|rev| rev.serial),
-                data: record(seq, oid),
+            .map(|&oid| {
+                ObjectWrite::new(
+                    oid,
+                    storage.load(oid).ok().map(|rev| rev.serial),
+                    record(seq, oid),
+                )
             })
             .collect();
         let txn = TransactionData {

@@ -15,7 +15,7 @@ fn txn(writes: Vec<ObjectWrite>) -> TransactionData {
 }
 
 fn write(oid: Oid, expected: Option<TimeStamp>, data: &[u8]) -> ObjectWrite {
-    ObjectWrite { oid, expected_serial: expected, data: data.to_vec() }
+    ObjectWrite::new(oid, expected, data.to_vec())
 }
 
 fn after(tid: TimeStamp) -> TimeStamp {

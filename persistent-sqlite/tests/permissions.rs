@@ -16,7 +16,7 @@ fn mode(path: &Path) -> u32 {
 }
 
 fn store_something(storage: &SqliteStorage) {
-    let write = ObjectWrite { oid: Oid(1), expected_serial: None, data: b"x".to_vec() };
+    let write = ObjectWrite::new(Oid(1), None, b"x".to_vec());
     storage.commit(&TransactionData { writes: vec![write], ..TransactionData::default() }).unwrap();
 }
 

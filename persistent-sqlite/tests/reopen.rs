@@ -21,7 +21,7 @@ fn txn(description: &str, writes: Vec<ObjectWrite>) -> TransactionData {
 }
 
 fn write(oid: Oid, expected: Option<TimeStamp>, data: &[u8]) -> ObjectWrite {
-    ObjectWrite { oid, expected_serial: expected, data: data.to_vec() }
+    ObjectWrite::new(oid, expected, data.to_vec())
 }
 
 #[test]

@@ -37,16 +37,12 @@ fn run_writer(storage: &SqliteStorage, who: &str, count: u64) -> Vec<Oid> {
                 extension: Vec::new(),
                 read_current: Vec::new(),
                 writes: vec![
-                    ObjectWrite {
-                        oid,
-                        expected_serial: None,
-                        data: format!("{who} {i}").into_bytes(),
-                    },
-                    ObjectWrite {
-                        oid: COUNTER,
-                        expected_serial: Some(counter.serial),
-                        data: (value + 1).to_be_bytes().to_vec(),
-                    },
+                    ObjectWrite::new(oid, None, format!("{who} {i}").into_bytes()),
+                    ObjectWrite::new(
+                        COUNTER,
+                        Some(counter.serial),
+                        (value + 1).to_be_bytes().to_vec(),
+                    ),
                 ],
             };
             match storage.commit(&txn) {
@@ -93,11 +89,7 @@ fn two_processes_commit_to_one_file() {
             description: "create counter".into(),
             extension: Vec::new(),
             read_current: Vec::new(),
-            writes: vec![ObjectWrite {
-                oid: COUNTER,
-                expected_serial: None,
-                data: 0u64.to_be_bytes().to_vec(),
-            }],
+            writes: vec![ObjectWrite::new(COUNTER, None, 0u64.to_be_bytes().to_vec())],
         })
         .unwrap();
     let path_text = path.to_str().unwrap().to_string();

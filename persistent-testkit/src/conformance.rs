@@ -14,7 +14,7 @@
 
 use std::collections::BTreeSet;
 
-use persistent_core::storage::{ObjectWrite, Storage, TransactionData};
+use persistent_core::storage::{ObjectWrite, PackProgress, PackReport, Storage, TransactionData};
 use persistent_core::{Error, Oid, Tid, TimeStamp};
 
 /// Makes a fresh, empty storage for one check.
@@ -46,6 +46,11 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("transactions_newest_first", check_transactions_newest_first),
     ("read_current_checked", check_read_current_checked),
     ("empty_revision_is_absent", check_empty_revision_is_absent),
+    ("pack_removes_old_revisions", check_pack_removes_old_revisions),
+    ("pack_keeps_what_before_sees", check_pack_keeps_what_before_sees),
+    ("pack_removes_unreachable_objects", check_pack_removes_unreachable_objects),
+    ("pack_keeps_objects_referenced_later", check_pack_keeps_objects_referenced_later),
+    ("pack_removes_objects_that_do_not_exist", check_pack_removes_objects_that_do_not_exist),
 ];
 
 /// Runs every check in [`CHECKS`], each on a new storage from `factory`, and panics on the
@@ -69,7 +74,13 @@ pub fn run_all(factory: StorageFactory<'_>) {
 /// A write of `data` to `oid` that expects the current serial `expected`.
 #[must_use]
 pub fn write(oid: Oid, expected: Option<Tid>, data: &[u8]) -> ObjectWrite {
-    ObjectWrite { oid, expected_serial: expected, data: data.to_vec() }
+    ObjectWrite::new(oid, expected, data.to_vec())
+}
+
+/// [`write`], its record referencing `references`.
+#[must_use]
+pub fn write_refs(oid: Oid, expected: Option<Tid>, data: &[u8], references: &[Oid]) -> ObjectWrite {
+    write(oid, expected, data).with_references(references.to_vec())
 }
 
 /// A transaction with the given description (user "tester") and writes.
@@ -599,4 +610,168 @@ pub fn check_empty_revision_is_absent(storage: &dyn Storage) {
     assert_eq!(storage.transactions(TimeStamp::MAX, 1).unwrap()[0].oids, [oid]);
     commit_ok(storage, &transaction("redo", vec![write(oid, Some(t2), b"v3")]), "redo");
     assert_eq!(storage.load(oid).unwrap().data, b"v3", "a later write brings it back");
+}
+
+/// Packs `storage` to `before`, checking that progress was reported.
+fn pack_ok(storage: &dyn Storage, before: Tid) -> PackReport {
+    let mut calls = 0;
+    let report = storage
+        .pack(before, &mut |_: &PackProgress| calls += 1)
+        .unwrap_or_else(|e| panic!("pack failed: {e}"));
+    assert!(calls > 0, "pack must report progress at least once");
+    report
+}
+
+/// Asserts that `oid` is gone: `load` and `load_serial` of `serial` are `NotFound`.
+fn assert_removed(storage: &dyn Storage, oid: Oid, serial: Tid, what: &str) {
+    assert!(
+        matches!(storage.load(oid), Err(Error::NotFound(found)) if found == oid),
+        "{what}: load of a removed object must be NotFound"
+    );
+    assert!(
+        matches!(storage.load_serial(oid, serial), Err(Error::NotFound(_))),
+        "{what}: load_serial of a removed revision must be NotFound"
+    );
+}
+
+/// A pack to after the newest transaction keeps only the current revision of a reachable
+/// object, counts what it removed (revisions, record bytes, transactions left empty), and
+/// a second pack removes nothing.
+pub fn check_pack_removes_old_revisions(storage: &dyn Storage) {
+    let a = storage.new_oid().unwrap();
+    let t1 = commit_ok(
+        storage,
+        &transaction(
+            "root and a",
+            vec![write_refs(Oid::ROOT, None, b"root", &[a]), write(a, None, b"a1")],
+        ),
+        "first",
+    );
+    let t2 = commit_ok(storage, &transaction("a2", vec![write(a, Some(t1), b"a2")]), "a2");
+    let t3 = commit_ok(storage, &transaction("a3", vec![write(a, Some(t2), b"a3!")]), "a3");
+    let report = pack_ok(storage, TimeStamp::MAX);
+    assert_eq!(report.revisions_removed, 2, "a1 and a2 go: {report:?}");
+    assert_eq!(report.objects_removed, 0, "nothing is unreachable: {report:?}");
+    assert_eq!(report.bytes_removed, 4, "the removed records' bytes: {report:?}");
+    assert_eq!(report.transactions_removed, 1, "t2 wrote nothing left: {report:?}");
+    let current = storage.load(a).unwrap();
+    assert_eq!((current.data.as_slice(), current.serial), (&b"a3!"[..], t3));
+    assert!(matches!(storage.load_serial(a, t1), Err(Error::NotFound(_))), "a1 is gone");
+    assert!(matches!(storage.load_serial(a, t2), Err(Error::NotFound(_))), "a2 is gone");
+    assert_eq!(storage.history(a, 10).unwrap().len(), 1, "one revision of a is left");
+    assert_eq!(storage.load(Oid::ROOT).unwrap().data, b"root", "the root stays");
+    assert_eq!(storage.history(Oid::ROOT, 10).unwrap()[0].description, "root and a");
+    assert_eq!(storage.last_transaction().unwrap(), t3, "the newest tid stays");
+    let again = pack_ok(storage, TimeStamp::MAX);
+    assert_eq!(again, PackReport::default(), "a second pack finds nothing to remove");
+    let t4 = commit_ok(storage, &transaction("a4", vec![write(a, Some(t3), b"a4")]), "a4");
+    assert!(t4 > t3, "tids keep increasing after a pack");
+}
+
+/// A pack to `before` keeps the revision current at `before` and every later one, so a
+/// snapshot at `before` still reads what it read.
+pub fn check_pack_keeps_what_before_sees(storage: &dyn Storage) {
+    let a = storage.new_oid().unwrap();
+    let t1 = commit_ok(
+        storage,
+        &transaction("t1", vec![write_refs(Oid::ROOT, None, b"root", &[a]), write(a, None, b"a1")]),
+        "t1",
+    );
+    let t2 = commit_ok(storage, &transaction("t2", vec![write(a, Some(t1), b"a2")]), "t2");
+    let t3 = commit_ok(storage, &transaction("t3", vec![write(a, Some(t2), b"a3")]), "t3");
+    let report = pack_ok(storage, t3);
+    assert_eq!(report.revisions_removed, 1, "only a1 is older than the current at t3");
+    assert!(matches!(storage.load_serial(a, t1), Err(Error::NotFound(_))), "a1 is gone");
+    let at_before = storage.load_before(a, t3).unwrap().expect("a at t3");
+    assert_eq!((at_before.data, at_before.next_serial), (b"a2".to_vec(), Some(t3)));
+    assert_eq!(storage.load(a).unwrap().data, b"a3");
+    assert_eq!(storage.load_before(a, t2).unwrap(), None, "nothing of a is older than a2");
+}
+
+/// Unreachable objects go (an orphan and a cycle nobody reaches), reachable ones stay
+/// (a chain root -> a -> b, an object only the schema registry references); when a link is
+/// cut and packed again, what hung from it goes too.
+#[allow(clippy::many_single_char_names, reason = "the objects of a small graph, by letter")]
+pub fn check_pack_removes_unreachable_objects(storage: &dyn Storage) {
+    let [a, b, c, d, e, s] = storage.new_oids(6).unwrap()[..] else { panic!("six oids") };
+    let t1 = commit_ok(
+        storage,
+        &transaction(
+            "graph",
+            vec![
+                write_refs(Oid::ROOT, None, b"root", &[a]),
+                write_refs(a, None, b"a", &[b]),
+                write(b, None, b"b"),
+                write_refs(c, None, b"c", &[d]),
+                write_refs(d, None, b"d", &[c]),
+                write(e, None, b"orphan"),
+                write_refs(Oid::SCHEMAS, None, b"schemas", &[s]),
+                write(s, None, b"s"),
+            ],
+        ),
+        "graph",
+    );
+    let report = pack_ok(storage, TimeStamp::MAX);
+    assert_eq!(report.objects_removed, 3, "c, d and e are unreachable: {report:?}");
+    assert_eq!(report.revisions_removed, 3, "{report:?}");
+    assert_eq!(report.bytes_removed, 1 + 1 + 6, "{report:?}");
+    for oid in [c, d, e] {
+        assert_removed(storage, oid, t1, "an unreachable object");
+    }
+    for (oid, data) in [(a, &b"a"[..]), (b, b"b"), (s, b"s"), (Oid::ROOT, b"root")] {
+        assert_eq!(storage.load(oid).unwrap().data, data, "a reachable object stays");
+    }
+    let listed = storage.list_oids(None, 100).unwrap();
+    assert!(!listed.contains(&c) && !listed.contains(&e), "removed oids are not listed");
+    let t2 = commit_ok(storage, &transaction("cut", vec![write(a, Some(t1), b"a alone")]), "cut");
+    let report = pack_ok(storage, TimeStamp::MAX);
+    assert_eq!(report.objects_removed, 1, "b hung from the cut link: {report:?}");
+    assert_eq!(report.revisions_removed, 2, "b, and the old revision of a: {report:?}");
+    assert_removed(storage, b, t1, "an object no longer referenced");
+    assert_eq!(storage.load(a).unwrap().serial, t2);
+}
+
+/// Revisions from `before` on are roots of reachability: an object unreachable at `before`
+/// but referenced by a later revision stays, and so does an unreachable object written
+/// after `before`; one unreachable all along goes.
+pub fn check_pack_keeps_objects_referenced_later(storage: &dyn Storage) {
+    let [x, y, z] = storage.new_oids(3).unwrap()[..] else { panic!("three oids") };
+    let t1 = commit_ok(
+        storage,
+        &transaction(
+            "t1",
+            vec![write(Oid::ROOT, None, b"r0"), write(x, None, b"x"), write(y, None, b"y")],
+        ),
+        "t1",
+    );
+    let t2 = commit_ok(
+        storage,
+        &transaction(
+            "t2",
+            vec![write_refs(Oid::ROOT, Some(t1), b"r1", &[x]), write(z, None, b"z")],
+        ),
+        "t2",
+    );
+    let report = pack_ok(storage, t2);
+    assert_eq!(report.objects_removed, 1, "only y goes: {report:?}");
+    assert_removed(storage, y, t1, "an object unreachable all along");
+    assert_eq!(storage.load(x).unwrap().data, b"x", "x is referenced after before");
+    assert_eq!(storage.load(z).unwrap().data, b"z", "z was written after before");
+    assert_eq!(storage.load_before(Oid::ROOT, t2).unwrap().unwrap().data, b"r0");
+}
+
+/// An object whose current revision is empty (it does not exist there, e.g. an undone
+/// creation) and older than `before` is removed entirely, even if referenced.
+pub fn check_pack_removes_objects_that_do_not_exist(storage: &dyn Storage) {
+    let u = storage.new_oid().unwrap();
+    let t1 = commit_ok(
+        storage,
+        &transaction("t1", vec![write_refs(Oid::ROOT, None, b"r", &[u]), write(u, None, b"u")]),
+        "t1",
+    );
+    commit_ok(storage, &transaction("undo", vec![write(u, Some(t1), b"")]), "undo");
+    let report = pack_ok(storage, TimeStamp::MAX);
+    assert_eq!((report.objects_removed, report.revisions_removed), (1, 2), "{report:?}");
+    assert_removed(storage, u, t1, "an object that does not exist");
+    assert_eq!(storage.load(Oid::ROOT).unwrap().data, b"r");
 }

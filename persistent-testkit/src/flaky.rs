@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use persistent_core::storage::{
-    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, TransactionInfo,
-    VisibleRecord,
+    Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
+    TransactionData, TransactionInfo, VisibleRecord,
 };
 use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid};
 
@@ -103,5 +103,13 @@ impl Storage for FlakyStorage {
     }
     fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {
         self.inner.list_oids(after, limit)
+    }
+
+    fn pack(&self, before: Tid, progress: &mut dyn FnMut(&PackProgress)) -> Result<PackReport> {
+        self.inner.pack(before, progress)
+    }
+
+    fn packed_before(&self) -> Result<Tid> {
+        self.inner.packed_before()
     }
 }

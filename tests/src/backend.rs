@@ -86,7 +86,7 @@ pub fn write_raw(storage: &dyn Storage, oid: Oid, record: Vec<u8>) -> Tid {
             description: format!("raw record for {oid}"),
             extension: Vec::new(),
             read_current: Vec::new(),
-            writes: vec![ObjectWrite { oid, expected_serial, data: record }],
+            writes: vec![ObjectWrite::new(oid, expected_serial, record)],
         })
         .expect("raw commit")
         .tid

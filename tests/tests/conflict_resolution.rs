@@ -17,8 +17,8 @@ use persistent::codec::{
 };
 use persistent::prelude::*;
 use persistent::storage::{
-    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, TransactionInfo,
-    VisibleRecord,
+    Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
+    TransactionData, TransactionInfo, VisibleRecord,
 };
 use persistent::{DatabaseConfig, Error, PObject, Result, Tid};
 use persistent_tests::{for_each_backend, Backend, Node};
@@ -288,6 +288,14 @@ impl Storage for Interleaving {
     }
     fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {
         self.inner.list_oids(after, limit)
+    }
+
+    fn pack(&self, before: Tid, progress: &mut dyn FnMut(&PackProgress)) -> Result<PackReport> {
+        self.inner.pack(before, progress)
+    }
+
+    fn packed_before(&self) -> Result<Tid> {
+        self.inner.packed_before()
     }
 }
 

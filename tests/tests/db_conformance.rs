@@ -226,3 +226,12 @@ fn two_connections_creating_the_root_conflict(backend: &Backend) {
     assert!(!P::ptr_eq(&root, &late));
     assert_eq!(root.with(|r| r.value).unwrap(), 1, "the first root won");
 }
+
+/// The storage conformance suite of persistent-testkit (pack included) on `MemoryStorage`;
+/// the sqlite crate runs it on `SqliteStorage`.
+#[test]
+fn memory_storage_passes_the_storage_conformance_suite() {
+    persistent_testkit::conformance::run_all(&|| {
+        Box::new(persistent::storage::MemoryStorage::new()) as Box<dyn persistent::storage::Storage>
+    });
+}

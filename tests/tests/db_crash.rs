@@ -44,8 +44,8 @@ use std::time::{Duration, Instant};
 
 use persistent::prelude::*;
 use persistent::storage::{
-    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, TransactionInfo,
-    VisibleRecord,
+    Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
+    TransactionData, TransactionInfo, VisibleRecord,
 };
 use persistent::SqliteStorage;
 use persistent::{DatabaseConfig, Tid};
@@ -284,6 +284,17 @@ impl Storage for ReportingStorage {
     }
     fn list_oids(&self, after: Option<Oid>, limit: usize) -> persistent::Result<Vec<Oid>> {
         self.0.list_oids(after, limit)
+    }
+
+    fn pack(
+        &self,
+        before: Tid,
+        progress: &mut dyn FnMut(&PackProgress),
+    ) -> persistent::Result<PackReport> {
+        self.0.pack(before, progress)
+    }
+    fn packed_before(&self) -> persistent::Result<Tid> {
+        self.0.packed_before()
     }
 }
 

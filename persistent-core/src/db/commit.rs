@@ -208,7 +208,8 @@ impl ConnectionInner {
             let record = self.encode_write(&*next, &mut state, |out| next.p_getstate_into(out))?;
             let expected_serial = if is_new { None } else { Some(next.p_serial()) };
             pending.push(Pending { obj: next, size: record.len(), merged_from: None });
-            writes.push(ObjectWrite { oid, expected_serial, data: record });
+            let references = self.references.borrow().clone();
+            writes.push(ObjectWrite::new(oid, expected_serial, record).with_references(references));
         })
     }
 
@@ -216,7 +217,8 @@ impl ConnectionInner {
     /// cleared first): type name, schema number, the oids the state references (noted by
     /// `ReferenceContext::encode_reference` while it is encoded), state. The one place a
     /// record to store is built: `collect_writes` and conflict resolution both use it. Call
-    /// it inside the reference context.
+    /// it inside the reference context. Afterwards `self.references` holds the record's
+    /// reference list (sorted, distinct), which goes into the `ObjectWrite`.
     pub(super) fn encode_write(
         &self,
         obj: &dyn AnyObject,

@@ -9,6 +9,7 @@ mod connection;
 mod database;
 mod loader;
 mod migrate;
+mod pack;
 mod resolve;
 mod schemas;
 mod undo;

@@ -41,6 +41,9 @@ impl Resolutions {
     }
 }
 
+/// A merged record, its reference list, and the serial of the revision it merges with.
+type Merged = (Vec<u8>, Vec<Oid>, Tid);
+
 impl ConnectionInner {
     /// Merges the conflict `error` reports, if it can: the conflicting write in `data` is
     /// replaced by the merged record, expected at the serial it was merged with, and `true`
@@ -78,27 +81,25 @@ impl ConnectionInner {
         }
         // Any failure while merging (a record that cannot be read, a state that does not
         // decode, a merge that does not encode) leaves the original conflict standing.
-        let Ok(Some((record, committed))) = self.merge(oid, &obj, expected, &write.data) else {
+        let Ok(Some((record, references, committed))) =
+            self.merge(oid, &obj, expected, &write.data)
+        else {
             return false;
         };
         *merges += 1;
         resolutions.total += 1;
         entry.size = record.len();
         entry.merged_from.get_or_insert(obj.p_serial());
-        data.writes[index] = ObjectWrite { oid, expected_serial: Some(committed), data: record };
+        data.writes[index] =
+            ObjectWrite::new(oid, Some(committed), record).with_references(references);
         true
     }
 
-    /// The merged record of `obj` and the serial of the committed revision it merges with,
+    /// The merged record of `obj`, its reference list, and the serial of the committed
+    /// revision it merges with,
     /// or `None` when either stored state is not resolvable or the type refuses. `read` is the
     /// serial the transaction's write expected; `mine` its record.
-    fn merge(
-        &self,
-        oid: Oid,
-        obj: &ObjectRef,
-        read: Tid,
-        mine: &[u8],
-    ) -> Result<Option<(Vec<u8>, Tid)>> {
+    fn merge(&self, oid: Oid, obj: &ObjectRef, read: Tid, mine: &[u8]) -> Result<Option<Merged>> {
         let old_record = self.db.storage.load_serial(oid, read)?;
         // The newest revision: normally the one the conflict named, or a newer one if
         // another transaction committed since (then merging with it saves a round).
@@ -113,14 +114,15 @@ impl ConnectionInner {
         let added = self.txn.borrow().added.len();
         let mut refused = false;
         let mut state = Vec::new();
-        let record = self.decode_with_references(|| {
-            self.encode_write(&**obj, &mut state, |out| {
+        let (record, references) = self.decode_with_references(|| {
+            let record = self.encode_write(&**obj, &mut state, |out| {
                 match obj.p_resolve_conflict(old, committed, mine)? {
                     Some(merged) => out.extend_from_slice(&merged),
                     None => refused = true,
                 }
                 Ok(())
-            })
+            })?;
+            Ok::<_, crate::error::Error>((record, self.references.borrow().clone()))
         })?;
         // A merged state referring to an object that was not stored yet would need that
         // object written too, and this commit's writes are already made: refuse. (The object
@@ -128,7 +130,7 @@ impl ConnectionInner {
         if refused || self.txn.borrow().added.len() != added {
             return Ok(None);
         }
-        Ok(Some((record, current.serial)))
+        Ok(Some((record, references, current.serial)))
     }
 
     /// The state inside `record` if it can take part in a merge of `obj`: a record of the

@@ -87,11 +87,11 @@ impl SchemaRegistry {
                     "register the record schema of {} (version {})",
                     schema.type_name, schema.version
                 ),
-                writes: vec![ObjectWrite {
-                    oid: Oid::SCHEMAS,
-                    expected_serial: known.serial,
-                    data: encode_record(REGISTRY_TYPE, 0, &[], &state),
-                }],
+                writes: vec![ObjectWrite::new(
+                    Oid::SCHEMAS,
+                    known.serial,
+                    encode_record(REGISTRY_TYPE, 0, &[], &state),
+                )],
                 ..TransactionData::default()
             };
             match storage.commit(&txn) {

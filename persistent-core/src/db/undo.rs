@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use super::connection::Connection;
 use super::database::Database;
+use crate::codec::references_of;
 use crate::error::{Error, Result};
 use crate::oid::Oid;
 use crate::storage::{ObjectWrite, TransactionData, TransactionInfo};
@@ -22,11 +23,17 @@ impl Database {
     ///
     /// # Errors
     ///
-    /// `Error::UnknownTransaction` when no transaction has this tid; `Error::UndoConflict`
+    /// `Error::UnknownTransaction` when no transaction has this tid; `Error::UndoPacked` for a
+    /// transaction below the newest pack's bound (its earlier revisions are gone);
+    /// `Error::UndoConflict`
     /// naming the first object a later transaction changed since (also when one commits
     /// while the undo is prepared); a storage error. Nothing is written on any error.
     pub fn undo(&self, tid: Tid) -> Result<Tid> {
         let info = self.transaction_info(tid)?;
+        let packed_before = self.storage.packed_before()?;
+        if tid < packed_before {
+            return Err(Error::UndoPacked { tid, packed_before });
+        }
         let mut writes = Vec::with_capacity(info.oids.len());
         for oid in info.oids.into_iter().filter(|oid| *oid != Oid::SCHEMAS) {
             let current = self.storage.history(oid, 1)?.first().map_or(tid, |rev| rev.tid);
@@ -39,7 +46,8 @@ impl Database {
             }
             let before = self.storage.load_before(oid, tid)?;
             let data = before.map(|revision| revision.data).unwrap_or_default();
-            writes.push(ObjectWrite { oid, expected_serial: Some(current), data });
+            let references = if data.is_empty() { Vec::new() } else { references_of(oid, &data)? };
+            writes.push(ObjectWrite::new(oid, Some(current), data).with_references(references));
         }
         let txn = TransactionData {
             user: String::new(),

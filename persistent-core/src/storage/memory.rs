@@ -2,12 +2,12 @@
 //! ZODB's `MappingStorage`. All state sits behind one mutex, so every call is atomic.
 //! Nothing here is durable; nothing here knows what a record contains.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    Changes, CommitOutcome, Revision, RevisionInfo, Storage, TransactionData, TransactionInfo,
-    VisibleRecord,
+    pack_horizon, Changes, CommitOutcome, PackPhase, PackProgress, PackReport, Revision,
+    RevisionInfo, Storage, TransactionData, TransactionInfo, VisibleRecord,
 };
 use crate::error::{Error, Result, StorageErrorKind};
 use crate::oid::Oid;
@@ -15,8 +15,9 @@ use crate::timestamp::{Tid, TimeStamp};
 
 /// A history-preserving storage in memory. `Send + Sync`; share it through an `Arc`.
 ///
-/// Keeps every revision of every object and the metadata of every transaction until it is
-/// dropped. Accepts writes to any oid, allocated or not (the root, oid 0, is written without
+/// Keeps every revision of every object (with its reference list) and the metadata of every
+/// transaction until `pack` removes them. `pack` runs under the one mutex, so it is atomic
+/// and other calls wait for it. Accepts writes to any oid, allocated or not (the root, oid 0, is written without
 /// allocation); `new_oids` counts up from 1.
 #[derive(Default)]
 pub struct MemoryStorage {
@@ -27,13 +28,22 @@ pub struct MemoryStorage {
 #[derive(Default)]
 struct State {
     /// The revisions of each object, oldest first (tids ascending).
-    objects: BTreeMap<Oid, Vec<(Tid, Vec<u8>)>>,
+    objects: BTreeMap<Oid, Vec<Stored>>,
     /// Every committed transaction by tid.
     transactions: BTreeMap<Tid, TransactionRecord>,
     /// The newest committed tid (`TimeStamp::ZERO` before the first commit).
     last_tid: Tid,
     /// The highest oid handed out by `new_oid` (0 before the first call).
     last_oid: u64,
+    /// The `before` of the newest pack.
+    packed_before: Tid,
+}
+
+/// One stored revision: its tid, record, and the oids the record references.
+struct Stored {
+    tid: Tid,
+    data: Vec<u8>,
+    references: Vec<Oid>,
 }
 
 /// What is kept about one committed transaction (the extension bytes are not: no trait
@@ -65,20 +75,20 @@ impl State {
     /// are sorted by tid, so the ones before `before` form a prefix.
     fn visible(&self, oid: Oid, before: Tid) -> Option<Revision> {
         let revs = self.objects.get(&oid)?;
-        let visible = revs.partition_point(|(tid, _)| *tid < before);
-        let (serial, data) = revs.get(visible.checked_sub(1)?)?;
-        if data.is_empty() {
+        let visible = revs.partition_point(|rev| rev.tid < before);
+        let rev = revs.get(visible.checked_sub(1)?)?;
+        if rev.data.is_empty() {
             return None;
         }
         Some(Revision {
-            data: data.clone(),
-            serial: *serial,
-            next_serial: revs.get(visible).map(|(tid, _)| *tid),
+            data: rev.data.clone(),
+            serial: rev.tid,
+            next_serial: revs.get(visible).map(|next| next.tid),
         })
     }
 
     fn current_serial(&self, oid: Oid) -> Option<Tid> {
-        self.objects.get(&oid).and_then(|revs| revs.last()).map(|(tid, _)| *tid)
+        self.objects.get(&oid).and_then(|revs| revs.last()).map(|rev| rev.tid)
     }
 
     /// Checks every write against the current serials; the first mismatch is the error.
@@ -113,6 +123,73 @@ impl State {
     }
 }
 
+/// The index of the first revision a pack to `before` keeps: the one current at `before`
+/// (the newest older than `before`), or the first one if none is.
+fn first_kept(revs: &[Stored], before: Tid) -> usize {
+    revs.partition_point(|rev| rev.tid < before).saturating_sub(1)
+}
+
+impl State {
+    /// The oids reachable from the roots through the revisions a pack to `before` keeps.
+    fn mark(&self, before: Tid) -> BTreeSet<Oid> {
+        let mut marked = BTreeSet::new();
+        let mut stack = vec![Oid::ROOT, Oid::SCHEMAS];
+        while let Some(oid) = stack.pop() {
+            if !marked.insert(oid) {
+                continue;
+            }
+            let Some(revs) = self.objects.get(&oid) else { continue };
+            for rev in &revs[first_kept(revs, before)..] {
+                stack.extend(rev.references.iter().filter(|to| !marked.contains(to)));
+            }
+        }
+        marked
+    }
+
+    /// Removes the revisions older than the one current at `before`, and the objects not in
+    /// `marked` (or whose current revision is empty: they do not exist) that have no
+    /// revision from `before` on.
+    fn sweep(&mut self, before: Tid, marked: &BTreeSet<Oid>) -> PackReport {
+        let mut report = PackReport::default();
+        self.objects.retain(|oid, revs| {
+            let newest = revs.last().expect("an object has a revision");
+            if newest.tid < before && (newest.data.is_empty() || !marked.contains(oid)) {
+                report.objects_removed += 1;
+                report.revisions_removed += revs.len() as u64;
+                report.bytes_removed += revs.iter().map(|rev| rev.data.len() as u64).sum::<u64>();
+                return false;
+            }
+            let first = first_kept(revs, before);
+            report.revisions_removed += first as u64;
+            report.bytes_removed +=
+                revs[..first].iter().map(|rev| rev.data.len() as u64).sum::<u64>();
+            revs.drain(..first);
+            true
+        });
+        report
+    }
+
+    /// Drops, from the transactions older than `before`, the oids whose revision is gone,
+    /// and the transactions left with none (never the newest one). Returns how many went.
+    fn forget_transactions(&mut self, before: Tid) -> u64 {
+        let last = self.last_tid;
+        let objects = &self.objects;
+        let mut removed = 0;
+        self.transactions.retain(|tid, record| {
+            if *tid >= before {
+                return true;
+            }
+            record.oids.retain(|oid| {
+                objects.get(oid).is_some_and(|revs| revs.iter().any(|rev| rev.tid == *tid))
+            });
+            let keep = !record.oids.is_empty() || *tid == last;
+            removed += u64::from(!keep);
+            keep
+        });
+        removed
+    }
+}
+
 impl Storage for MemoryStorage {
     fn name(&self) -> String {
         "memory".to_string()
@@ -131,8 +208,8 @@ impl Storage for MemoryStorage {
         state
             .objects
             .get(&oid)
-            .and_then(|revs| revs.iter().find(|(tid, _)| *tid == serial))
-            .map(|(_, data)| data.clone())
+            .and_then(|revs| revs.iter().find(|rev| rev.tid == serial))
+            .map(|rev| rev.data.clone())
             .ok_or(Error::NotFound(oid))
     }
 
@@ -162,7 +239,11 @@ impl Storage for MemoryStorage {
             ));
         }
         for write in &txn.writes {
-            state.objects.entry(write.oid).or_default().push((tid, write.data.clone()));
+            state.objects.entry(write.oid).or_default().push(Stored {
+                tid,
+                data: write.data.clone(),
+                references: write.references.clone(),
+            });
         }
         state.transactions.insert(
             tid,
@@ -225,16 +306,37 @@ impl Storage for MemoryStorage {
             .iter()
             .rev()
             .take(limit)
-            .map(|(tid, data)| {
-                let record = &state.transactions[tid];
+            .map(|rev| {
+                let record = &state.transactions[&rev.tid];
                 RevisionInfo {
-                    tid: *tid,
+                    tid: rev.tid,
                     user: record.user.clone(),
                     description: record.description.clone(),
-                    size: data.len(),
+                    size: rev.data.len(),
                 }
             })
             .collect())
+    }
+
+    fn packed_before(&self) -> Result<Tid> {
+        Ok(self.state().packed_before)
+    }
+
+    fn pack(&self, before: Tid, progress: &mut dyn FnMut(&PackProgress)) -> Result<PackReport> {
+        let mut state = self.state();
+        let before = pack_horizon(before, state.last_tid);
+        state.packed_before = state.packed_before.max(before);
+        let marked = state.mark(before);
+        progress(&PackProgress::new(
+            PackPhase::Marking,
+            marked.len() as u64,
+            PackReport::default(),
+        ));
+        let mut report = state.sweep(before, &marked);
+        progress(&PackProgress::new(PackPhase::Sweeping, state.objects.len() as u64, report));
+        report.transactions_removed = state.forget_transactions(before);
+        progress(&PackProgress::new(PackPhase::Transactions, report.transactions_removed, report));
+        Ok(report)
     }
 }
 

@@ -3,15 +3,19 @@
 //! `persistent-sqlite`. What lives in a record (the envelope) is the connection's business.
 
 mod memory;
+mod pack;
 
 pub use memory::MemoryStorage;
+pub use pack::{pack_horizon, PackPhase, PackProgress, PackReport};
 
 use crate::error::{Error, Result, StorageErrorKind};
 use crate::oid::Oid;
 use crate::timestamp::{Tid, TimeStamp};
 
-/// One object write inside a transaction.
+/// One object write inside a transaction. Build it with [`ObjectWrite::new`] and
+/// [`with_references`](ObjectWrite::with_references).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ObjectWrite {
     /// The object written.
     pub oid: Oid,
@@ -21,6 +25,26 @@ pub struct ObjectWrite {
     pub expected_serial: Option<Tid>,
     /// The new record.
     pub data: Vec<u8>,
+    /// The oids the record references (the reference list of its envelope, docs/spec.md
+    /// §7.1), which `pack` follows to find the objects still reachable. The connection fills
+    /// it; a storage keeps it beside the record.
+    pub references: Vec<Oid>,
+}
+
+impl ObjectWrite {
+    /// A write of `data` to `oid` that expects the current serial `expected_serial` (`None`
+    /// for a new object), referencing nothing.
+    #[must_use]
+    pub fn new(oid: Oid, expected_serial: Option<Tid>, data: Vec<u8>) -> ObjectWrite {
+        ObjectWrite { oid, expected_serial, data, references: Vec::new() }
+    }
+
+    /// This write, its record referencing `references`.
+    #[must_use]
+    pub fn with_references(mut self, references: Vec<Oid>) -> ObjectWrite {
+        self.references = references;
+        self
+    }
 }
 
 /// Everything one transaction writes; committed all or nothing.
@@ -193,6 +217,7 @@ impl VisibleRecord {
 /// * Each read (`load_*`, `changes_since`) answers from one consistent view: never part of
 ///   a transaction.
 /// * `new_oids` never returns the same oid twice, and never `Oid::ROOT`.
+/// * `pack` removes only what docs/spec.md §10 allows, while other calls go on.
 pub trait Storage: Send + Sync + 'static {
     /// A short name for messages (`"memory"`, `"sqlite:/path/file.db"`); never contains a
     /// password.
@@ -265,6 +290,25 @@ pub trait Storage: Send + Sync + 'static {
     /// # Errors
     /// A storage failure.
     fn transactions(&self, before: Tid, limit: usize) -> Result<Vec<TransactionInfo>>;
+
+    /// Removes history older than `before` and the objects no longer reachable
+    /// (docs/spec.md §10): every revision older than the one current at `before`; every
+    /// object unreachable from `Oid::ROOT` and `Oid::SCHEMAS` whose newest revision is older
+    /// than `before` (reachability follows the reference lists of the revisions current at
+    /// `before` and of every later one). A `before` later than the newest transaction counts
+    /// as just after it. Calls `progress` now and then. Other calls may run meanwhile.
+    ///
+    /// # Errors
+    /// A storage failure; what was removed before it stays removed, and packing again
+    /// finishes the work.
+    fn pack(&self, before: Tid, progress: &mut dyn FnMut(&PackProgress)) -> Result<PackReport>;
+
+    /// The `before` of the newest pack (`TimeStamp::ZERO` if none): the revisions that
+    /// transactions below it replaced may be gone, so they cannot be undone.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn packed_before(&self) -> Result<Tid>;
 
     /// The current revision of `oid`.
     ///

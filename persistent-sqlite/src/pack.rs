@@ -1,0 +1,304 @@
+//! `Storage::pack` for SQLite (docs/spec.md §10), on a connection of its own so that the
+//! storage's connection stays free for loads and commits meanwhile.
+//!
+//! 1. Mark, in one read transaction: the oids reachable from the roots (`Oid::ROOT`,
+//!    `Oid::SCHEMAS`, and every object with a revision from `before` on) through the
+//!    reference lists (`object_ref`) of the revisions kept, into the temporary table
+//!    `pack_reach` (SQLite keeps temporary tables in a file, `temp_store = FILE`; only its
+//!    page cache is in RAM).
+//! 2. Sweep, in short write transactions of `BATCH` objects each, in oid order: first mark
+//!    whatever commits made since the last look made reachable (their revisions are roots),
+//!    then remove the unreachable objects of the batch and the old revisions of the others.
+//!    The re-mark and the removal share the write lock, so no commit slips between them.
+//! 3. Remove transactions left with no revision, in batches.
+//! 4. Shrink: `PRAGMA incremental_vacuum` in steps (files made with `auto_vacuum =
+//!    INCREMENTAL`, every file created since schema version 2), then a WAL checkpoint that
+//!    truncates the file.
+//!
+//! Every step commits whole batches: a kill leaves a sound database, and packing again
+//! finishes.
+
+use std::path::Path;
+
+use persistent_core::storage::{pack_horizon, PackPhase, PackProgress, PackReport};
+use persistent_core::{Oid, Result, Tid};
+use rusqlite::OptionalExtension;
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::busy::wait_for_lock;
+use crate::convert::{oid_to_sql, tid_bound};
+use crate::sql_error::sql_error;
+use crate::storage::last_tid;
+
+/// Objects examined per sweep transaction.
+const BATCH: i64 = 2_000;
+/// Transactions examined per transaction-table batch.
+const TXN_BATCH: i64 = 20_000;
+/// Pages freed per `incremental_vacuum` step.
+const VACUUM_STEP: i64 = 4_096;
+
+/// Whether the revision `r` (an `object_ref` row) is kept by a pack to `?b`: it is the
+/// newest of its object older than `?b`, or not older than `?b`.
+const KEPT_REF: &str = "NOT EXISTS (SELECT 1 FROM object_state n \
+     WHERE n.zoid = r.zoid AND n.tid > r.tid AND n.tid < :b)";
+
+/// Marks into `pack_reach` the oids reachable from the seeds (a SELECT of `zoid` bound to
+/// `:b` and maybe `:after`), following the edges of kept revisions into unmarked oids.
+fn mark_sql(seeds: &str) -> String {
+    format!(
+        "WITH RECURSIVE seed(zoid) AS ({seeds}), \
+         reach(zoid) AS (SELECT zoid FROM seed \
+           UNION SELECT r.to_zoid FROM reach JOIN object_ref r ON r.zoid = reach.zoid \
+           WHERE {KEPT_REF} AND r.to_zoid NOT IN (SELECT zoid FROM temp.pack_reach)) \
+         INSERT OR IGNORE INTO temp.pack_reach (zoid) SELECT zoid FROM reach"
+    )
+}
+
+pub(crate) fn pack(
+    path: &Path,
+    before: Tid,
+    progress: &mut dyn FnMut(&PackProgress),
+) -> Result<PackReport> {
+    let err = |what: &'static str| move |e| sql_error(path, what, e);
+    let mut conn = Connection::open(path).map_err(err("opening the file to pack"))?;
+    conn.busy_handler(Some(wait_for_lock)).map_err(err("setting the busy handler"))?;
+    conn.pragma_update(None, "synchronous", "FULL").map_err(err("setting synchronous=FULL"))?;
+    conn.execute_batch(
+        "PRAGMA temp_store = FILE;
+         CREATE TEMP TABLE pack_reach (zoid INTEGER PRIMARY KEY);
+         CREATE TEMP TABLE pack_doomed (zoid INTEGER PRIMARY KEY);",
+    )
+    .map_err(err("creating the pack's tables"))?;
+    let mut report = PackReport::default();
+
+    // 1. Mark, in one read view.
+    let tx = conn.transaction().map_err(err("starting the mark"))?;
+    let last = last_tid(&tx).map_err(err("reading the last transaction"))?;
+    let b = tid_bound(pack_horizon(before, last));
+    let marked = tx
+        .execute(
+            &mark_sql(
+                "SELECT :root UNION SELECT :schemas \
+                 UNION SELECT zoid FROM object_state WHERE tid >= :b",
+            ),
+            rusqlite::named_params! {
+                ":root": oid_to_sql(Oid::ROOT), ":schemas": oid_to_sql(Oid::SCHEMAS), ":b": b,
+            },
+        )
+        .map_err(err("marking the reachable objects"))?;
+    tx.commit().map_err(err("ending the mark"))?;
+    progress(&PackProgress::new(PackPhase::Marking, marked as u64, report));
+
+    // The bound is recorded before anything is removed: from now on an undo of a
+    // transaction below it is refused, even if this pack is killed halfway.
+    conn.execute(
+        "INSERT INTO schema_info (key, value) VALUES ('packed_before', ?1) \
+         ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), excluded.value)",
+        [b],
+    )
+    .map_err(err("recording the pack's bound"))?;
+
+    // 2. Sweep, a batch of objects per write transaction.
+    sweep(&mut conn, path, b, tid_bound(last), &mut report, progress)?;
+
+    // 3. Transactions left with no revision.
+    forget_transactions(&mut conn, path, b, &mut report, progress)?;
+
+    // 4. Shrink the file.
+    shrink(&conn, &mut |pages| {
+        progress(&PackProgress::new(PackPhase::Shrinking, pages, report));
+    })
+    .map_err(err("shrinking the file"))?;
+    Ok(report)
+}
+
+/// Removes unreachable objects and old revisions, `BATCH` objects per write transaction,
+/// marking first what commits made after `checked` reach.
+fn sweep(
+    conn: &mut Connection,
+    path: &Path,
+    b: i64,
+    mut checked: i64,
+    report: &mut PackReport,
+    progress: &mut dyn FnMut(&PackProgress),
+) -> Result<()> {
+    let err = |what: &'static str| move |e| sql_error(path, what, e);
+    let mut from = i64::MIN;
+    let mut examined = 0u64;
+    loop {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err("starting a sweep batch"))?;
+        let now = tid_bound(last_tid(&tx).map_err(err("reading the last transaction"))?);
+        if now > checked {
+            tx.execute(
+                &mark_sql("SELECT zoid FROM object_state WHERE tid > :after"),
+                rusqlite::named_params! { ":after": checked, ":b": b },
+            )
+            .map_err(err("marking what new commits reach"))?;
+            checked = now;
+        }
+        let (count, hi): (i64, Option<i64>) = tx
+            .query_row(
+                "SELECT COUNT(*), MAX(zoid) FROM \
+                 (SELECT zoid FROM current_object WHERE zoid >= ?1 ORDER BY zoid LIMIT ?2)",
+                (from, BATCH),
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .map_err(err("reading a sweep batch"))?;
+        let Some(hi) = hi else { break };
+        let doomed = tx
+            .execute(
+                "INSERT INTO temp.pack_doomed (zoid) SELECT c.zoid FROM current_object c \
+                 WHERE c.zoid BETWEEN ?1 AND ?2 AND c.tid < ?3 \
+                 AND (c.zoid NOT IN (SELECT zoid FROM temp.pack_reach) \
+                      OR EXISTS (SELECT 1 FROM object_state s \
+                                 WHERE s.zoid = c.zoid AND s.tid = c.tid AND length(s.state) = 0))",
+                (from, hi, b),
+            )
+            .map_err(err("choosing unreachable objects"))?;
+        report.objects_removed += doomed as u64;
+        let (revisions, bytes) = removed_lengths(
+            &tx,
+            "DELETE FROM object_state WHERE zoid IN (SELECT zoid FROM temp.pack_doomed) \
+             RETURNING length(state)",
+            (),
+        )
+        .map_err(err("removing unreachable objects"))?;
+        report.revisions_removed += revisions;
+        report.bytes_removed += bytes;
+        tx.execute_batch(
+            "DELETE FROM object_ref WHERE zoid IN (SELECT zoid FROM temp.pack_doomed);
+             DELETE FROM current_object WHERE zoid IN (SELECT zoid FROM temp.pack_doomed);
+             DELETE FROM temp.pack_doomed;",
+        )
+        .map_err(err("removing unreachable objects"))?;
+        tx.execute(
+            &format!(
+                "DELETE FROM object_ref AS r WHERE r.zoid BETWEEN ?1 AND ?2 AND r.tid < :b \
+                 AND NOT ({KEPT_REF})"
+            )
+            .replace(":b", "?3"),
+            (from, hi, b),
+        )
+        .map_err(err("removing old reference lists"))?;
+        let (revisions, bytes) = removed_lengths(
+            &tx,
+            "DELETE FROM object_state AS o WHERE o.zoid BETWEEN ?1 AND ?2 AND o.tid < ?3 \
+             AND EXISTS (SELECT 1 FROM object_state n \
+                         WHERE n.zoid = o.zoid AND n.tid > o.tid AND n.tid < ?3) \
+             RETURNING length(state)",
+            (from, hi, b),
+        )
+        .map_err(err("removing old revisions"))?;
+        report.revisions_removed += revisions;
+        report.bytes_removed += bytes;
+        tx.commit().map_err(err("committing a sweep batch"))?;
+        examined += count.unsigned_abs();
+        progress(&PackProgress::new(PackPhase::Sweeping, examined, *report));
+        match hi.checked_add(1) {
+            Some(next) => from = next,
+            None => break,
+        }
+    }
+    Ok(())
+}
+
+/// Removes the transactions older than the bound `b` with no revision left (never the
+/// newest one, whose tid the next commit must exceed), in batches.
+fn forget_transactions(
+    conn: &mut Connection,
+    path: &Path,
+    b: i64,
+    report: &mut PackReport,
+    progress: &mut dyn FnMut(&PackProgress),
+) -> Result<()> {
+    let err = |what: &'static str| move |e| sql_error(path, what, e);
+    let mut after = i64::MIN;
+    let mut examined = 0u64;
+    loop {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err("starting a transaction batch"))?;
+        let (count, hi): (i64, Option<i64>) = tx
+            .query_row(
+                r#"SELECT COUNT(*), MAX(tid) FROM (SELECT tid FROM "transaction"
+                   WHERE tid > ?1 AND tid < ?2 ORDER BY tid LIMIT ?3)"#,
+                (after, b, TXN_BATCH),
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .map_err(err("reading a transaction batch"))?;
+        let Some(hi) = hi else { break };
+        let removed = tx
+            .execute(
+                r#"DELETE FROM "transaction" AS t WHERE t.tid > ?1 AND t.tid <= ?2
+                   AND t.tid < (SELECT MAX(tid) FROM "transaction")
+                   AND NOT EXISTS (SELECT 1 FROM object_state s WHERE s.tid = t.tid)"#,
+                (after, hi),
+            )
+            .map_err(err("removing empty transactions"))?;
+        tx.commit().map_err(err("committing a transaction batch"))?;
+        report.transactions_removed += removed as u64;
+        examined += count.unsigned_abs();
+        after = hi;
+        progress(&PackProgress::new(PackPhase::Transactions, examined, *report));
+    }
+    Ok(())
+}
+
+/// Runs a `DELETE ... RETURNING length(state)`; the rows removed and their total length.
+fn removed_lengths(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<(u64, u64)> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query(params)?;
+    let (mut count, mut bytes) = (0u64, 0u64);
+    while let Some(row) = rows.next()? {
+        count += 1;
+        bytes += row.get::<_, i64>(0)?.unsigned_abs();
+    }
+    Ok((count, bytes))
+}
+
+/// Frees the empty pages of a file in `auto_vacuum = INCREMENTAL` mode a step at a time
+/// (each step a short write transaction), then checkpoints the WAL so the file itself is
+/// truncated. A file without incremental vacuum keeps its free pages for later writes.
+fn shrink(conn: &Connection, progress: &mut dyn FnMut(u64)) -> rusqlite::Result<()> {
+    let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |row| row.get(0))?;
+    if mode == 2 {
+        let mut freed = 0u64;
+        loop {
+            let free: i64 = conn.query_row("PRAGMA freelist_count", [], |row| row.get(0))?;
+            if free == 0 {
+                break;
+            }
+            let mut stmt = conn.prepare(&format!("PRAGMA incremental_vacuum({VACUUM_STEP})"))?;
+            let mut rows = stmt.query([])?;
+            while rows.next()?.is_some() {}
+            drop(rows);
+            let left: i64 = conn.query_row("PRAGMA freelist_count", [], |row| row.get(0))?;
+            if left >= free {
+                break;
+            }
+            freed += (free - left).unsigned_abs();
+            progress(freed);
+        }
+    }
+    // A reader may keep the checkpoint from finishing; the file then shrinks at a later one.
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+/// The `before` of the newest pack of the file at `conn` (`TimeStamp::ZERO` if none).
+pub(crate) fn packed_before(conn: &Connection) -> rusqlite::Result<Tid> {
+    let value: Option<i64> = conn
+        .query_row(
+            "SELECT CAST(value AS INTEGER) FROM schema_info WHERE key = 'packed_before'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(value.map_or(persistent_core::TimeStamp::ZERO, crate::convert::tid_from_sql))
+}
