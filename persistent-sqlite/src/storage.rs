@@ -4,6 +4,7 @@
 //! their tid there, so tids strictly increase across every process sharing the file.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use persistent_core::storage::{
@@ -33,6 +34,25 @@ const OID_BLOCK: i64 = 32;
 pub struct SqliteStorage {
     path: PathBuf,
     inner: Arc<Mutex<Inner>>,
+    /// Threads inside `commit` now: a pack running meanwhile pauses longer between its
+    /// batches, so that they get the write lock.
+    committing: Arc<AtomicUsize>,
+}
+
+/// Counts a thread inside `commit` while it lives.
+struct Committing<'a>(&'a AtomicUsize);
+
+impl<'a> Committing<'a> {
+    fn enter(count: &'a AtomicUsize) -> Committing<'a> {
+        count.fetch_add(1, Ordering::Relaxed);
+        Committing(count)
+    }
+}
+
+impl Drop for Committing<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// The connection and the oids reserved for it but not handed out yet.
@@ -100,6 +120,7 @@ impl SqliteStorage {
         conn.pragma_update(None, "synchronous", "FULL").map_err(err("setting synchronous=FULL"))?;
         ensure_schema(&mut conn, &path)?;
         Ok(SqliteStorage {
+            committing: Arc::default(),
             path,
             inner: Arc::new(Mutex::new(Inner {
                 conn,
@@ -309,6 +330,7 @@ impl Storage for SqliteStorage {
 
     fn commit(&self, txn: &TransactionData) -> Result<CommitOutcome> {
         txn.check_distinct_oids()?;
+        let _committing = Committing::enter(&self.committing);
         let mut inner = self.lock();
         let tx = inner
             .conn
@@ -463,7 +485,7 @@ impl Storage for SqliteStorage {
     }
 
     fn pack(&self, before: Tid, progress: &mut dyn FnMut(&PackProgress)) -> Result<PackReport> {
-        crate::pack::pack(&self.path, before, progress)
+        crate::pack::pack(&self.path, &self.committing, before, progress)
     }
 
     fn packed_before(&self) -> Result<Tid> {
