@@ -42,7 +42,9 @@ fn database(cache_size: usize) -> Database {
 /// `count` committed items; returns their oids.
 fn items(conn: &Connection, count: usize) -> Vec<Oid> {
     let oids = (0..count)
-        .map(|i| conn.add(&P::new(Item { n: i as i64, ..Item::default() })).unwrap())
+        .map(|i| {
+            conn.add(&P::new(Item { n: i64::try_from(i).unwrap(), ..Item::default() })).unwrap()
+        })
         .collect();
     conn.commit().unwrap();
     oids
