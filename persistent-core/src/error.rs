@@ -250,6 +250,11 @@ pub enum Error {
     /// The transaction failed earlier (a conflict, a failed commit) and must be aborted.
     #[error("the transaction failed earlier and must be aborted before going on")]
     TransactionDoomed,
+    /// The savepoint can no longer be rolled back to: its transaction ended (commit or
+    /// abort), a rollback to an earlier savepoint discarded it, or it belongs to another
+    /// connection (docs/spec.md §13). Nothing was changed.
+    #[error("the savepoint is no longer valid (its transaction ended, or a rollback to an earlier savepoint discarded it)")]
+    InvalidSavepoint,
     /// An operation failed, and the abort that followed it failed too. `error` is the first
     /// failure (also the `source()`); the transaction state was left as the abort left it.
     #[error("{error}; aborting the transaction afterwards also failed: {abort}")]

@@ -26,7 +26,7 @@ mod weak;
 
 pub use any_object::{AnyObject, ObjectRef};
 pub use cache::{Cache, CacheEntryInfo, CacheLimits};
-pub use db::{Connection, Database, DatabaseConfig, MigrationProgress, TransactionNote};
+pub use db::{Connection, Database, DatabaseConfig, MigrationProgress, Savepoint, TransactionNote};
 pub use error::{BoxError, CacheError, Error, Result, StorageErrorKind};
 pub use field::{FieldGuard, SharedHandle};
 pub use handle::P;

@@ -79,7 +79,12 @@ impl ConnectionInner {
         // reference) happens before anything reaches the storage: the transaction stays
         // usable, and the caller may fix the cause and commit again.
         self.register_upgraded();
-        let (writes, mut pending) = self.collect_writes()?;
+        let (mut writes, mut pending) = self.collect_writes(false)?;
+        // The states savepoints spilled and that were not changed again (docs/spec.md §13).
+        let encoded: HashSet<Oid, BuildOidHasher> = writes.iter().map(|w| w.oid).collect();
+        let spilled = self.spilled_writes(&encoded)?;
+        let spilled_oids: Vec<Oid> = spilled.iter().map(|w| w.oid).collect();
+        writes.extend(spilled);
         if writes.is_empty() {
             self.clear_transaction();
             self.begin(None)?;
@@ -133,6 +138,13 @@ impl ConnectionInner {
             }
             written.extend(obj.p_oid());
         }
+        for oid in spilled_oids {
+            // Spilled and not changed since: in memory it holds the state just stored.
+            if let Some(obj) = self.cache.get(oid) {
+                obj.p_set_serial(tid);
+            }
+            written.insert(oid);
+        }
         self.clear_transaction();
         if outcome.previous == snapshot && resolutions.count() == 0 {
             // Nobody committed between this transaction's snapshot and its own commit, so
@@ -180,7 +192,14 @@ impl ConnectionInner {
 
     /// Encodes every object to store, following references to new objects (which the
     /// reference codec adds to `added` as it meets them).
-    fn collect_writes(&self) -> Result<(Vec<ObjectWrite>, Vec<Pending>)> {
+    ///
+    /// With `only_changed` (a savepoint), only Changed objects are encoded; otherwise (a
+    /// commit) also new objects that are not Changed, unless a savepoint spilled them (the
+    /// spilled record is their state).
+    pub(super) fn collect_writes(
+        &self,
+        only_changed: bool,
+    ) -> Result<(Vec<ObjectWrite>, Vec<Pending>)> {
         let mut seen: HashSet<Oid, BuildOidHasher> = HashSet::default();
         let mut writes = Vec::new();
         let mut pending = Vec::new();
@@ -202,7 +221,8 @@ impl ConnectionInner {
             let Some(oid) = next.p_oid() else { continue };
             let is_new = self.txn.borrow().added_oids.contains(&oid);
             let changed = next.header().state.get() == PState::Changed;
-            if !(is_new || changed) || !seen.insert(oid) {
+            let unspilled_new = is_new && !only_changed && !self.txn.borrow().spill.contains(oid);
+            if !(changed || unspilled_new) || !seen.insert(oid) {
                 continue;
             }
             let record = self.encode_write(&*next, &mut state, |out| next.p_getstate_into(out))?;
@@ -262,7 +282,18 @@ impl ConnectionInner {
                 header.state.set(PState::UpToDate);
             }
         }
+        // Objects a savepoint spilled hold this transaction's states while in memory, even
+        // when they are no longer Changed (docs/spec.md §13).
+        let spill = std::mem::take(&mut self.txn.borrow_mut().spill);
+        let spilled: Vec<ObjectRef> =
+            spill.newest().into_keys().filter_map(|oid| self.cache.get(oid)).collect();
+        drop(spill);
         let mut kept = Vec::new();
+        for obj in spilled {
+            if obj.p_invalidate().is_err() {
+                kept.push(obj);
+            }
+        }
         for obj in registered {
             if obj.header().state.get() == PState::Changed && obj.p_invalidate().is_err() {
                 kept.push(obj);
@@ -292,6 +323,7 @@ impl ConnectionInner {
         txn.upgraded.clear();
         txn.read_current.clear();
         txn.note = TransactionNote::default();
+        txn.spill = super::savepoint::Spill::default();
     }
 
     /// Starts the next transaction: moves the snapshot to the newest tid, invalidates what

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
 
 use super::database::Database;
+use super::savepoint::Spill;
 use super::schemas::ReadPlans;
 use crate::any_object::ObjectRef;
 use crate::cache::Cache;
@@ -80,6 +81,11 @@ pub(crate) struct TransactionState {
     /// The objects `Connection::read_current` asked to stay current, with the serial read.
     pub(crate) read_current: Vec<(Oid, Tid)>,
     pub(crate) note: TransactionNote,
+    /// The savepoints and the states they spilled (docs/spec.md §13).
+    pub(crate) spill: Spill,
+    /// The id of the newest savepoint taken by this connection (never reset, so an old
+    /// savepoint's id is never reused).
+    pub(crate) next_savepoint: u64,
 }
 
 impl Connection {
@@ -292,7 +298,7 @@ impl Connection {
     #[must_use]
     pub fn has_changes(&self) -> bool {
         let txn = self.inner.txn.borrow();
-        !txn.registered.is_empty() || !txn.added.is_empty()
+        !txn.registered.is_empty() || !txn.added.is_empty() || !txn.spill.is_empty()
     }
 
     /// Runs `work` and commits; on a conflict aborts, waits a short random pause that grows

@@ -81,12 +81,17 @@ impl DataManager for ConnectionInner {
     fn setstate(&self, obj: &dyn AnyObject) -> Result<()> {
         self.check_open()?;
         let oid = obj.p_oid().ok_or(Error::ForeignObject { oid: None })?;
-        let snapshot = self.txn.borrow().snapshot;
-        let before = TimeStamp::from_u64(snapshot.as_u64().saturating_add(1));
-        let Some(visible) = self.db.storage.load_visible(oid, before)? else {
-            return Err(Error::Dangling { oid, referrer: self.referrer_of(oid, before) });
+        // A state spilled by a savepoint of this transaction comes first (docs/spec.md §13).
+        let (record, serial) = if let Some(spilled) = self.spilled_record(oid)? {
+            spilled
+        } else {
+            let snapshot = self.txn.borrow().snapshot;
+            let before = TimeStamp::from_u64(snapshot.as_u64().saturating_add(1));
+            let Some(visible) = self.db.storage.load_visible(oid, before)? else {
+                return Err(Error::Dangling { oid, referrer: self.referrer_of(oid, before) });
+            };
+            (visible.data, visible.serial)
         };
-        let (record, serial) = (visible.data, visible.serial);
         let found = decode_record(oid, &record)?;
         obj.claim_type_name()?;
         check_type(oid, obj.type_name(), obj.reads_type_name(found.type_name), found.type_name)?;

@@ -11,6 +11,7 @@ mod loader;
 mod migrate;
 mod pack;
 mod resolve;
+mod savepoint;
 mod schemas;
 mod undo;
 
@@ -18,3 +19,4 @@ pub use config::DatabaseConfig;
 pub use connection::{Connection, TransactionNote};
 pub use database::Database;
 pub use migrate::MigrationProgress;
+pub use savepoint::Savepoint;

@@ -66,7 +66,10 @@ impl ConnectionInner {
         let Some(index) = data.writes.iter().position(|write| write.oid == oid) else {
             return false;
         };
-        let (write, entry) = (&data.writes[index], &mut pending[index]);
+        // Writes past `pending` are states spilled by savepoints (docs/spec.md §13): their
+        // objects may not be in memory, so they are not merged.
+        let Some(entry) = pending.get_mut(index) else { return false };
+        let write = &data.writes[index];
         // A new object (no expected serial) has no state read to merge from.
         if write.expected_serial != Some(expected) {
             return false;
