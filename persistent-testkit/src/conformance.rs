@@ -77,7 +77,7 @@ pub fn write(oid: Oid, expected: Option<Tid>, data: &[u8]) -> ObjectWrite {
     ObjectWrite::new(oid, expected, data.to_vec())
 }
 
-/// [`write`], its record referencing `references`.
+/// [`write()`], its record referencing `references`.
 #[must_use]
 pub fn write_refs(oid: Oid, expected: Option<Tid>, data: &[u8], references: &[Oid]) -> ObjectWrite {
     write(oid, expected, data).with_references(references.to_vec())
