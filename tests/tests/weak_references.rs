@@ -25,7 +25,33 @@ for_each_backend!(
     a_dead_unsaved_target_cannot_be_stored,
     the_weak_keyed_mapping_drops_entries_whose_key_is_gone,
     the_weak_keyed_mapping_marks_every_mutation,
+    pack_collects_a_target_referenced_only_weakly,
 );
+
+/// With real garbage collection (docs/spec.md §10, §12): a target only a weak reference
+/// points to is removed by pack, and the weak reference then gets nothing; a strongly
+/// referenced one stays. (The weak-keyed mapping's dropping of such an entry is checked
+/// above with the record removed by hand.)
+fn pack_collects_a_target_referenced_only_weakly(backend: &Backend) {
+    let db = backend.open();
+    let conn = db.connect().unwrap();
+    let (weakly, strongly) = (target("weakly"), target("strongly"));
+    let root = conn.root::<Holder>().unwrap();
+    root.set_weak(Some(WeakRef::new(&weakly))).unwrap();
+    root.set_strong(Some(strongly.clone())).unwrap();
+    conn.commit().unwrap();
+    let (weak_oid, strong_oid) = (weakly.p_oid().unwrap(), strongly.p_oid().unwrap());
+    drop((weakly, strongly, root, conn));
+
+    let report = db.pack(persistent::TimeStamp::MAX, &mut |_| {}).unwrap();
+    assert_eq!(report.objects_removed, 1, "{report:?}");
+    let conn = db.connect().unwrap();
+    let weak = weak_of(&conn.root::<Holder>().unwrap());
+    assert_eq!(weak.oid(), Some(weak_oid));
+    assert!(weak.get().unwrap().is_none(), "the weakly referenced target was collected");
+    assert!(matches!(conn.get::<Target>(weak_oid), Err(Error::NotFound(_))));
+    assert_eq!(*conn.get::<Target>(strong_oid).unwrap().name().unwrap(), "strongly");
+}
 
 #[derive(Persistent, Default, Debug)]
 struct Target {
