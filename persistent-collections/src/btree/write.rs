@@ -63,8 +63,13 @@ fn split_bucket<K: Key, V: TreeValue>(bucket: &mut Bucket<K, V>, sizes: Sizes) -
         return None;
     }
     let middle = bucket.keys.len() / 2;
-    let keys = bucket.keys.split_off(middle);
-    let values = bucket.values.split_off(middle);
+    // Room for a full bucket and the insert that splits it, so that the new half never
+    // reallocates (`split_off` would allocate its exact length, doubled at the next insert).
+    let room = usize::from(sizes.bucket) + 1;
+    let mut keys = Vec::with_capacity(room);
+    keys.extend(bucket.keys.drain(middle..));
+    let mut values = Vec::with_capacity(room);
+    values.extend(bucket.values.drain(middle..));
     let separator = keys[0].clone();
     let right = P::new(Bucket { keys, values, next: bucket.next.take() });
     bucket.next = Some(right.clone());
@@ -77,9 +82,13 @@ fn split_inner<K: Key, V: TreeValue>(inner: &mut Inner<K, V>, sizes: Sizes) -> S
         return None;
     }
     let middle = inner.keys.len() / 2;
-    let keys = inner.keys.split_off(middle + 1);
+    // Room for a full node and the insert that splits it (as for buckets).
+    let room = usize::from(sizes.node) + 1;
+    let mut keys = Vec::with_capacity(room);
+    keys.extend(inner.keys.drain(middle + 1..));
     let separator = inner.keys.pop()?;
-    let children = inner.children.split_off(middle + 1);
+    let mut children = Vec::with_capacity(room);
+    children.extend(inner.children.drain(middle + 1..));
     Some((separator, Child::Inner(P::new(Inner { keys, children }))))
 }
 
