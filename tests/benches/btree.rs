@@ -21,7 +21,10 @@
 //!   RSS: the heap the other workloads freed stays resident and hides the peak);
 //! * `sizes_insert_1m`, `sizes_small_txns` and `sizes_cold_lookups`: the insert,
 //!   small-transaction and cold-lookup workloads over bucket and node sizes, to choose
-//!   `Sizes::default()`.
+//!   `Sizes::default()`;
+//! * `concurrent_inserts_into_one_bucket_sqlite`: 200 rounds of two connections inserting
+//!   different new keys into one bucket, the second commit merged by conflict resolution
+//!   (it prints how many merged and the second commit's median time).
 //!
 //! Trees are built outside the timed part (`with_inputs`, one iteration per sample); what
 //! is printed after a sample is measured when its input is dropped, outside the timed part.
@@ -411,4 +414,47 @@ fn sizes_small_txns(bencher: Bencher, sizes: &str) {
 #[divan::bench(sample_size = 1, sample_count = 10, args = SIZES)]
 fn sizes_cold_lookups(bencher: Bencher, sizes: &str) {
     cold_lookups(bencher, parse_sizes(sizes));
+}
+
+/// Rounds of the concurrent-insert workload (the reference's 200).
+const ROUNDS: usize = 200;
+
+/// Concurrent inserts into one bucket, as the reference measures them: in each round two
+/// connections each insert a different new key next to one existing key of a committed
+/// 100,000-key tree (so into the same bucket); the first commits, then the second, whose
+/// commit the bucket's conflict resolution merges unless one side split the bucket. Prints
+/// how many of the rounds merged and the median time of the second commit.
+#[divan::bench(sample_size = 1, sample_count = 1)]
+fn concurrent_inserts_into_one_bucket_sqlite(bencher: Bencher) {
+    let keys = random_keys(7, 100_000);
+    let built = committed(&keys, Sizes::default());
+    let db = built.backend.open_with(config());
+    bencher.bench_local(|| {
+        let (first, second) = (db.connect().expect("connect"), db.connect().expect("connect"));
+        let mut rng = Rng::seeded(11);
+        let (mut merged, mut times) = (0, Vec::with_capacity(ROUNDS));
+        for _ in 0..ROUNDS {
+            let near = keys[rng.range(0, keys.len() as u64) as usize];
+            first.root::<Root>().unwrap().tree().unwrap().insert(near + 1, 1).unwrap();
+            second.root::<Root>().unwrap().tree().unwrap().insert(near + 2, 2).unwrap();
+            first.commit().expect("the first commit");
+            let resolved_before = second.conflicts_resolved();
+            let started = std::time::Instant::now();
+            match second.commit() {
+                Ok(_) => {
+                    times.push(started.elapsed());
+                    if second.conflicts_resolved() > resolved_before {
+                        merged += 1;
+                    }
+                }
+                Err(error) if error.is_conflict() => second.abort().expect("abort"),
+                Err(error) => panic!("the second commit: {error}"),
+            }
+        }
+        times.sort_unstable();
+        let median = times.get(times.len() / 2).copied().unwrap_or_default();
+        eprintln!(
+            "concurrent inserts into one bucket: {merged} of {ROUNDS} merged; second commit median {median:.1?}"
+        );
+    });
 }
