@@ -204,11 +204,12 @@ fn sweep(
         report.bytes_removed += bytes;
         tx.commit().map_err(err("committing a sweep batch"))?;
         // Writers waiting for the lock poll for it: leave it free as long as the batch held
-        // it while this storage has commits waiting, an eighth of that otherwise (writers
-        // of other processes are not seen), so that writers keep most of their rate.
+        // it while this storage has commits waiting, a sixteenth of that otherwise (writers
+        // of other processes are not seen, but get a window), so that writers keep most of
+        // their rate.
         let held = batch_started.elapsed().min(MAX_PAUSE);
         let waiting = committing.load(AtomicOrdering::Relaxed) > 0;
-        std::thread::sleep(if waiting { held } else { held / 8 });
+        std::thread::sleep(if waiting { held } else { held / 16 });
         examined += count.unsigned_abs();
         progress(&PackProgress::new(PackPhase::Sweeping, examined, *report));
         match hi.checked_add(1) {
