@@ -1,5 +1,5 @@
 //! Parsing of the `#[persistent(...)]` attributes (on the struct: `name`, `alias`, `repr`,
-//! `crate`, `version`, `upgrade`; on a field: `volatile`, `no_getter`, `copy`, `guard`,
+//! `crate`, `version`, `upgrade`, `resolve`; on a field: `volatile`, `no_getter`, `copy`, `guard`,
 //! `alias`, `default`) and the recording of `#[serde(...)]` keys on fields, which
 //! `valid` refuses. Unknown and duplicate keys are reported and parsing goes on, so that one
 //! compilation lists every mistake.
@@ -28,6 +28,8 @@ pub(crate) struct StructAttrs {
     /// `upgrade = path`: the function that builds the state from a record of an older
     /// version.
     pub(crate) upgrade: Option<ExprPath>,
+    /// `resolve = path`: the function that merges a write conflict (docs/spec.md §8).
+    pub(crate) resolve: Option<ExprPath>,
 }
 
 /// The `#[persistent(...)]` keys of a field, and its `#[serde(...)]` keys.
@@ -93,6 +95,12 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
                     Ok(path) => set_once(&mut out.upgrade, path, &meta, errors),
                     Err(error) => errors.push(error),
                 }
+            } else if meta.path.is_ident("resolve") {
+                let value = meta.value()?.parse::<Expr>()?;
+                match function_path(value, RESOLVE_MESSAGE) {
+                    Ok(path) => set_once(&mut out.resolve, path, &meta, errors),
+                    Err(error) => errors.push(error),
+                }
             } else if meta.path.is_ident("crate") {
                 let value = meta.value()?.parse::<Expr>()?;
                 match crate_path(value) {
@@ -102,7 +110,8 @@ pub(crate) fn struct_attrs(attrs: &[Attribute], errors: &mut Errors) -> StructAt
             } else {
                 errors.push(unknown_key(
                     &meta,
-                    "on a struct; expected `name`, `alias`, `repr`, `crate`, `version` or `upgrade`",
+                    "on a struct; expected `name`, `alias`, `repr`, `crate`, `version`, `upgrade` or \
+                     `resolve`",
                 ));
                 skip_value(&meta)?;
             }
@@ -182,6 +191,9 @@ fn repr_path(value: Expr) -> syn::Result<ExprPath> {
 
 const UPGRADE_MESSAGE: &str =
     "`upgrade` must be the path of a function `fn(&OldFields) -> persistent::Result<Self>`";
+
+const RESOLVE_MESSAGE: &str = "`resolve` must be the path of a function \
+     `fn(old: &Self, committed: &Self, mine: &Self) -> Option<Self>`";
 
 const DEFAULT_MESSAGE: &str =
     "`default` must be the path of a function returning the field's value, e.g. \

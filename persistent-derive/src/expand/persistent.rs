@@ -66,11 +66,25 @@ pub(super) fn expand(input: &Input) -> TokenStream {
             }
         }
     });
+    let resolve = input.attrs.resolve.as_ref().map(|path| {
+        quote! {
+            const RESOLVES_CONFLICTS: bool = true;
+
+            fn resolve_conflict(
+                __old: &Self,
+                __committed: &Self,
+                __mine: &Self,
+            ) -> ::core::option::Option<Self> {
+                #path(__old, __committed, __mine)
+            }
+        }
+    });
     quote! {
         #[automatically_derived]
         impl #private::Persistent for #ident {
             type Object = #object;
             const TYPE_NAME: &'static str = #type_name;
+            #resolve
             #reads
             #encode
             #decode
