@@ -16,6 +16,18 @@ use crate::persistent::Persistent;
 use crate::timestamp::{Tid, TimeStamp};
 
 impl ConnectionInner {
+    /// A transaction that loads many objects sweeps as it goes (docs/spec.md §3.2): once the
+    /// cache holds more than twice its object limit in loaded objects, `incrgc` brings it back
+    /// to the limit. Any unchanged, unborrowed object may become a ghost at any time, since
+    /// it reloads the same state at the transaction's snapshot; the object being loaded is
+    /// not evicted (it counts as changed until its load ends).
+    fn sweep_if_far_over(&self) {
+        let limit = self.cache.cache_size();
+        if limit > 0 && self.cache.ring_len() > limit.saturating_mul(2) {
+            self.cache.incrgc();
+        }
+    }
+
     /// Runs `f` with this connection as the thread's reference context.
     pub(crate) fn decode_with_references<R>(&self, f: impl FnOnce() -> R) -> R {
         match self.this.upgrade() {
@@ -110,6 +122,7 @@ impl DataManager for ConnectionInner {
         }
         obj.p_set_serial(serial);
         obj.p_set_estimated_size(record.len() as u64);
+        self.sweep_if_far_over();
         Ok(())
     }
 
