@@ -46,7 +46,7 @@ use divan::{black_box, Bencher};
 use persistent::btree::Sizes;
 use persistent::prelude::*;
 use persistent::{CacheLimits, Database, DatabaseConfig, Tid};
-use persistent_tests::{Backend, Item, Rng};
+use persistent_tests::{peak_rss_kib, reset_peak_rss, Backend, Item, Rng};
 
 /// Keys in the tree.
 const KEYS: usize = 1_000_000;
@@ -359,8 +359,8 @@ impl Objects {
         let conn = db.connect().expect("connect");
         let items = conn.root::<ItemsRoot>().expect("the root").items().expect("the tree");
         conn.commit().expect("store the root and the empty tree");
-        // The peak resident set from here on (Linux: "5" resets VmHWM to the current RSS).
-        std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak RSS");
+        // The peak resident set from here on.
+        reset_peak_rss();
         let start_rss = proc_field("/proc/self/status", "VmRSS");
         Objects { items, conn, _db: db, backend, start_rss }
     }
@@ -368,7 +368,7 @@ impl Objects {
 
 impl Drop for Objects {
     fn drop(&mut self) {
-        let peak = proc_field("/proc/self/status", "VmHWM");
+        let peak = peak_rss_kib();
         let (db, wal) = file_sizes(&sqlite_path(&self.backend));
         eprintln!(
             "one_million_objects_100_commits: database file {:.1} MB, WAL {:.1} MB; \

@@ -24,7 +24,7 @@ use divan::{black_box, Bencher};
 use persistent::prelude::*;
 use persistent::{Database, Oid, Persistent};
 use persistent::{MapState, PersistentList, PersistentMapping};
-use persistent_tests::{Backend, TempDir};
+use persistent_tests::{Backend, RowV1, RowV2, TempDir};
 
 /// Objects in the load and bulk-commit workloads, entries in the mapping.
 const OBJECTS: usize = 100_000;
@@ -272,28 +272,6 @@ fn fsync_8_bytes_sync_data(bencher: Bencher) {
     });
 }
 
-/// The first release of a row, whose records the `get_*` workloads read.
-#[derive(persistent::Persistent)]
-#[persistent(name = "RowV1")]
-struct RowV1 {
-    n: i64,
-    name: String,
-    value: f64,
-}
-
-/// The second release, version 2: `name` renamed `label` through an upgrade function.
-#[derive(persistent::Persistent)]
-#[persistent(name = "RowV2", alias = "RowV1", version = 2, upgrade = upgrade_row)]
-struct RowV2 {
-    n: i64,
-    label: String,
-    value: f64,
-}
-
-fn upgrade_row(old: &persistent::codec::OldFields) -> persistent::Result<RowV2> {
-    Ok(RowV2 { n: old.get("n")?, label: old.get("name")?, value: old.get("value")? })
-}
-
 /// A release that added a field: reads the first release's records by field name.
 #[derive(persistent::Persistent)]
 #[persistent(name = "RowAdded", alias = "RowV1")]
@@ -311,7 +289,7 @@ fn first_release_rows(kind: Kind) -> (Backend, Vec<Oid>) {
     let conn = db.connect().expect("connect");
     let oids = (0..OBJECTS)
         .map(|n| {
-            let row = RowV1 { n: n as i64, name: format!("row-{n}"), value: n as f64 * 0.5 };
+            let row = RowV1::numbered(n);
             conn.add(&P::new(row)).expect("add a row")
         })
         .collect();

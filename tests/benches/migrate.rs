@@ -10,7 +10,7 @@ use std::alloc::System;
 use divan::counter::ItemsCount;
 use divan::Bencher;
 use persistent::prelude::*;
-use persistent_tests::Backend;
+use persistent_tests::{Backend, RowV1, RowV2};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
 #[global_allocator]
@@ -26,34 +26,13 @@ fn main() {
     divan::main();
 }
 
-#[derive(Persistent)]
-#[persistent(name = "RowV1")]
-struct RowV1 {
-    n: i64,
-    name: String,
-    value: f64,
-}
-
-/// Version 2: `name` becomes `label`, through an upgrade function.
-#[derive(Persistent)]
-#[persistent(name = "RowV2", alias = "RowV1", version = 2, upgrade = upgrade_row)]
-struct RowV2 {
-    n: i64,
-    label: String,
-    value: f64,
-}
-
-fn upgrade_row(old: &persistent::codec::OldFields) -> persistent::Result<RowV2> {
-    Ok(RowV2 { n: old.get("n")?, label: old.get("name")?, value: old.get("value")? })
-}
-
 /// A SQLite file of `OBJECTS` first-release rows, committed 100,000 per transaction.
 fn first_release_file() -> Backend {
     let backend = Backend::sqlite();
     let db = backend.open();
     let conn = db.connect().expect("connect");
     for n in 0..OBJECTS {
-        let row = RowV1 { n: n as i64, name: format!("row-{n}"), value: n as f64 * 0.5 };
+        let row = RowV1::numbered(n);
         conn.add(&P::new(row)).expect("add a row");
         if n % 100_000 == 99_999 {
             conn.commit().expect("commit the rows");

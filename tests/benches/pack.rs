@@ -13,7 +13,7 @@ use std::time::Instant;
 use divan::Bencher;
 use persistent::storage::{ObjectWrite, Storage, TransactionData};
 use persistent::{Oid, SqliteStorage, TimeStamp};
-use persistent_testkit::TempDir;
+use persistent_tests::{peak_rss_kib, reset_peak_rss, TempDir};
 
 const REVISIONS: usize = 10;
 /// Objects one bucket object references (the root references the buckets).
@@ -72,15 +72,6 @@ fn build(path: &std::path::Path, n: usize) {
     commit(&storage, writes);
 }
 
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 fn file_mib(path: &std::path::Path) -> f64 {
     std::fs::metadata(path).map_or(0, |m| m.len()) as f64 / (1024.0 * 1024.0)
 }
@@ -96,8 +87,7 @@ fn pack_sqlite(bencher: Bencher) {
     eprintln!("built {n} objects x {REVISIONS} revisions in {:.1?}", started.elapsed());
     let storage = SqliteStorage::open(&path).unwrap();
     bencher.bench_local(|| {
-        // Resets the peak resident size to the current one (Linux).
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        reset_peak_rss();
         let rss_start = peak_rss_kib();
         let started = Instant::now();
         let report = storage.pack(TimeStamp::MAX, &mut |_| {}).unwrap();

@@ -22,7 +22,7 @@ use divan::Bencher;
 use persistent::prelude::*;
 use persistent::storage::MemoryStorage;
 use persistent::{CacheLimits, Database, DatabaseConfig};
-use persistent_tests::Item;
+use persistent_tests::{peak_rss_kib, reset_peak_rss, Item};
 
 const OBJECTS: usize = 100_000;
 
@@ -74,15 +74,6 @@ fn savepoint_100k(bencher: Bencher) {
         });
 }
 
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 fn big_transaction() {
     let count: usize = std::env::var("SAVEPOINT_BENCH_OBJECTS")
         .ok()
@@ -95,7 +86,7 @@ fn big_transaction() {
     let conn = db.connect().unwrap();
     let oids = items(&conn, count);
     conn.cache().minimize();
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    reset_peak_rss();
     let before = peak_rss_kib();
     let started = Instant::now();
     for (i, oid) in oids.iter().enumerate() {

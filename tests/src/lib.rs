@@ -17,6 +17,8 @@
 pub mod backend;
 pub mod graph;
 pub mod process;
+pub mod releases;
+pub mod rss;
 
 pub use backend::{format1_record, write_raw, Backend};
 
@@ -28,6 +30,8 @@ pub struct GuideDoctests;
 pub use graph::{Node, Other};
 pub use persistent_testkit::{StubDm, TempDir};
 pub use process::{soak_rounds, wait_for_line, KillOnDrop, Rng};
+pub use releases::{RowV1, RowV2};
+pub use rss::{peak_rss_kib, reset_peak_rss};
 
 use persistent::codec::{decode_field, encode_field, finish_decode};
 use persistent::prelude::*;

@@ -506,3 +506,22 @@ fn a_referrer_of_a_record_whose_type_is_gone_still_loads_and_the_reference_names
         "{error:?}"
     );
 }
+
+#[test]
+fn a_record_naming_a_schema_the_database_lacks_is_a_corrupt_record() {
+    let (backend, oid) = stored(ada(36));
+    let storage = backend.storage();
+    let mut record = storage.load(oid).unwrap().data;
+    // [2][6]["Person"][schema number] ... [CRC-32C]: name the schema 99, with a good checksum.
+    assert_eq!((record[0], record[1], &record[2..8]), (2, 6, &b"Person"[..]));
+    record[8] = 99;
+    let body = record.len() - 4;
+    let checksum = crc32c::crc32c(&record[..body]);
+    record[body..].copy_from_slice(&checksum.to_le_bytes());
+    persistent_tests::write_raw(&*storage, oid, record);
+    let error = read_as::<added::Person>(&backend, oid).err().expect("no schema 99");
+    assert!(
+        matches!(&error, Error::CorruptRecord { oid: at, message } if *at == oid && message.contains("99")),
+        "{error:?}"
+    );
+}

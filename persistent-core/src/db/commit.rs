@@ -258,6 +258,21 @@ impl ConnectionInner {
         Ok(record)
     }
 
+    /// Forgets an object added in this transaction and never stored (abort, or a rollback
+    /// to a savepoint taken before it was added): it leaves the cache and loses its oid and
+    /// jar, keeping its state as an unsaved object's.
+    pub(super) fn forget_added(&self, obj: &ObjectRef) {
+        if let Some(oid) = obj.p_oid() {
+            self.cache.remove(oid);
+        }
+        let header = obj.header();
+        drop(header.replace_jar(None));
+        header.oid.set(None);
+        if header.state.get() != PState::Ghost {
+            header.state.set(PState::UpToDate);
+        }
+    }
+
     /// Drops the transaction's changes. An object whose data is borrowed cannot be
     /// invalidated: it stays Changed *and registered*, the transaction is doomed (so its
     /// change can never be committed) and `Error::Borrowed` is returned; abort again once
@@ -272,15 +287,7 @@ impl ConnectionInner {
             (std::mem::take(&mut txn.registered), std::mem::take(&mut txn.added))
         };
         for obj in &added {
-            if let Some(oid) = obj.p_oid() {
-                self.cache.remove(oid);
-            }
-            let header = obj.header();
-            drop(header.replace_jar(None));
-            header.oid.set(None);
-            if header.state.get() != PState::Ghost {
-                header.state.set(PState::UpToDate);
-            }
+            self.forget_added(obj);
         }
         // Objects a savepoint spilled hold this transaction's states while in memory, even
         // when they are no longer Changed (docs/spec.md §13).

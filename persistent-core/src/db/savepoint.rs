@@ -348,15 +348,7 @@ impl ConnectionInner {
         txn.registered = Vec::new();
         drop(txn);
         for obj in &forget {
-            if let Some(oid) = obj.p_oid() {
-                self.cache.remove(oid);
-            }
-            let header = obj.header();
-            drop(header.replace_jar(None));
-            header.oid.set(None);
-            if header.state.get() != PState::Ghost {
-                header.state.set(PState::UpToDate);
-            }
+            self.forget_added(obj);
         }
         for obj in reset {
             // Not borrowed (checked above): this does not fail.

@@ -128,9 +128,7 @@ fn decode_state(input: &Input) -> TokenStream {
         let ident = field.ident;
         let ty = field.ty;
         if field.is_volatile() {
-            build.push(quote_spanned! {ty.span()=>
-                #ident: <#ty as #private::VolatileField>::rebuilt()
-            });
+            build.push(rebuilt_volatile(field, &private));
         } else {
             let local = format_ident!("__field{}", index);
             decode.push(quote_spanned! {ty.span()=>
@@ -207,9 +205,7 @@ fn decode_evolved(input: &Input) -> TokenStream {
         let ident = field.ident;
         let ty = field.ty;
         if field.is_volatile() {
-            build.push(quote_spanned! {ty.span()=>
-                #ident: <#ty as #private::VolatileField>::rebuilt()
-            });
+            build.push(rebuilt_volatile(field, &private));
             continue;
         }
         let slot = format_ident!("__field{}", index);
@@ -257,5 +253,14 @@ fn decode_evolved(input: &Input) -> TokenStream {
             }
             ::core::result::Result::Ok(Self { #(#build),* })
         }
+    }
+}
+
+/// The initializer of a volatile field when a state is decoded: its `Default`, through
+/// `VolatileField` (whose compile error names the rule).
+fn rebuilt_volatile(field: &crate::ast::Field, private: &TokenStream) -> TokenStream {
+    let (ident, ty) = (field.ident, field.ty);
+    quote_spanned! {ty.span()=>
+        #ident: <#ty as #private::VolatileField>::rebuilt()
     }
 }
