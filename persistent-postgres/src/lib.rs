@@ -7,6 +7,7 @@
 //! * `commit.rs`: `Storage::commit` (row locks in oid order, conflicts found by one
 //!   statement, the tid clock as commit lock).
 //! * `pack.rs`: `Storage::pack` in SQL (a recursive CTE marks, batches sweep).
+//! * `copy.rs`: `transactions_after` and `restore`, for copying between storages.
 //! * `schema.rs`: the tables, their creation, and the check of an existing database.
 //! * `pool.rs`: the small connection pool and its prepared statements.
 //! * `url.rs`: connection strings: TLS settings taken out, passwords redacted.
@@ -17,6 +18,7 @@
 
 mod commit;
 mod convert;
+mod copy;
 mod options;
 mod pack;
 mod pg_error;

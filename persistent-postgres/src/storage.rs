@@ -1,5 +1,6 @@
 //! `PostgresStorage`: opening (URL, TLS, pool, schema) and the `Storage` implementation's
-//! reads. Commits are `commit.rs`, pack is `pack.rs`. Every read is one statement, so one
+//! reads. Commits are `commit.rs`, pack is `pack.rs`, copying (`transactions_after`,
+//! `restore`) is `copy.rs`. Every read is one statement, so one
 //! round trip and one consistent view; a read on a session whose connection was lost (a
 //! server restart) is tried once more on a fresh session.
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use persistent_core::storage::{
     Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
-    TransactionData, TransactionInfo, VisibleRecord,
+    StoredTransaction, TransactionData, TransactionInfo, VisibleRecord,
 };
 use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid, TimeStamp};
 use postgres::config::SslMode as DriverSslMode;
@@ -307,6 +308,14 @@ impl Storage for PostgresStorage {
 
     fn pack(&self, before: Tid, progress: &mut dyn FnMut(&PackProgress)) -> Result<PackReport> {
         crate::pack::pack(self, before, progress)
+    }
+
+    fn transactions_after(&self, after: Tid, limit: usize) -> Result<Vec<StoredTransaction>> {
+        crate::copy::transactions_after(self, after, limit)
+    }
+
+    fn restore(&self, txn: &StoredTransaction) -> Result<()> {
+        crate::copy::restore(self, txn)
     }
 
     fn packed_before(&self) -> Result<Tid> {
