@@ -25,7 +25,8 @@
 //!
 //! Features: `sqlite` (on by default) adds [`SqliteStorage`]; `collections` (on by default)
 //! adds [`PersistentList`], [`PersistentMapping`], [`PersistentWeakKeyMapping`] (keyed by
-//! weak references) and [`Length`] (a counter whose concurrent changes merge). The guide is `docs/guide.md` in the repository; the rules the library
+//! weak references) and [`Length`] (a counter whose concurrent changes merge); `postgres`
+//! (off by default) adds `PostgresStorage`, for several processes on several machines. The guide is `docs/guide.md` in the repository; the rules the library
 //! keeps are `docs/spec.md`.
 
 pub use persistent_core::{
@@ -51,6 +52,11 @@ pub use persistent_collections::{
 };
 #[cfg(feature = "sqlite")]
 pub use persistent_sqlite::{SqliteOptions, SqliteStorage};
+#[cfg(feature = "postgres")]
+pub use persistent_postgres::{PostgresOptions, PostgresStorage, SslMode};
+/// Copies every transaction of one storage into another (`storage::copy_transactions`):
+/// how a database moves, for example, from SQLite to PostgreSQL.
+pub use persistent_core::storage::copy_transactions;
 
 /// What most programs import: `use persistent::prelude::*;` (the derive, `P`, `Database`,
 /// `Connection`, the collections and `Length`, and `SqliteStorage` when their features are on).
@@ -65,6 +71,8 @@ pub mod prelude {
     };
     #[cfg(feature = "sqlite")]
     pub use persistent_sqlite::SqliteStorage;
+    #[cfg(feature = "postgres")]
+    pub use persistent_postgres::PostgresStorage;
 }
 
 /// Used by code that `#[derive(Persistent)]` generates; not a public API.
