@@ -218,11 +218,9 @@ impl PgServer {
     /// psql's error output.
     pub fn admin_sql(&self, db: &str, sql: &str) -> Result<String, String> {
         let url = format!("{}/{db}?sslmode=disable", self.admin_base);
-        let psql = if self.bindir.as_os_str().is_empty() {
-            PathBuf::from("psql")
-        } else {
-            self.bindir.join("psql")
-        };
+        let psql = Some(self.bindir.join("psql"))
+            .filter(|path| path.is_file())
+            .unwrap_or_else(|| PathBuf::from("psql"));
         let output = Command::new(psql)
             .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", &url, "-c", sql])
             .output()
@@ -369,7 +367,12 @@ fn find_bindir() -> Option<PathBuf> {
         dirs.sort();
         dirs.pop()
     };
-    on_path.or_else(from_pg_config).or_else(debian)
+    // `/usr/local/bin/initdb` may be a link into the real bin directory, which also holds
+    // `psql` and `pgbench`.
+    on_path
+        .or_else(from_pg_config)
+        .or_else(debian)
+        .map(|dir| std::fs::canonicalize(dir.join("initdb")).ok().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or(dir))
 }
 
 fn running_as_root() -> bool {
