@@ -218,9 +218,8 @@ fn attempt(
 /// The conflict to report: the first checked oid, in the transaction's order (writes, then
 /// read-current checks), among the `stale` rows (oid, current serial).
 fn first_conflict(txn: &TransactionData, stale: &[(i64, Option<i64>)]) -> Error {
-    let actual_of = |oid: Oid| {
-        stale.iter().find(|(zoid, _)| *zoid == oid_to_sql(oid)).map(|(_, tid)| *tid)
-    };
+    let actual_of =
+        |oid: Oid| stale.iter().find(|(zoid, _)| *zoid == oid_to_sql(oid)).map(|(_, tid)| *tid);
     let checks = txn
         .writes
         .iter()

@@ -45,26 +45,26 @@ pub(crate) fn transactions_after(
         s.client.query(&statement, &[&tid_bound(after), &limit])
     })?;
     let mut transactions: Vec<StoredTransaction> = Vec::new();
-    let mut current: Option<(Tid, String, String, Vec<u8>, Vec<StoredRevision>)> = None;
     for row in &rows {
         let tid = tid_from_sql(row.get(0));
-        if current.as_ref().is_none_or(|(t, ..)| *t != tid) {
-            if let Some((t, user, description, extension, revisions)) = current.take() {
-                transactions.push(StoredTransaction::new(t, user, description, extension, revisions));
-            }
-            current = Some((tid, row.get(1), row.get(2), row.get(3), Vec::new()));
+        if transactions.last().is_none_or(|txn| txn.tid != tid) {
+            transactions.push(StoredTransaction::new(
+                tid,
+                row.get(1),
+                row.get(2),
+                row.get(3),
+                Vec::new(),
+            ));
         }
-        if let (Some(zoid), Some((.., revisions))) = (row.get::<_, Option<i64>>(4), current.as_mut()) {
+        // Rows come by ascending oid within a transaction, so the revisions stay sorted.
+        if let (Some(zoid), Some(txn)) = (row.get::<_, Option<i64>>(4), transactions.last_mut()) {
             let references: Vec<i64> = row.get(6);
-            revisions.push(StoredRevision::new(
+            txn.revisions.push(StoredRevision::new(
                 oid_from_sql(zoid),
                 row.get(5),
                 references.into_iter().map(oid_from_sql).collect(),
             ));
         }
-    }
-    if let Some((t, user, description, extension, revisions)) = current {
-        transactions.push(StoredTransaction::new(t, user, description, extension, revisions));
     }
     Ok(transactions)
 }

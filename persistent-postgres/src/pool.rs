@@ -70,7 +70,7 @@ impl Pool {
             tls,
             setup,
             max: max.max(1),
-            wait: Duration::from_secs(60),
+            wait: Duration::from_mins(1),
             name,
             state: Mutex::default(),
             freed: Condvar::new(),
@@ -105,10 +105,8 @@ impl Pool {
                     }
                 };
             }
-            let (next, timeout) = self
-                .freed
-                .wait_timeout(state, self.wait)
-                .unwrap_or_else(PoisonError::into_inner);
+            let (next, timeout) =
+                self.freed.wait_timeout(state, self.wait).unwrap_or_else(PoisonError::into_inner);
             state = next;
             if timeout.timed_out() && state.idle.is_empty() && state.open >= self.max {
                 return Err(Error::storage(

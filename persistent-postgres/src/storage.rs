@@ -266,16 +266,14 @@ impl Storage for PostgresStorage {
     }
 
     fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {
-        const SQL: &str =
-            "SELECT zoid FROM current_object WHERE zoid > $1 ORDER BY zoid LIMIT $2";
+        const SQL: &str = "SELECT zoid FROM current_object WHERE zoid > $1 ORDER BY zoid LIMIT $2";
         const SQL_ALL: &str = "SELECT zoid FROM current_object ORDER BY zoid LIMIT $1";
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = self.read("listing the objects", |s| match after {
-            Some(after) => {
+        let rows = self.read("listing the objects", |s| {
+            if let Some(after) = after {
                 let statement = s.prepare(SQL)?;
                 s.client.query(&statement, &[&oid_to_sql(after), &limit])
-            }
-            None => {
+            } else {
                 let statement = s.prepare(SQL_ALL)?;
                 s.client.query(&statement, &[&limit])
             }

@@ -19,7 +19,9 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::url::SslMode;
@@ -65,7 +67,8 @@ pub(crate) fn connector(
             }
         }
     };
-    let config = builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth();
+    let config =
+        builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth();
     Ok(Some(MakeRustlsConnect::new(config)))
 }
 

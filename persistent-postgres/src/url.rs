@@ -196,19 +196,23 @@ mod tests {
             "postgres://app:***@db.example:5433/shop?sslmode=require"
         );
         assert_eq!(redact("postgresql://app@h/db"), "postgresql://app@h/db");
-        assert_eq!(redact("postgres://h/db?user=u&password=pw"), "postgres://h/db?user=u&password=***");
-        assert_eq!(redact("host=h user=u password=pw dbname=d"), "host=h user=u password=*** dbname=d");
         assert_eq!(
-            redact("host=h password='two words' dbname=d"),
-            "host=h password=*** dbname=d"
+            redact("postgres://h/db?user=u&password=pw"),
+            "postgres://h/db?user=u&password=***"
         );
+        assert_eq!(
+            redact("host=h user=u password=pw dbname=d"),
+            "host=h user=u password=*** dbname=d"
+        );
+        assert_eq!(redact("host=h password='two words' dbname=d"), "host=h password=*** dbname=d");
     }
 
     #[test]
     fn tls_settings_are_taken_out() {
-        let parsed =
-            parse("postgres://u:p@h/db?sslmode=verify-full&connect_timeout=3&sslrootcert=%2Fca.pem")
-                .unwrap();
+        let parsed = parse(
+            "postgres://u:p@h/db?sslmode=verify-full&connect_timeout=3&sslrootcert=%2Fca.pem",
+        )
+        .unwrap();
         assert_eq!(parsed.driver, "postgres://u:p@h/db?connect_timeout=3");
         assert_eq!(parsed.ssl_mode, SslMode::VerifyFull);
         assert_eq!(parsed.root_cert.as_deref(), Some("/ca.pem"));

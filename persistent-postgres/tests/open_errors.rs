@@ -129,7 +129,9 @@ fn another_schema_version_or_foreign_tables_are_refused() {
     assert!(error.to_string().contains("version 99"), "{error}");
 
     let foreign = server.fresh_database_name();
-    server.admin_sql(&foreign, "CREATE TABLE object_state (zoid int8, tid int8, state bytea)").unwrap();
+    server
+        .admin_sql(&foreign, "CREATE TABLE object_state (zoid int8, tid int8, state bytea)")
+        .unwrap();
     let error = open_error(&server.url(&foreign, "sslmode=disable"), PostgresOptions::default());
     assert_eq!(error.storage_kind(), Some(StorageErrorKind::NotAStorage), "{error}");
 }
@@ -158,8 +160,7 @@ fn a_lock_held_too_long_is_a_typed_transient_error() {
 
 #[test]
 fn processes_creating_the_schema_at_once_all_succeed() {
-    let Some(server) = PgServer::shared("processes_creating_the_schema_at_once_all_succeed")
-    else {
+    let Some(server) = PgServer::shared("processes_creating_the_schema_at_once_all_succeed") else {
         return;
     };
     let url = server.fresh_database();

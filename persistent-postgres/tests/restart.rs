@@ -43,8 +43,11 @@ fn a_server_restart_fails_calls_typed_and_sessions_recover() {
     };
     let storage = Arc::new(PostgresStorage::open(&server.fresh_database()).unwrap());
     let oids = storage.new_oids(4).unwrap();
-    commit(&storage, oids.iter().map(|&oid| ObjectWrite::new(oid, None, 0u64.to_be_bytes().to_vec())).collect())
-        .unwrap();
+    commit(
+        &storage,
+        oids.iter().map(|&oid| ObjectWrite::new(oid, None, 0u64.to_be_bytes().to_vec())).collect(),
+    )
+    .unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let restarted = Arc::new(AtomicBool::new(false));
     let workers: Vec<_> = oids

@@ -82,9 +82,7 @@ fn verify_full_needs_the_right_ca() {
 
 #[test]
 fn verify_full_checks_the_host_name_and_verify_ca_does_not() {
-    let Some(server) =
-        own_server("verify_full_checks_the_host_name_and_verify_ca_does_not")
-    else {
+    let Some(server) = own_server("verify_full_checks_the_host_name_and_verify_ca_does_not") else {
         return;
     };
     let ca = server.ca_file().unwrap().to_path_buf();
@@ -97,9 +95,8 @@ fn verify_full_checks_the_host_name_and_verify_ca_does_not() {
         persistent_testkit::pg_server::APP_PASSWORD
     );
     let options = PostgresOptions::default().with_ca_file(&ca);
-    let error =
-        PostgresStorage::open_with(&format!("{url} sslmode=verify-full"), options.clone())
-            .unwrap_err();
+    let error = PostgresStorage::open_with(&format!("{url} sslmode=verify-full"), options.clone())
+        .unwrap_err();
     assert_eq!(error.storage_kind(), Some(StorageErrorKind::Denied), "{error}");
     assert!(!error.to_string().contains(persistent_testkit::pg_server::APP_PASSWORD));
     PostgresStorage::open_with(&format!("{url} sslmode=verify-ca"), options)

@@ -84,9 +84,10 @@ impl PgServer {
     /// A server of its own, stopped and removed on drop.
     ///
     /// # Errors
-    /// Why it could not start (no PostgreSQL programs, initdb or pg_ctl failed).
+    /// Why it could not start (no PostgreSQL programs, `initdb` or `pg_ctl` failed).
     pub fn start() -> Result<PgServer, String> {
-        let bindir = find_bindir().ok_or("no initdb found (PATH, pg_config --bindir, /usr/lib/postgresql/*/bin)")?;
+        let bindir = find_bindir()
+            .ok_or("no initdb found (PATH, pg_config --bindir, /usr/lib/postgresql/*/bin)")?;
         let dir = TempDir::new("pg");
         let run_as = if running_as_root() { Some("postgres".to_owned()) } else { None };
         let port = free_port()?;
@@ -239,7 +240,11 @@ impl PgServer {
     pub fn fresh_database_name(&self) -> String {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let name = format!("t{}_{n}", std::process::id());
-        let owner = if self.app_user.is_empty() { String::new() } else { format!(" OWNER {}", self.app_user) };
+        let owner = if self.app_user.is_empty() {
+            String::new()
+        } else {
+            format!(" OWNER {}", self.app_user)
+        };
         self.admin_sql("postgres", &format!("CREATE DATABASE {name}{owner}"))
             .unwrap_or_else(|e| panic!("creating database {name}: {e}"));
         name
@@ -296,7 +301,7 @@ impl PgServer {
     /// `pg_ctl restart -m immediate`: the server crashes on purpose and comes back.
     ///
     /// # Errors
-    /// pg_ctl's output when it fails.
+    /// `pg_ctl`'s output when it fails.
     pub fn restart_immediate(&self) -> Result<(), String> {
         let log = self.dir().join("log");
         self.pg_ctl(&["restart", "-m", "immediate", "-w", "-t", "60", "-l", &log.to_string_lossy()])
@@ -326,9 +331,10 @@ impl Drop for PgServer {
 
 /// Prints the SKIP line, or panics under `PERSISTENT_REQUIRE_PG=1`.
 fn skip_or_fail(test: &str, why: &str) {
-    if std::env::var(REQUIRE_PG_ENV).is_ok_and(|v| v == "1") {
-        panic!("{test}: PostgreSQL is required ({REQUIRE_PG_ENV}=1) but unavailable: {why}");
-    }
+    assert!(
+        !std::env::var(REQUIRE_PG_ENV).is_ok_and(|v| v == "1"),
+        "{test}: PostgreSQL is required ({REQUIRE_PG_ENV}=1) but unavailable: {why}"
+    );
     eprintln!(
         "\n*** SKIP {test}: no PostgreSQL server ({why}); set {PG_URL_ENV} or install \
          PostgreSQL (initdb, pg_ctl) to run it ***\n"
@@ -351,7 +357,8 @@ fn run(command: &mut Command) -> Result<(), String> {
 /// The directory holding `initdb` and `pg_ctl`.
 fn find_bindir() -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path).find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
+        std::env::split_paths(&path)
+            .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
     });
     let from_pg_config = || {
         let output = Command::new("pg_config").arg("--bindir").output().ok()?;
@@ -369,10 +376,12 @@ fn find_bindir() -> Option<PathBuf> {
     };
     // `/usr/local/bin/initdb` may be a link into the real bin directory, which also holds
     // `psql` and `pgbench`.
-    on_path
-        .or_else(from_pg_config)
-        .or_else(debian)
-        .map(|dir| std::fs::canonicalize(dir.join("initdb")).ok().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or(dir))
+    on_path.or_else(from_pg_config).or_else(debian).map(|dir| {
+        std::fs::canonicalize(dir.join("initdb"))
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or(dir)
+    })
 }
 
 fn running_as_root() -> bool {
@@ -405,7 +414,9 @@ fn free_port() -> Result<u16, String> {
 
 /// Writes `ca.crt`, `server.crt` and `server.key` (mode 0600) into `dir`.
 fn write_certificates(dir: &Path) -> Result<(), String> {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
     let err = |e: rcgen::Error| e.to_string();
     let ca_key = KeyPair::generate().map_err(err)?;
     let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
@@ -415,13 +426,13 @@ fn write_certificates(dir: &Path) -> Result<(), String> {
     let ca_cert = ca.self_signed(&ca_key).map_err(err)?;
     let issuer = Issuer::new(ca, ca_key);
     let server_key = KeyPair::generate().map_err(err)?;
-    let mut server =
-        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).map_err(err)?;
+    let mut server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+        .map_err(err)?;
     server.distinguished_name.push(DnType::CommonName, "localhost");
     let server_cert = server.signed_by(&server_key, &issuer).map_err(err)?;
     let write = |name: &str, text: &str, mode: u32| -> Result<(), String> {
-        use std::os::unix::fs::OpenOptionsExt;
         use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)

@@ -50,13 +50,13 @@ pub use persistent_collections::{
     PersistentBTreeMap, PersistentBTreeSet, PersistentCollection, PersistentList,
     PersistentMapping, PersistentWeakKeyMapping, WeakKeyState,
 };
-#[cfg(feature = "sqlite")]
-pub use persistent_sqlite::{SqliteOptions, SqliteStorage};
-#[cfg(feature = "postgres")]
-pub use persistent_postgres::{PostgresOptions, PostgresStorage, SslMode};
 /// Copies every transaction of one storage into another (`storage::copy_transactions`):
 /// how a database moves, for example, from SQLite to PostgreSQL.
 pub use persistent_core::storage::copy_transactions;
+#[cfg(feature = "postgres")]
+pub use persistent_postgres::{PostgresOptions, PostgresStorage, SslMode};
+#[cfg(feature = "sqlite")]
+pub use persistent_sqlite::{SqliteOptions, SqliteStorage};
 
 /// What most programs import: `use persistent::prelude::*;` (the derive, `P`, `Database`,
 /// `Connection`, the collections and `Length`, and `SqliteStorage` when their features are on).
@@ -69,10 +69,10 @@ pub mod prelude {
         Length, PersistentBTreeMap, PersistentBTreeSet, PersistentList, PersistentMapping,
         PersistentWeakKeyMapping,
     };
-    #[cfg(feature = "sqlite")]
-    pub use persistent_sqlite::SqliteStorage;
     #[cfg(feature = "postgres")]
     pub use persistent_postgres::PostgresStorage;
+    #[cfg(feature = "sqlite")]
+    pub use persistent_sqlite::SqliteStorage;
 }
 
 /// Used by code that `#[derive(Persistent)]` generates; not a public API.

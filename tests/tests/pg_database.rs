@@ -125,7 +125,7 @@ fn four_processes_count_exactly() {
         let (lines, _reader) = child.lines();
         let mut seen = Vec::new();
         assert!(
-            wait_for_line(&lines, "DONE", Duration::from_secs(120), &mut seen),
+            wait_for_line(&lines, "DONE", Duration::from_mins(2), &mut seen),
             "process {index} did not finish: {seen:?}"
         );
         assert!(child.0.wait().unwrap().success(), "process {index} failed");
@@ -179,7 +179,7 @@ fn a_client_killed_mid_commit_leaves_nothing_and_no_lock() {
         let (lines, _reader) = child.lines();
         let mut seen = Vec::new();
         assert!(
-            wait_for_line(&lines, "COMMITTING", Duration::from_secs(60), &mut seen),
+            wait_for_line(&lines, "COMMITTING", Duration::from_mins(1), &mut seen),
             "round {round}: the child never reached its commit: {seen:?}"
         );
         std::thread::sleep(Duration::from_millis(rng.range(0, 60)));
