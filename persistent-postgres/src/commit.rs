@@ -10,8 +10,8 @@
 //!    tids are handed out and become visible in order) to `greatest(now, last + 1)`, and, with
 //!    that tid, insert the transaction, the revisions and their reference lists (arrays
 //!    passed whole, `unnest`ed by the server), move the current serials, and insert the new
-//!    objects' `current_object` rows `ON CONFLICT DO NOTHING`: a new oid that another
-//!    commit created meanwhile is a conflict too.
+//!    objects' `current_object` rows: a new oid that another commit created meanwhile
+//!    violates the key (the insert waits for that commit first), which is a conflict too.
 //! 4. `COMMIT`.
 //!
 //! A session whose connection is lost before `COMMIT` was sent wrote nothing: the commit is
@@ -21,6 +21,8 @@
 
 use persistent_core::storage::{CommitOutcome, TransactionData};
 use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid, TimeStamp};
+
+use postgres::error::SqlState;
 
 use crate::convert::{oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
 use crate::pg_error::connection_lost;
@@ -45,11 +47,10 @@ const WRITE: &str = r#"WITH clock AS (
      moved AS (UPDATE current_object c SET tid = clock.tid FROM clock
        WHERE c.zoid = ANY($7::int8[])),
      created AS (INSERT INTO current_object (zoid, tid)
-       SELECT z, clock.tid FROM clock, unnest($8::int8[]) AS z
-       ON CONFLICT (zoid) DO NOTHING RETURNING zoid),
+       SELECT z, clock.tid FROM clock, unnest($8::int8[]) AS z),
      refs AS (INSERT INTO object_ref (zoid, tid, to_zoid)
        SELECT r.zoid, clock.tid, r.to_zoid FROM clock, unnest($9::int8[], $10::int8[]) AS r(zoid, to_zoid))
-     SELECT clock.tid, clock.previous, array(SELECT zoid FROM created) FROM clock"#;
+     SELECT clock.tid, clock.previous FROM clock"#;
 
 /// The transaction as the arrays the statements take.
 struct Arrays<'a> {
@@ -190,24 +191,27 @@ fn attempt(
         ],
     ) {
         Ok(row) => row,
+        Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            // Another commit created one of our new oids meanwhile (two first writes of the
+            // root): a conflict. Roll back, then read which one and its serial.
+            drop(tx);
+            let taken = session.client.query_opt(
+                "SELECT zoid, tid FROM current_object WHERE zoid = ANY($1) ORDER BY zoid LIMIT 1",
+                &[&arrays.created],
+            );
+            return match taken {
+                Ok(Some(row)) => Ok(Err(Error::Conflict {
+                    oid: crate::convert::oid_from_sql(row.get(0)),
+                    expected: TimeStamp::ZERO,
+                    actual: tid_from_sql(row.get(1)),
+                })),
+                Ok(None) => Ok(Err(storage.err("committing", error))),
+                Err(error) => lost(error),
+            };
+        }
         Err(error) => return lost(error),
     };
     let (tid, previous) = (tid_from_sql(row.get(0)), tid_from_sql(row.get(1)));
-    let created: Vec<i64> = row.get(2);
-    if created.len() != arrays.created.len() {
-        // Another commit created one of our new oids meanwhile (two first writes of the
-        // root): a conflict. Roll back, then read its serial.
-        let taken = arrays.created.iter().copied().find(|z| !created.contains(z)).unwrap_or(0);
-        drop(tx);
-        let actual = session
-            .client
-            .query_opt("SELECT tid FROM current_object WHERE zoid = $1", &[&taken])
-            .ok()
-            .flatten()
-            .map_or(TimeStamp::ZERO, |row| tid_from_sql(row.get(0)));
-        let oid = crate::convert::oid_from_sql(taken);
-        return Ok(Err(Error::Conflict { oid, expected: TimeStamp::ZERO, actual }));
-    }
     match tx.commit() {
         Ok(()) => Ok(Ok(CommitOutcome::new(tid, previous))),
         Err(error) if connection_lost(&error) => Err(Failed::DuringCommit(error, tid, previous)),

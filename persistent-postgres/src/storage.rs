@@ -18,6 +18,7 @@ use crate::convert::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql};
 use crate::options::PostgresOptions;
 use crate::pg_error::{connection_lost, pg_error};
 use crate::pool::{Pool, Session};
+use crate::read_ahead::{self, Known, ReadAhead};
 use crate::schema::ensure_schema;
 use crate::url::{self, SslMode};
 
@@ -34,6 +35,8 @@ pub struct PostgresStorage {
     /// The redacted URL.
     pub(crate) name: String,
     pub(crate) options: PostgresOptions,
+    /// Records fetched ahead by `load_visible`.
+    read_ahead: ReadAhead,
 }
 
 impl fmt::Debug for PostgresStorage {
@@ -96,7 +99,7 @@ impl PostgresStorage {
             millis(options.statement_timeout)
         );
         let pool = Pool::new(config, tls, setup, options.pool_size, name.clone());
-        let storage = PostgresStorage { pool, name, options };
+        let storage = PostgresStorage { pool, name, options, read_ahead: ReadAhead::default() };
         {
             let mut session = storage.pool.get()?;
             ensure_schema(&mut session.client, &storage.name)?;
@@ -154,15 +157,41 @@ impl Storage for PostgresStorage {
     }
 
     fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<VisibleRecord>> {
-        const SQL: &str = "SELECT tid, state FROM object_state WHERE zoid = $1 AND tid < $2 \
-             ORDER BY tid DESC LIMIT 1";
-        let found = self.read("loading a revision before a tid", |s| {
+        // The revision asked for and the visible ones of the next oids (`read_ahead.rs`),
+        // with the newest committed tid of the same view.
+        const SQL: &str = "SELECT k.tid, b.zoid, b.tid, \
+               CASE WHEN b.zoid = $1 OR length(b.state) <= $4 THEN b.state END \
+             FROM tid_clock k LEFT JOIN LATERAL ( \
+               SELECT DISTINCT ON (zoid) zoid, tid, state FROM object_state \
+               WHERE zoid BETWEEN $1 AND $2 AND tid < $3 ORDER BY zoid, tid DESC) b ON true \
+             WHERE k.id = 0";
+        let (zoid, bound) = (oid_to_sql(oid), tid_bound(before));
+        let visible = |tid: i64, data: Vec<u8>| {
+            Some(VisibleRecord::new(data, tid_from_sql(tid))).filter(|r| !r.data.is_empty())
+        };
+        match self.read_ahead.lookup(zoid, bound) {
+            Some(Known::Record(tid, data)) => return Ok(visible(tid, data)),
+            Some(Known::Absent) => return Ok(None),
+            None => {}
+        }
+        let hi = zoid.saturating_add(read_ahead::SPAN - 1);
+        let rows = self.read("loading a revision before a tid", |s| {
             let statement = s.prepare(SQL)?;
-            s.client.query_opt(&statement, &[&oid_to_sql(oid), &tid_bound(before)])
+            s.client.query(&statement, &[&zoid, &hi, &bound, &read_ahead::MAX_KEPT])
         })?;
-        Ok(found
-            .map(|row| VisibleRecord::new(row.get(1), tid_from_sql(row.get(0))))
-            .filter(|record| !record.data.is_empty()))
+        let newest: i64 = rows.first().map_or(0, |row| row.get(0));
+        let block: Vec<read_ahead::Row> = rows
+            .iter()
+            .filter_map(|row| Some((row.get::<_, Option<i64>>(1)?, row.get(2), row.get(3))))
+            .collect();
+        let found = block
+            .iter()
+            .find(|row| row.0 == zoid)
+            .map(|(_, tid, state)| (*tid, state.clone().unwrap_or_default()));
+        if bound <= newest.saturating_add(1) {
+            self.read_ahead.keep(read_ahead::Block { before: bound, lo: zoid, hi, rows: block });
+        }
+        Ok(found.and_then(|(tid, data)| visible(tid, data)))
     }
 
     fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>> {

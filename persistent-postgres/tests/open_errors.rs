@@ -154,6 +154,16 @@ fn a_lock_held_too_long_is_a_typed_transient_error() {
     let error = storage.commit(&update).unwrap_err();
     assert_eq!(error.storage_kind(), Some(StorageErrorKind::Busy), "{error}");
     assert!(error.is_transient(), "{error}");
+    // A statement timeout (with lock waits unbounded) ends the same wait, as `Busy` too.
+    let patient = PostgresStorage::open_with(
+        &url,
+        PostgresOptions::default()
+            .with_lock_timeout(Duration::ZERO)
+            .with_statement_timeout(Duration::from_millis(300)),
+    )
+    .unwrap();
+    let error = patient.commit(&update).unwrap_err();
+    assert_eq!(error.storage_kind(), Some(StorageErrorKind::Busy), "{error}");
     held.rollback().unwrap();
     storage.commit(&update).expect("the same commit goes through once the lock is free");
 }

@@ -183,7 +183,8 @@ fn pgbench(server: &PgServer) {
         return;
     }
     for clients in ["1", "4"] {
-        let output = run(&["-N", "-n", "-T", "10", "-c", clients, "-j", clients]).unwrap_or_default();
+        let output =
+            run(&["-N", "-n", "-T", "10", "-c", clients, "-j", clients]).unwrap_or_default();
         let tps = output.lines().find(|line| line.starts_with("tps")).unwrap_or("no tps line");
         println!("pgbench -N -c {clients} -j {clients} -T 10 (same cluster): {tps}");
     }
