@@ -3,7 +3,7 @@
 //! transient error (`Unavailable`), the storage's sessions recover on the next calls without
 //! reopening, and no acknowledged commit is lost (each counter holds at least every
 //! acknowledged increment, and at most those plus the commits whose outcome was reported
-//! unknown).
+//! unknown), also in the group-commit mode (`visible_before_durable`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -41,7 +41,17 @@ fn a_server_restart_fails_calls_typed_and_sessions_recover() {
     else {
         return;
     };
-    let storage = Arc::new(PostgresStorage::open(&server.fresh_database()).unwrap());
+    let url = server.fresh_database();
+    let storage = Arc::new(PostgresStorage::open(&url).unwrap());
+    // Half the workers commit through a storage in the group-commit mode, whose commits
+    // are visible before they are durable: it too must lose no acknowledged commit.
+    let grouped = Arc::new(
+        PostgresStorage::open_with(
+            &url,
+            persistent_postgres::PostgresOptions::default().with_visible_before_durable(true),
+        )
+        .unwrap(),
+    );
     let oids = storage.new_oids(4).unwrap();
     commit(
         &storage,
@@ -52,8 +62,10 @@ fn a_server_restart_fails_calls_typed_and_sessions_recover() {
     let restarted = Arc::new(AtomicBool::new(false));
     let workers: Vec<_> = oids
         .iter()
-        .map(|&oid| {
-            let (storage, stop, restarted) = (storage.clone(), stop.clone(), restarted.clone());
+        .enumerate()
+        .map(|(i, &oid)| {
+            let storage = if i % 2 == 0 { storage.clone() } else { grouped.clone() };
+            let (stop, restarted) = (stop.clone(), restarted.clone());
             std::thread::spawn(move || {
                 let mut tally = Tally::default();
                 while !stop.load(Ordering::Relaxed) {

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use divan::counter::ItemsCount;
 use divan::{black_box, Bencher};
 use persistent::prelude::*;
-use persistent::{CacheLimits, DatabaseConfig, PersistentList, PostgresStorage};
+use persistent::{CacheLimits, DatabaseConfig, PersistentList, PostgresOptions, PostgresStorage};
 use persistent_testkit::PgServer;
 
 /// Objects in the load and bulk-commit workloads.
@@ -66,7 +66,11 @@ fn server() -> &'static PgServer {
 
 /// A database over a new PostgreSQL database of the cluster, with room for every row.
 fn open(url: &str) -> Database {
-    let storage = PostgresStorage::open(url).expect("open the storage");
+    open_with(url, PostgresOptions::default())
+}
+
+fn open_with(url: &str, options: PostgresOptions) -> Database {
+    let storage = PostgresStorage::open_with(url, options).expect("open the storage");
     let cache = CacheLimits::default().with_cache_size(2 * OBJECTS);
     Database::open_with(Arc::new(storage), DatabaseConfig::default().with_cache(cache))
         .expect("open the database")
@@ -95,9 +99,8 @@ fn transactions_1k_1_client(bencher: Bencher) {
 
 /// `TRANSACTIONS` durable commits in all, from `CLIENTS` threads each changing its own row
 /// through its own connection (no conflicts, like `pgbench -N` on distinct accounts).
-#[divan::bench(sample_size = 1, sample_count = 5)]
-fn transactions_1k_4_clients(bencher: Bencher) {
-    let db = open(&server().fresh_database());
+fn concurrent_transactions(bencher: Bencher, options: PostgresOptions) {
+    let db = open_with(&server().fresh_database(), options);
     {
         let conn = db.connect().expect("connect");
         root_list(&conn).extend((0..CLIENTS).map(|n| P::new(Row::numbered(n)))).expect("rows");
@@ -117,6 +120,36 @@ fn transactions_1k_4_clients(bencher: Bencher) {
                 });
             }
         });
+    });
+}
+
+/// 4 clients, the default mode (a commit is visible once durable).
+#[divan::bench(sample_size = 1, sample_count = 5)]
+fn transactions_1k_4_clients(bencher: Bencher) {
+    concurrent_transactions(bencher, PostgresOptions::default());
+}
+
+/// 4 clients, `visible_before_durable`: commits share disk flushes.
+#[divan::bench(sample_size = 1, sample_count = 5)]
+fn transactions_1k_4_clients_group_commit(bencher: Bencher) {
+    concurrent_transactions(bencher, PostgresOptions::default().with_visible_before_durable(true));
+}
+
+/// 1 client, `visible_before_durable` (one more round trip per commit).
+#[divan::bench(sample_size = 1, sample_count = 5)]
+fn transactions_1k_1_client_group_commit(bencher: Bencher) {
+    let db = open_with(
+        &server().fresh_database(),
+        PostgresOptions::default().with_visible_before_durable(true),
+    );
+    let conn = db.connect().expect("connect");
+    let row = conn.root::<Row>().expect("the root row");
+    conn.commit().expect("store the root row");
+    bencher.counter(ItemsCount::new(TRANSACTIONS)).bench_local(|| {
+        for n in 0..TRANSACTIONS {
+            row.set_n(n as i64).expect("change the row");
+            conn.commit().expect("commit");
+        }
     });
 }
 
