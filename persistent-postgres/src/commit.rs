@@ -14,8 +14,9 @@
 //!    violates the key (the insert waits for that commit first), which is a conflict too.
 //! 4. `COMMIT`. With `PostgresOptions::visible_before_durable`, step 3 also sets
 //!    `synchronous_commit = off` for this transaction, so `COMMIT` releases the lock without
-//!    waiting for the disk, and a fifth round trip (a tiny transaction committed durably)
-//!    waits for the disk outside the lock, where concurrent commits share one flush.
+//!    waiting for the disk, and a fifth round trip (a tiny transaction that writes a log
+//!    record and commits durably) waits for the disk outside the lock, where concurrent
+//!    commits share one flush.
 //!
 //! A session whose connection is lost before `COMMIT` was sent wrote nothing: the commit is
 //! tried once more on a fresh session. If it is lost during `COMMIT`, a fresh session looks
@@ -219,9 +220,15 @@ fn attempt(
     let (tid, previous) = (tid_from_sql(row.get(0)), tid_from_sql(row.get(1)));
     let committed = tx.commit().and_then(|()| {
         if storage.options.visible_before_durable {
-            // The session's own setting is `synchronous_commit = on`: this transaction's
-            // commit record follows ours in the log, so once it is flushed ours is too.
-            session.client.batch_execute("BEGIN; SELECT txid_current(); COMMIT")
+            // The session's own setting is `synchronous_commit = on`, and this transaction
+            // has an xid and writes to the log (a transactional logical message), so its
+            // commit waits for the flush of its commit record, which follows ours in the
+            // log: once it returns, ours is on disk too. (An xid alone writes nothing, and
+            // PostgreSQL then commits without waiting.)
+            session.client.batch_execute(
+                "BEGIN; SELECT txid_current(), pg_logical_emit_message(true, 'persistent', ''); \
+                 COMMIT",
+            )
         } else {
             Ok(())
         }
