@@ -13,6 +13,7 @@ mod pack;
 mod resolve;
 mod savepoint;
 mod schemas;
+mod stats;
 mod undo;
 
 pub use config::DatabaseConfig;
@@ -20,3 +21,4 @@ pub use connection::{Connection, TransactionNote};
 pub use database::Database;
 pub use migrate::MigrationProgress;
 pub use savepoint::Savepoint;
+pub use stats::{ConnectionStats, DatabaseStats};
