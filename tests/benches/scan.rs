@@ -16,7 +16,11 @@
 //! Run: `cargo bench -p persistent-tests --bench scan` (`SCAN_BENCH_OBJECTS` changes the
 //! count, default 1,000,000; `SCAN_BENCH_ROUNDS` the rounds of the three modes, default 2).
 
-#![allow(clippy::cast_precision_loss, reason = "bench figures")]
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_wrap,
+    reason = "bench figures and counts"
+)]
 
 use std::path::Path;
 use std::process::Command;
@@ -71,7 +75,8 @@ fn env_count(name: &str, default: usize) -> usize {
 
 fn main() {
     let objects = env_count("SCAN_BENCH_OBJECTS", 1_000_000);
-    if let (Ok(mode), Ok(file)) = (std::env::var("SCAN_BENCH_MODE"), std::env::var("SCAN_BENCH_FILE"))
+    if let (Ok(mode), Ok(file)) =
+        (std::env::var("SCAN_BENCH_MODE"), std::env::var("SCAN_BENCH_FILE"))
     {
         let mode = Mode::parse(&mode).expect("SCAN_BENCH_MODE is auto, hand or unbounded");
         scan(Path::new(&file), mode, objects);

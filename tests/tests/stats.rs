@@ -21,7 +21,7 @@ struct Root {
     items: PersistentList<P<Item>>,
 }
 
-const ITEMS: usize = 100;
+const ITEMS: u64 = 100;
 
 /// A database with a cache of 10 objects whose root lists `ITEMS` items; the oids of the
 /// items.
@@ -30,7 +30,7 @@ fn database(backend: &Backend) -> (Database, Vec<Oid>) {
     let db = backend.open_with(config);
     let conn = db.connect().unwrap();
     let items = conn.root::<Root>().unwrap().items().unwrap();
-    items.extend((0..ITEMS).map(|n| P::new(Item::numbered(n as i64)))).unwrap();
+    items.extend((0..ITEMS).map(|n| P::new(Item::numbered(n.cast_signed())))).unwrap();
     conn.commit().unwrap();
     let oids = items.to_vec().unwrap().iter().map(|p| p.p_oid().unwrap()).collect();
     (db, oids)
@@ -48,13 +48,13 @@ fn a_connection_counts_what_it_did(backend: &Backend) {
     for item in &items {
         sum += item.with(|item| item.n).unwrap();
     }
-    assert_eq!(sum, (0..ITEMS as i64).sum::<i64>());
+    assert_eq!(sum, (0..ITEMS.cast_signed()).sum::<i64>());
     let stats = conn.stats();
-    assert_eq!(stats.cache_misses, 2 + ITEMS as u64, "{stats:?}");
+    assert_eq!(stats.cache_misses, 2 + ITEMS, "{stats:?}");
     assert_eq!(stats.cache_hits, 0, "{stats:?}");
-    assert_eq!(stats.loads, 2 + ITEMS as u64, "{stats:?}");
+    assert_eq!(stats.loads, 2 + ITEMS, "{stats:?}");
     // Loading sweeps past twice the limit of 10: most items were made ghosts again.
-    assert!(stats.evictions >= ITEMS as u64 - 30, "{stats:?}");
+    assert!(stats.evictions >= ITEMS - 30, "{stats:?}");
     assert_eq!(stats.evictions, conn.cache().evictions());
 
     // Asking for a cached object by oid is a hit, loaded or not; reading an evicted item
@@ -84,7 +84,7 @@ fn the_database_sums_its_connections_at_boundaries(backend: &Backend) {
     let after_setup = db.stats();
     assert_eq!(after_setup.connections, 1);
     assert_eq!(after_setup.commits, 1);
-    assert_eq!(after_setup.stores, 2 + ITEMS as u64, "root, list and items: {after_setup:?}");
+    assert_eq!(after_setup.stores, 2 + ITEMS, "root, list and items: {after_setup:?}");
 
     let conn = db.connect().unwrap();
     for oid in &oids[..5] {

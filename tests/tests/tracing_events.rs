@@ -241,7 +241,8 @@ fn a_load_slower_than_the_threshold_is_a_warning() {
     });
     assert!(events(&seen, "slow load").is_empty(), "a fast load is quiet: {seen:#?}");
 
-    let strict = backend.open_with(DatabaseConfig::default().with_slow_load_threshold(Duration::ZERO));
+    let strict =
+        backend.open_with(DatabaseConfig::default().with_slow_load_threshold(Duration::ZERO));
     let seen = recorded(|| {
         strict.connect().unwrap().get::<Item>(oid).unwrap();
     });
