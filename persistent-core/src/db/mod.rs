@@ -12,7 +12,7 @@ mod migrate;
 mod pack;
 mod resolve;
 mod savepoint;
-mod schemas;
+pub(crate) mod schemas;
 mod undo;
 
 pub use config::DatabaseConfig;
