@@ -4,7 +4,11 @@
 pub mod history;
 pub mod info;
 pub mod log;
+pub mod migrate;
+pub mod pack;
+pub mod referrers;
 pub mod show;
+pub mod stats;
 pub mod verify;
 
 use persistent::Tid;
