@@ -3,6 +3,7 @@
 //!
 //! * `storage.rs`: the `SqliteStorage` type, opening, and its `Storage` implementation.
 //! * `schema.rs`: the tables, their creation, and the check that a file holds our schema.
+//! * `copy.rs`: reading whole transactions and restoring them (copying between storages).
 //! * `pack.rs`: `Storage::pack` (marking in a temporary table, sweeping in batches).
 //! * `options.rs`: `SqliteOptions` (permissions of a new file).
 //! * `held_read.rs`: the read transaction kept open between loads, and what bounds it.
@@ -12,6 +13,7 @@
 
 mod busy;
 mod convert;
+mod copy;
 mod held_read;
 mod options;
 mod pack;
