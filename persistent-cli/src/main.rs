@@ -18,8 +18,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use persistent::{Oid, Tid};
 
-/// Inspect, verify, pack and copy a persistent database. Every command but `pack` (and
-/// `copy`'s destination) only reads.
+/// Inspect, verify, pack and copy a persistent database. Every command but `pack` and
+/// `copy` (its target) only reads.
 #[derive(Parser)]
 #[command(name = "persistent", version, about)]
 struct Cli {
@@ -101,6 +101,14 @@ enum Command {
         /// The storage: `sqlite:PATH` or a bare path.
         url: String,
     },
+    /// Copies every transaction of SRC into DST (created if absent) with its tid, user,
+    /// description and revisions. Run it again to finish a copy that stopped.
+    Copy {
+        /// The source storage: `sqlite:PATH` or a bare path.
+        source: String,
+        /// The target storage, empty or holding a copy of SRC's first transactions.
+        target: String,
+    },
 }
 
 /// Parses `pack --before` relative to now.
@@ -167,6 +175,7 @@ fn main() -> ExitCode {
         Command::Stats { url } => commands::stats::run(&url, json),
         Command::Pack { url, before } => commands::pack::run(&url, before, json),
         Command::Migrate { url } => commands::migrate::run(&url, json),
+        Command::Copy { source, target } => commands::copy::run(&source, &target, json),
     };
     match outcome {
         Ok(code) => code,

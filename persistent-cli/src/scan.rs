@@ -1,16 +1,16 @@
 //! The passes over a whole storage that several commands share: every stored object's
 //! current record in oid order ([`each_record`]: `info`, `migrate`, `show --referrers`),
-//! and the walk that also tells which objects are reachable from
-//! the roots ([`walk`]: `verify`, `stats`). Records are read one at a time; the walk holds
-//! the set of reached oids (a `HashSet<Oid>`) and its frontier in memory. What does not
-//! live here: what a command makes of the records.
+//! the walk that also tells which objects are reachable from the roots ([`walk`]:
+//! `verify`, `stats`), and counting objects and transactions. Records are read one at a
+//! time; the walk holds the set of reached oids (a `HashSet<Oid>`) and its frontier in
+//! memory. What does not live here: what a command makes of the records.
 
 use std::collections::HashSet;
 
 use indicatif::ProgressBar;
 use persistent::codec::{record_info, RecordInfo};
 use persistent::storage::{Revision, Storage};
-use persistent::{Error, Oid};
+use persistent::{Error, Oid, Tid, TimeStamp};
 
 use crate::commands::PAGE;
 use crate::CliError;
@@ -69,6 +69,23 @@ pub fn count_objects(storage: &dyn Storage) -> Result<u64, CliError> {
         let Some(&last) = page.last() else { return Ok(count) };
         count += page.len() as u64;
         after = Some(last);
+    }
+}
+
+/// How many transactions the storage lists, and the oldest one's tid.
+///
+/// # Errors
+/// The storage's error.
+pub fn count_transactions(storage: &dyn Storage) -> Result<(u64, Option<Tid>), CliError> {
+    let mut count = 0;
+    let mut oldest = None;
+    let mut before = TimeStamp::MAX;
+    loop {
+        let page = storage.transactions(before, PAGE)?;
+        let Some(last) = page.last() else { return Ok((count, oldest)) };
+        count += page.len() as u64;
+        oldest = Some(last.tid);
+        before = last.tid;
     }
 }
 

@@ -341,3 +341,48 @@ fn errors_exit_2_with_a_message() {
     });
     assert!(!Path::new(missing).exists(), "a missing file is not created");
 }
+
+#[test]
+fn copy_makes_an_equal_database_and_resumes() {
+    let dir = TempDir::new("cli-copy");
+    let path = dir.join("shop.db");
+    build(&path);
+    let source = format!("sqlite:{}", path.display());
+    let target_path = dir.join("copy.db");
+    let target = target_path.to_str().unwrap();
+    let text = ok(&["copy", &source, target]);
+    settings(&dir).bind(|| insta::assert_snapshot!("copy", text));
+
+    // The copy reads as the source: the same objects, records, history and transactions.
+    let without_name = |args: &[&str]| {
+        let mut value: serde_json::Value = serde_json::from_str(&ok(args)).unwrap();
+        value.as_object_mut().unwrap().remove("name");
+        value
+    };
+    assert_eq!(
+        without_name(&["stats", "--json", &source]),
+        without_name(&["stats", "--json", target])
+    );
+    let info = |url: &str| {
+        let mut value = without_name(&["info", "--json", url]);
+        value.as_object_mut().unwrap().remove("size_bytes");
+        value
+    };
+    assert_eq!(info(&source), info(target));
+    assert_eq!(ok(&["log", &source]), ok(&["log", target]));
+
+    // Again: everything is there already.
+    let again: serde_json::Value =
+        serde_json::from_str(&ok(&["copy", "--json", &source, target])).unwrap();
+    assert_eq!(again["transactions"], 0, "{again}");
+    assert_eq!(again["skipped"], info(&source)["transactions"], "{again}");
+
+    // Into itself, or into a database with other transactions: refused.
+    let (code, text) = run(&["copy", &source, path.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("same database"), "{text}");
+    let other = dir.join("other.db");
+    build(&other);
+    let (code, text) = run(&["copy", &source, other.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{text}");
+}

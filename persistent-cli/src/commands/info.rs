@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use persistent::TimeStamp;
 use serde_json::json;
 
-use super::{tid_hex, PAGE};
+use super::tid_hex;
 use crate::progress::bar;
-use crate::scan::{each_record, Record};
+use crate::scan::{count_transactions, each_record, Record};
 use crate::url::{open, Mode};
 use crate::{print_json, CliError};
 
@@ -30,16 +30,7 @@ pub fn run(url: &str, json: bool) -> Result<ExitCode, CliError> {
     })?;
     progress.finish_and_clear();
 
-    let mut transactions = 0u64;
-    let mut first: Option<TimeStamp> = None;
-    let mut before = TimeStamp::MAX;
-    loop {
-        let page = storage.transactions(before, PAGE)?;
-        let Some(oldest) = page.last() else { break };
-        transactions += page.len() as u64;
-        first = Some(oldest.tid);
-        before = oldest.tid;
-    }
+    let (transactions, first) = count_transactions(storage)?;
     let last = storage.last_transaction()?;
     let last = (last != TimeStamp::ZERO).then_some(last);
 

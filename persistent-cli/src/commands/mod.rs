@@ -1,6 +1,7 @@
 //! The subcommands, one per file, each with a `run` that prints its output and returns the
 //! exit code.
 
+pub mod copy;
 pub mod history;
 pub mod info;
 pub mod log;
