@@ -501,9 +501,9 @@ impl Storage for SqliteStorage {
         copy::transactions_after(&mut inner.conn, after, limit).map_err(|e| self.copy_err(e))
     }
 
-    fn restore(&self, txn: &StoredTransaction) -> Result<()> {
+    fn restore(&self, batch: &[StoredTransaction]) -> Result<()> {
         let mut inner = self.lock();
-        copy::restore(&mut inner.conn, txn).map_err(|e| self.copy_err(e))?;
+        copy::restore(&mut inner.conn, batch).map_err(|e| self.copy_err(e))?;
         // The allocator now starts above every restored oid; a block reserved before may
         // hold some of them, so it is given up.
         inner.next_oid = 1;

@@ -133,8 +133,8 @@ impl Storage for FlakyStorage {
         self.inner.transactions_after(after, limit)
     }
 
-    fn restore(&self, txn: &StoredTransaction) -> Result<()> {
+    fn restore(&self, batch: &[StoredTransaction]) -> Result<()> {
         self.check(Call::Restore)?;
-        self.inner.restore(txn)
+        self.inner.restore(batch)
     }
 }
