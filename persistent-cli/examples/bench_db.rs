@@ -38,7 +38,8 @@ fn main() -> persistent::Result<()> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{path}{suffix}"));
     }
-    let config = DatabaseConfig::default().with_cache(CacheLimits::default().with_cache_size(1_000));
+    let config =
+        DatabaseConfig::default().with_cache(CacheLimits::default().with_cache_size(1_000));
     let db = Database::open_with(std::sync::Arc::new(SqliteStorage::open(&path)?), config)?;
     let conn = db.connect()?;
     let items = conn.root::<Items>()?.items()?;

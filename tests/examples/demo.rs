@@ -114,19 +114,22 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// 5. The command-line tool on the file just written: run the `persistent` binary if it has
-/// been built next to this example (`cargo build -p persistent-cli`), else print the
-/// commands. The demo never builds the tool itself.
+/// Step 5, the command-line tool on the file just written: runs the `persistent` binary
+/// if it has been built next to this example (`cargo build -p persistent-cli`), else prints
+/// the commands. The demo never builds the tool itself.
 fn show_the_tool(path: &std::path::Path) {
     let url = format!("sqlite:{}", path.display());
     let commands: [&[&str]; 3] = [&["info", &url], &["stats", &url], &["verify", &url]];
     // target/<profile>/examples/demo -> target/<profile>/persistent
     let tool = std::env::current_exe().ok().and_then(|exe| {
-        let tool = exe.parent()?.parent()?.join(format!("persistent{}", std::env::consts::EXE_SUFFIX));
+        let tool =
+            exe.parent()?.parent()?.join(format!("persistent{}", std::env::consts::EXE_SUFFIX));
         tool.is_file().then_some(tool)
     });
     let Some(tool) = tool else {
-        println!("\nthe command-line tool shows this file (docs/guide.md, \"The command-line tool\"):");
+        println!(
+            "\nthe command-line tool shows this file (docs/guide.md, \"The command-line tool\"):"
+        );
         for args in commands {
             println!("  cargo run -p persistent-cli -- {}", args.join(" "));
         }
