@@ -13,6 +13,7 @@ use persistent::storage::{Revision, Storage};
 use persistent::{Error, Oid, Tid, TimeStamp};
 
 use crate::commands::PAGE;
+use crate::progress::set_total;
 use crate::CliError;
 
 /// An object's current record, as far as it can be read.
@@ -89,11 +90,11 @@ pub fn count_transactions(storage: &dyn Storage) -> Result<(u64, Option<Tid>), C
     }
 }
 
-/// Sets `bar`'s length to the number of stored objects, if the bar is drawn (counting is a
-/// pass over the oids, not done for a hidden bar).
+/// Gives `bar` the number of stored objects as its total, if the bar is drawn (counting
+/// is a pass over the oids, not done for a hidden bar).
 fn size_bar(storage: &dyn Storage, bar: &ProgressBar) -> Result<(), CliError> {
     if !bar.is_hidden() {
-        bar.set_length(count_objects(storage)?);
+        set_total(bar, count_objects(storage)?, "objects");
     }
     Ok(())
 }

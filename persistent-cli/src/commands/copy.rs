@@ -12,7 +12,7 @@ use persistent::TimeStamp;
 use serde_json::json;
 
 use super::tid_hex;
-use crate::progress::bar;
+use crate::progress::{bar, set_total};
 use crate::scan::count_transactions;
 use crate::url::{open, Mode};
 use crate::{print_json, CliError};
@@ -28,11 +28,10 @@ pub fn run(source: &str, target: &str, json: bool) -> Result<ExitCode, CliError>
             )));
         }
     }
-    let progress = bar(json, None, "transactions");
+    let progress = bar(json, "copying", "transactions");
     if !progress.is_hidden() {
-        progress.set_length(count_transactions(&*from.storage)?.0);
+        set_total(&progress, count_transactions(&*from.storage)?.0, "transactions");
     }
-    progress.set_message("copying");
     let report = copy_transactions(&*from.storage, &*to.storage, &mut |p: &CopyProgress| {
         progress.set_position(p.skipped + p.transactions);
     })?;

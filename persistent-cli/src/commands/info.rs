@@ -18,8 +18,7 @@ pub fn run(url: &str, json: bool) -> Result<ExitCode, CliError> {
     let size = opened.size_on_disk()?;
 
     let (mut format1, mut format2, mut unreadable) = (0u64, 0u64, 0u64);
-    let progress = bar(json, None, "objects");
-    progress.set_message("reading records");
+    let progress = bar(json, "reading records", "objects");
     let objects = each_record(storage, &progress, &mut |_, record| {
         match record {
             Record::Read { info, .. } if info.format == 1 => format1 += 1,

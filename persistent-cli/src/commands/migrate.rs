@@ -84,8 +84,7 @@ pub fn run(url: &str, json: bool) -> Result<ExitCode, CliError> {
     let storage = &*opened.storage;
     let schemas = stored_schemas(storage)?;
     let mut types: BTreeMap<String, TypeRecords> = BTreeMap::new();
-    let progress = bar(json, None, "objects");
-    progress.set_message("reading record headers");
+    let progress = bar(json, "reading record headers", "objects");
     let scanned = each_record(storage, &progress, &mut |_, record| {
         if let Record::Read { info, .. } = record {
             let entry = types.entry(info.type_name).or_default();

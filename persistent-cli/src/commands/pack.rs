@@ -29,7 +29,7 @@ fn phase_name(phase: PackPhase) -> &'static str {
 pub fn run(url: &str, before: Tid, json: bool) -> Result<ExitCode, CliError> {
     let opened = open(url, Mode::Existing)?;
     let size_before = opened.size_on_disk()?;
-    let progress = bar(json, None, "units");
+    let progress = bar(json, "packing", "units");
     let mut phase = None;
     let report = opened.storage.pack(before, &mut |p: &PackProgress| {
         if phase != Some(p.phase) {

@@ -18,8 +18,7 @@ pub fn run(url: &str, oid: Oid, json: bool) -> Result<ExitCode, CliError> {
     let opened = open(url, Mode::Existing)?;
     let mut referrers: Vec<(Oid, String)> = Vec::new();
     let mut unreadable = 0u64;
-    let progress = bar(json, None, "objects");
-    progress.set_message("reading reference lists");
+    let progress = bar(json, "reading reference lists", "objects");
     let scanned = each_record(&*opened.storage, &progress, &mut |from, record| {
         match record {
             Record::Read { info, .. } if info.references.contains(&oid) => {

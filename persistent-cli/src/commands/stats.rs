@@ -134,8 +134,7 @@ pub fn run(url: &str, json: bool) -> Result<ExitCode, CliError> {
     let opened = open(url, Mode::Existing)?;
     let storage = &*opened.storage;
     let mut stats = Stats::default();
-    let progress = bar(json, None, "objects");
-    progress.set_message("reading records and histories");
+    let progress = bar(json, "reading records and histories", "objects");
     let walked = walk(storage, &progress, &mut |seen| stats.visit(storage, seen))?;
     progress.finish_and_clear();
     stats.trim_largest();

@@ -69,8 +69,7 @@ pub fn run(url: &str, json: bool) -> Result<ExitCode, CliError> {
     let opened = open(url, Mode::Existing)?;
     let storage = &*opened.storage;
     let mut findings = Vec::new();
-    let progress = bar(json, None, "objects");
-    progress.set_message("verifying");
+    let progress = bar(json, "verifying", "objects");
     let walked = walk(storage, &progress, &mut |seen| check(storage, seen, &mut findings))?;
     progress.finish_and_clear();
 
