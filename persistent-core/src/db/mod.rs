@@ -10,6 +10,7 @@ mod database;
 mod loader;
 mod migrate;
 mod pack;
+mod prefetch;
 mod resolve;
 mod savepoint;
 mod schemas;
