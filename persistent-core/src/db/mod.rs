@@ -10,6 +10,7 @@ mod database;
 mod loader;
 mod migrate;
 mod pack;
+mod prefetch;
 mod resolve;
 mod savepoint;
 pub(crate) mod schemas;
