@@ -9,13 +9,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use persistent_core::storage::{
     Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
-    TransactionData, TransactionInfo, VisibleRecord,
+    StoredTransaction, TransactionData, TransactionInfo, VisibleRecord,
 };
 use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid, TimeStamp};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::busy::wait_for_lock;
 use crate::convert::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
+use crate::copy::{self, CopyError};
 use crate::held_read::{self, end_read, HeldRead};
 use crate::options::{create_private, SqliteOptions};
 use crate::schema::ensure_schema;
@@ -180,6 +181,13 @@ impl SqliteStorage {
     fn err(&self, what: &str, error: rusqlite::Error) -> Error {
         sql_error(&self.path, what, error)
     }
+
+    fn copy_err(&self, error: CopyError) -> Error {
+        match error {
+            CopyError::Sql(what, error) => self.err(what, error),
+            CopyError::Refused(error) => error,
+        }
+    }
 }
 
 /// The current serial of `oid`, if it was ever stored.
@@ -259,10 +267,7 @@ impl Storage for SqliteStorage {
         self.read_view(&mut inner, before)?;
         let found = inner
             .conn
-            .prepare_cached(
-                "SELECT tid, state FROM object_state WHERE zoid = ?1 AND tid < ?2 \
-                 ORDER BY tid DESC LIMIT 1",
-            )
+            .prepare_cached(crate::load_many::VISIBLE)
             .and_then(|mut stmt| {
                 stmt.query_row((oid_to_sql(oid), tid_bound(before)), |row| {
                     Ok(VisibleRecord::new(
@@ -274,6 +279,13 @@ impl Storage for SqliteStorage {
             })
             .map_err(|e| self.err("loading a revision before a tid", e))?;
         Ok(found.filter(|record| !record.data.is_empty()))
+    }
+
+    fn load_visible_many(&self, oids: &[Oid], before: Tid) -> Result<Vec<Option<VisibleRecord>>> {
+        let mut inner = self.lock_keeping_read();
+        self.read_view(&mut inner, before)?;
+        crate::load_many::load_visible_many(&inner.conn, oids, before)
+            .map_err(|e| self.err("loading revisions before a tid", e))
     }
 
     fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>> {
@@ -486,6 +498,21 @@ impl Storage for SqliteStorage {
 
     fn pack(&self, before: Tid, progress: &mut dyn FnMut(&PackProgress)) -> Result<PackReport> {
         crate::pack::pack(&self.path, &self.committing, before, progress)
+    }
+
+    fn transactions_after(&self, after: Tid, limit: usize) -> Result<Vec<StoredTransaction>> {
+        let mut inner = self.lock();
+        copy::transactions_after(&mut inner.conn, after, limit).map_err(|e| self.copy_err(e))
+    }
+
+    fn restore(&self, batch: &[StoredTransaction]) -> Result<()> {
+        let mut inner = self.lock();
+        copy::restore(&mut inner.conn, batch).map_err(|e| self.copy_err(e))?;
+        // The allocator now starts above every restored oid; a block reserved before may
+        // hold some of them, so it is given up.
+        inner.next_oid = 1;
+        inner.reserved_end = 0;
+        Ok(())
     }
 
     fn packed_before(&self) -> Result<Tid> {

@@ -2,7 +2,7 @@
 //! object in one storage transaction, or nothing), `abort` (drop changes, forget new
 //! objects) and the start of the next transaction (invalidations, then `incrgc`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::connection::{Connection, ConnectionInner, TransactionNote};
 use super::resolve::Resolutions;
@@ -409,7 +409,10 @@ impl ConnectionInner {
     /// Starts the next transaction at `snapshot` (stale objects already invalidated), then
     /// sweeps the cache.
     fn start_at(&self, snapshot: Tid) {
-        self.txn.borrow_mut().snapshot = snapshot;
+        let mut txn = self.txn.borrow_mut();
+        txn.snapshot = snapshot;
+        txn.prefetched = HashMap::default();
+        drop(txn);
         self.cache.incrgc();
     }
 }

@@ -120,8 +120,11 @@ impl DataManager for ConnectionInner {
         self.check_open()?;
         let oid = obj.p_oid().ok_or(Error::ForeignObject { oid: None })?;
         // A state spilled by a savepoint of this transaction comes first (docs/spec.md §13).
+        let prefetched = self.txn.borrow_mut().prefetched.remove(&oid);
         let (record, serial) = if let Some(spilled) = self.spilled_record(oid)? {
             spilled
+        } else if let Some(visible) = prefetched {
+            (visible.data, visible.serial)
         } else {
             let snapshot = self.txn.borrow().snapshot;
             let before = TimeStamp::from_u64(snapshot.as_u64().saturating_add(1));

@@ -10,9 +10,10 @@ mod database;
 mod loader;
 mod migrate;
 mod pack;
+mod prefetch;
 mod resolve;
 mod savepoint;
-mod schemas;
+pub(crate) mod schemas;
 mod stats;
 mod undo;
 

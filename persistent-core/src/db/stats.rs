@@ -21,8 +21,8 @@ use std::time::Duration;
 #[non_exhaustive]
 pub struct ConnectionStats {
     /// Ghosts loaded: each state read into a ghost (from the storage at the transaction's
-    /// snapshot, or back from a savepoint's spill area) that completed. A failed load is not
-    /// counted.
+    /// snapshot, from a record read ahead by `Connection::prefetch`, or back from a
+    /// savepoint's spill area) that completed. A failed load is not counted.
     pub loads: u64,
     /// Records written by commits that landed: one per object stored (a merged conflict
     /// counts once, as the record written).

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    pack_horizon, Changes, CommitOutcome, PackPhase, PackProgress, PackReport, Revision,
-    RevisionInfo, Storage, TransactionData, TransactionInfo, VisibleRecord,
+    check_restorable, pack_horizon, Changes, CommitOutcome, PackPhase, PackProgress, PackReport,
+    Revision, RevisionInfo, Storage, StoredRevision, StoredTransaction, TransactionData,
+    TransactionInfo, VisibleRecord,
 };
 use crate::error::{Error, Result, StorageErrorKind};
 use crate::oid::Oid;
@@ -46,11 +47,11 @@ struct Stored {
     references: Vec<Oid>,
 }
 
-/// What is kept about one committed transaction (the extension bytes are not: no trait
-/// method reads them back).
+/// What is kept about one committed transaction.
 struct TransactionRecord {
     user: String,
     description: String,
+    extension: Vec<u8>,
     /// The oids it wrote, in write order.
     oids: Vec<Oid>,
 }
@@ -85,6 +86,30 @@ impl State {
             serial: rev.tid,
             next_serial: revs.get(visible).map(|next| next.tid),
         })
+    }
+
+    /// Writes one checked transaction under its own tid (`Storage::restore`).
+    fn restore(&mut self, txn: &StoredTransaction) {
+        for rev in &txn.revisions {
+            self.objects.entry(rev.oid).or_default().push(Stored {
+                tid: txn.tid,
+                data: rev.data.clone(),
+                references: rev.references.clone(),
+            });
+        }
+        self.transactions.insert(
+            txn.tid,
+            TransactionRecord {
+                user: txn.user.clone(),
+                description: txn.description.clone(),
+                extension: txn.extension.clone(),
+                oids: txn.revisions.iter().map(|rev| rev.oid).collect(),
+            },
+        );
+        self.last_tid = txn.tid;
+        if let Some(highest) = txn.highest_allocatable_oid() {
+            self.last_oid = self.last_oid.max(highest.0);
+        }
     }
 
     fn current_serial(&self, oid: Oid) -> Option<Tid> {
@@ -250,6 +275,7 @@ impl Storage for MemoryStorage {
             TransactionRecord {
                 user: txn.user.clone(),
                 description: txn.description.clone(),
+                extension: txn.extension.clone(),
                 oids: txn.writes.iter().map(|w| w.oid).collect(),
             },
         );
@@ -320,6 +346,43 @@ impl Storage for MemoryStorage {
 
     fn packed_before(&self) -> Result<Tid> {
         Ok(self.state().packed_before)
+    }
+
+    fn transactions_after(&self, after: Tid, limit: usize) -> Result<Vec<StoredTransaction>> {
+        let state = self.state();
+        let range = (std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded);
+        Ok(state
+            .transactions
+            .range(range)
+            .take(limit)
+            .map(|(tid, record)| {
+                let revisions = record
+                    .oids
+                    .iter()
+                    .filter_map(|oid| {
+                        let revs = state.objects.get(oid)?;
+                        let rev = revs.iter().find(|rev| rev.tid == *tid)?;
+                        Some(StoredRevision::new(*oid, rev.data.clone(), rev.references.clone()))
+                    })
+                    .collect();
+                StoredTransaction::new(
+                    *tid,
+                    record.user.clone(),
+                    record.description.clone(),
+                    record.extension.clone(),
+                    revisions,
+                )
+            })
+            .collect())
+    }
+
+    fn restore(&self, batch: &[StoredTransaction]) -> Result<()> {
+        let mut state = self.state();
+        check_restorable(batch, state.last_tid)?;
+        for txn in batch {
+            state.restore(txn);
+        }
+        Ok(())
     }
 
     fn pack(&self, before: Tid, progress: &mut dyn FnMut(&PackProgress)) -> Result<PackReport> {

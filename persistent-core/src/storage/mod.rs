@@ -1,10 +1,16 @@
 //! The `Storage` trait, after ZODB's `IStorage`: versioned records of opaque bytes keyed by
 //! oid and transaction id. Implementations: [`MemoryStorage`] here, SQLite in
 //! `persistent-sqlite`. What lives in a record (the envelope) is the connection's business.
+//! Copying between storages (`copy_transactions`) lives in `copy.rs`, pack's reports in
+//! `pack.rs`.
 
+mod copy;
 mod memory;
 mod pack;
 
+pub use copy::{
+    check_restorable, copy_transactions, CopyProgress, StoredRevision, StoredTransaction,
+};
 pub use memory::MemoryStorage;
 pub use pack::{pack_horizon, PackPhase, PackProgress, PackReport};
 
@@ -309,6 +315,35 @@ pub trait Storage: Send + Sync + 'static {
     /// # Errors
     /// A storage failure.
     fn packed_before(&self) -> Result<Tid>;
+
+    /// The committed transactions with tid > `after`, oldest first, at most `limit`, each
+    /// with its user, description, extension and every revision of it still stored (data
+    /// and reference list, by ascending oid): what `copy_transactions` reads.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn transactions_after(&self, after: Tid, limit: usize) -> Result<Vec<StoredTransaction>>;
+
+    /// Writes the transactions of `batch` as they are, in order, each under its own tid
+    /// (ZODB's `restore`): no serial checks; each revision becomes its object's current one.
+    /// The whole batch is atomic and durable as one `commit` (one round trip, one sync).
+    /// Afterwards `new_oids` never returns an oid the batch wrote.
+    ///
+    /// # Errors
+    /// `Error::Storage` of kind `Invalid` (nothing written) when the tids do not increase
+    /// from above `last_transaction()` (see [`check_restorable`]), or a transaction writes an
+    /// oid twice; a storage failure (nothing written).
+    fn restore(&self, batch: &[StoredTransaction]) -> Result<()>;
+
+    /// What `load_visible` gives for each of `oids`, in the same order, in as few round trips
+    /// as the storage can (ZODB's `prefetch`): `Connection::prefetch` reads many ghosts'
+    /// records at once. Provided: one `load_visible` per oid.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn load_visible_many(&self, oids: &[Oid], before: Tid) -> Result<Vec<Option<VisibleRecord>>> {
+        oids.iter().map(|oid| self.load_visible(*oid, before)).collect()
+    }
 
     /// The current revision of `oid`.
     ///
