@@ -1,9 +1,9 @@
 //! The PostgreSQL side of copying a database between storages: reading whole transactions
 //! with their revisions and reference lists (`Storage::transactions_after`, one statement)
-//! and writing one under its own tid (`Storage::restore`: the commit lock, one statement
-//! for everything, the oid sequence raised past every oid written).
+//! and writing a batch of them under their own tids (`Storage::restore`: the commit lock,
+//! one statement for everything, the oid sequence raised past every oid written).
 
-use persistent_core::storage::{StoredRevision, StoredTransaction};
+use persistent_core::storage::{check_restorable, StoredRevision, StoredTransaction};
 use persistent_core::{Error, Result, Tid};
 
 use crate::convert::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
@@ -18,16 +18,18 @@ const READ: &str = r#"WITH h AS (SELECT tid, username, description, extension
              ORDER BY r.to_zoid)
      FROM h LEFT JOIN object_state s ON s.tid = h.tid ORDER BY h.tid, s.zoid"#;
 
-/// Writes a restored transaction under its tid `$1` (the clock row is locked already).
-const WRITE: &str = r#"WITH clock AS (UPDATE tid_clock SET previous = tid, tid = $1 WHERE id = 0),
+/// Writes a batch of restored transactions (the clock row is locked already): `$1` the
+/// newest tid, `$2` the one before it; one row per transaction, revision, object and
+/// reference in the arrays.
+const WRITE: &str = r#"WITH clock AS (UPDATE tid_clock SET previous = $2, tid = $1 WHERE id = 0),
      txn AS (INSERT INTO "transaction" (tid, username, description, extension)
-       VALUES ($1, $2, $3, $4)),
+       SELECT * FROM unnest($3::int8[], $4::text[], $5::text[], $6::bytea[])),
      states AS (INSERT INTO object_state (zoid, tid, state)
-       SELECT u.zoid, $1, u.state FROM unnest($5::int8[], $6::bytea[]) AS u(zoid, state)),
-     cur AS (INSERT INTO current_object (zoid, tid) SELECT z, $1 FROM unnest($5::int8[]) AS z
+       SELECT * FROM unnest($7::int8[], $8::int8[], $9::bytea[])),
+     cur AS (INSERT INTO current_object (zoid, tid) SELECT * FROM unnest($10::int8[], $11::int8[])
        ON CONFLICT (zoid) DO UPDATE SET tid = excluded.tid),
      refs AS (INSERT INTO object_ref (zoid, tid, to_zoid)
-       SELECT r.zoid, $1, r.to_zoid FROM unnest($7::int8[], $8::int8[]) AS r(zoid, to_zoid))
+       SELECT * FROM unnest($12::int8[], $13::int8[], $14::int8[]))
      SELECT 1"#;
 
 /// Raises the oid sequence so that it never hands out `$1` or below.
@@ -69,18 +71,53 @@ pub(crate) fn transactions_after(
     Ok(transactions)
 }
 
-pub(crate) fn restore(storage: &PostgresStorage, txn: &StoredTransaction) -> Result<()> {
-    let tid = tid_to_sql(txn.tid)?;
-    let zoids: Vec<i64> = txn.revisions.iter().map(|rev| oid_to_sql(rev.oid)).collect();
-    let states: Vec<&[u8]> = txn.revisions.iter().map(|rev| rev.data.as_slice()).collect();
-    let (mut ref_from, mut ref_to) = (Vec::new(), Vec::new());
-    for rev in &txn.revisions {
-        for to in &rev.references {
-            ref_from.push(oid_to_sql(rev.oid));
-            ref_to.push(oid_to_sql(*to));
+/// A batch of transactions as the columns `WRITE` takes.
+#[derive(Default)]
+struct Columns<'a> {
+    tids: Vec<i64>,
+    users: Vec<&'a str>,
+    descriptions: Vec<&'a str>,
+    extensions: Vec<&'a [u8]>,
+    state_zoids: Vec<i64>,
+    state_tids: Vec<i64>,
+    states: Vec<&'a [u8]>,
+    /// Each object written once, with its newest tid in the batch.
+    current: std::collections::BTreeMap<i64, i64>,
+    ref_zoids: Vec<i64>,
+    ref_tids: Vec<i64>,
+    ref_to: Vec<i64>,
+}
+
+pub(crate) fn restore(storage: &PostgresStorage, batch: &[StoredTransaction]) -> Result<()> {
+    let Some(newest) = batch.last() else { return Ok(()) };
+    let mut columns = Columns::default();
+    for txn in batch {
+        let tid = tid_to_sql(txn.tid)?;
+        columns.tids.push(tid);
+        columns.users.push(&txn.user);
+        columns.descriptions.push(&txn.description);
+        columns.extensions.push(&txn.extension);
+        for rev in &txn.revisions {
+            let zoid = oid_to_sql(rev.oid);
+            columns.state_zoids.push(zoid);
+            columns.state_tids.push(tid);
+            columns.states.push(&rev.data);
+            columns.current.insert(zoid, tid);
+            for to in &rev.references {
+                columns.ref_zoids.push(zoid);
+                columns.ref_tids.push(tid);
+                columns.ref_to.push(oid_to_sql(*to));
+            }
         }
     }
-    let highest = txn.highest_allocatable_oid().map(oid_to_sql).filter(|oid| *oid > 0);
+    let (current_zoids, current_tids): (Vec<i64>, Vec<i64>) = columns.current.into_iter().unzip();
+    let highest = batch
+        .iter()
+        .filter_map(StoredTransaction::highest_allocatable_oid)
+        .max()
+        .map(oid_to_sql)
+        .filter(|oid| *oid > 0);
+    let newest_tid = tid_to_sql(newest.tid)?;
     let mut session = storage.pool.get()?;
     let err = |what: &'static str| move |e| storage.err(what, e);
     let write = session.prepare(WRITE).map_err(err("preparing a restore"))?;
@@ -89,12 +126,28 @@ pub(crate) fn restore(storage: &PostgresStorage, txn: &StoredTransaction) -> Res
         .query_one("SELECT tid FROM tid_clock WHERE id = 0 FOR UPDATE", &[])
         .map_err(err("taking the commit lock"))?
         .get(0);
-    txn.check_restorable(tid_from_sql(last))?;
+    check_restorable(batch, tid_from_sql(last))?;
+    let previous = columns.tids.len().checked_sub(2).map_or(last, |at| columns.tids[at]);
     tx.query_one(
         &write,
-        &[&tid, &txn.user, &txn.description, &txn.extension, &zoids, &states, &ref_from, &ref_to],
+        &[
+            &newest_tid,
+            &previous,
+            &columns.tids,
+            &columns.users,
+            &columns.descriptions,
+            &columns.extensions,
+            &columns.state_zoids,
+            &columns.state_tids,
+            &columns.states,
+            &current_zoids,
+            &current_tids,
+            &columns.ref_zoids,
+            &columns.ref_tids,
+            &columns.ref_to,
+        ],
     )
-    .map_err(err("writing a restored transaction"))?;
+    .map_err(err("writing restored transactions"))?;
     if let Some(highest) = highest {
         tx.query_one(RAISE_OIDS, &[&highest]).map_err(err("raising the oid sequence"))?;
     }

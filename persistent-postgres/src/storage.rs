@@ -341,8 +341,32 @@ impl Storage for PostgresStorage {
         crate::copy::transactions_after(self, after, limit)
     }
 
-    fn restore(&self, txn: &StoredTransaction) -> Result<()> {
-        crate::copy::restore(self, txn)
+    fn restore(&self, batch: &[StoredTransaction]) -> Result<()> {
+        crate::copy::restore(self, batch)
+    }
+
+    fn load_visible_many(&self, oids: &[Oid], before: Tid) -> Result<Vec<Option<VisibleRecord>>> {
+        // One statement for all: each oid's newest revision below the bound, in order.
+        const SQL: &str = "SELECT b.tid, b.state \
+             FROM unnest($1::int8[]) WITH ORDINALITY AS o(zoid, i) \
+             LEFT JOIN LATERAL (SELECT s.tid, s.state FROM object_state s \
+               WHERE s.zoid = o.zoid AND s.tid < $2 ORDER BY s.tid DESC LIMIT 1) b ON true \
+             ORDER BY o.i";
+        let zoids: Vec<i64> = oids.iter().map(|oid| oid_to_sql(*oid)).collect();
+        let rows = self.read("loading revisions before a tid", |s| {
+            let statement = s.prepare(SQL)?;
+            s.client.query(&statement, &[&zoids, &tid_bound(before)])
+        })?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let tid: Option<i64> = row.get(0);
+                let data: Option<Vec<u8>> = row.get(1);
+                tid.zip(data)
+                    .filter(|(_, data)| !data.is_empty())
+                    .map(|(tid, data)| VisibleRecord::new(data, tid_from_sql(tid)))
+            })
+            .collect())
     }
 
     fn packed_before(&self) -> Result<Tid> {
