@@ -34,12 +34,12 @@ struct Cli {
 enum Command {
     /// The storage's name, size, object and transaction counts, tid range and record formats.
     Info {
-        /// The storage: `sqlite:PATH` or a bare path.
+        /// The storage: `sqlite:PATH`, a bare path, or `postgres://user:password@host/db`.
         url: String,
     },
     /// The transactions, newest first.
     Log {
-        /// The storage: `sqlite:PATH` or a bare path.
+        /// The storage: `sqlite:PATH`, a bare path, or `postgres://user:password@host/db`.
         url: String,
         /// Show at most this many transactions.
         #[arg(long, default_value_t = 20)]
@@ -47,7 +47,7 @@ enum Command {
     },
     /// The revisions of one object, newest first.
     History {
-        /// The storage: `sqlite:PATH` or a bare path.
+        /// The storage: `sqlite:PATH`, a bare path, or `postgres://user:password@host/db`.
         url: String,
         /// The object's oid (decimal, or 0x-hex).
         #[arg(value_parser = parse_oid)]
@@ -59,7 +59,7 @@ enum Command {
     /// One object's current record: type, serial, format, schema, references, and the state
     /// as field names and values when its schema is known (else hex).
     Show {
-        /// The storage: `sqlite:PATH` or a bare path.
+        /// The storage: `sqlite:PATH`, a bare path, or `postgres://user:password@host/db`.
         url: String,
         /// The object's oid (decimal, or 0x-hex).
         #[arg(value_parser = parse_oid)]
@@ -74,7 +74,7 @@ enum Command {
     /// Memory: the set of reachable oids is held in memory (a hash set, about 16-32 bytes
     /// per object), as is the current traversal frontier.
     Verify {
-        /// The storage: `sqlite:PATH` or a bare path.
+        /// The storage: `sqlite:PATH`, a bare path, or `postgres://user:password@host/db`.
         url: String,
     },
     /// Objects and bytes by type, the largest records, revisions per object, and the bytes
@@ -82,13 +82,13 @@ enum Command {
     ///
     /// Memory: as `verify` (the set of reachable oids).
     Stats {
-        /// The storage: `sqlite:PATH` or a bare path.
+        /// The storage: `sqlite:PATH`, a bare path, or `postgres://user:password@host/db`.
         url: String,
     },
     /// Removes history older than --before and the objects unreachable from the roots
     /// (writes to the storage; runs while other programs use it).
     Pack {
-        /// The storage: `sqlite:PATH` or a bare path.
+        /// The storage: `sqlite:PATH`, a bare path, or `postgres://user:password@host/db`.
         url: String,
         /// Keep what a snapshot at this point can see: a tid (0x-hex or decimal), an RFC 3339
         /// time (2024-05-01T12:00:00Z) or an age ("3 days", "12 hours", "30 minutes").
@@ -98,13 +98,13 @@ enum Command {
     /// Reports, per stored type, the objects not in the type's newest registered schema:
     /// what the application's `Database::migrate::<T>()` would rewrite. Writes nothing.
     Migrate {
-        /// The storage: `sqlite:PATH` or a bare path.
+        /// The storage: `sqlite:PATH`, a bare path, or `postgres://user:password@host/db`.
         url: String,
     },
     /// Copies every transaction of SRC into DST (created if absent) with its tid, user,
     /// description and revisions. Run it again to finish a copy that stopped.
     Copy {
-        /// The source storage: `sqlite:PATH` or a bare path.
+        /// The source storage: `sqlite:PATH`, a bare path, or `postgres://...`.
         source: String,
         /// The target storage, empty or holding a copy of SRC's first transactions.
         target: String,

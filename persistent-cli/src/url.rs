@@ -1,4 +1,5 @@
-//! Opening a storage named by a URL: `sqlite:PATH` or a bare path. What lives here: parsing
+//! Opening a storage named by a URL: `sqlite:PATH`, a bare path, or
+//! `postgres://user:password@host/db` (`postgresql://` too). What lives here: parsing
 //! the URL into a [`Location`] and opening it as an [`Opened`] storage with the extras its
 //! backend has (a file size, an integrity check). What does not: anything a command does
 //! with the storage. Adding a backend is one [`Location`] variant, one arm in
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use persistent::storage::Storage;
-use persistent::{SqliteOptions, SqliteStorage};
+use persistent::{PostgresStorage, SqliteOptions, SqliteStorage};
 
 use crate::CliError;
 
@@ -17,6 +18,19 @@ use crate::CliError;
 pub enum Location {
     /// An SQLite file (`sqlite:PATH`, `sqlite://PATH` or a bare path).
     Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://...` or `postgresql://...`).
+    Postgres(ServerUrl),
+}
+
+/// A server URL, which may hold a password: its `Debug` shows nothing of it (the storage's
+/// `name()` is the redacted form to print).
+#[derive(PartialEq, Eq)]
+pub struct ServerUrl(String);
+
+impl std::fmt::Debug for ServerUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerUrl(..)")
+    }
 }
 
 /// Whether opening may create the storage.
@@ -80,13 +94,16 @@ impl Location {
             }
             return Ok(Location::Sqlite(PathBuf::from(rest)));
         }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Location::Postgres(ServerUrl(url.to_string())));
+        }
         if let Some((scheme, _)) = url.split_once(':') {
             // A one-letter "scheme" is a Windows drive letter, part of a bare path.
             let looks_like_scheme = scheme.len() > 1
                 && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
             if looks_like_scheme {
                 return Err(CliError::usage(format!(
-                    "unknown storage URL scheme {scheme:?} in {url:?} (known: sqlite:PATH, or a bare path)"
+                    "unknown storage URL scheme {scheme:?} in {url:?} (known: sqlite:PATH, a bare path, postgres://...)"
                 )));
             }
         }
@@ -106,7 +123,16 @@ impl Location {
 pub fn open(url: &str, mode: Mode) -> Result<Opened, CliError> {
     match Location::parse(url)? {
         Location::Sqlite(path) => open_sqlite(path, mode),
+        Location::Postgres(url) => open_postgres(&url),
     }
+}
+
+/// A PostgreSQL database: `PostgresStorage::open` creates the tables in an empty database
+/// (so `Mode::Existing` cannot refuse a new one without writing to it) and refuses a database
+/// holding other tables. It has no file and no integrity check of its own.
+fn open_postgres(url: &ServerUrl) -> Result<Opened, CliError> {
+    let storage = Arc::new(PostgresStorage::open(&url.0)?);
+    Ok(Opened { storage, file: None, integrity: None })
 }
 
 fn open_sqlite(path: PathBuf, mode: Mode) -> Result<Opened, CliError> {
@@ -137,7 +163,11 @@ mod tests {
         assert_eq!(Location::parse("sqlite:///a/b.db").unwrap(), sqlite("/a/b.db"));
         assert_eq!(Location::parse("b.db").unwrap(), sqlite("b.db"));
         assert_eq!(Location::parse("C:b.db").unwrap(), sqlite("C:b.db"));
-        assert!(Location::parse("postgres://x").is_err());
+        assert!(matches!(Location::parse("postgres://u:pw@h/db"), Ok(Location::Postgres(_))));
+        assert!(matches!(Location::parse("postgresql://h/db"), Ok(Location::Postgres(_))));
+        let debug = format!("{:?}", Location::parse("postgres://u:secret@h/db").unwrap());
+        assert!(!debug.contains("secret"), "{debug}");
+        assert!(Location::parse("mysql://x").is_err());
         assert!(Location::parse("sqlite:").is_err());
         assert!(Location::parse("").is_err());
     }

@@ -112,10 +112,21 @@ fn commands_on_a_small_database() {
 
 #[test]
 fn unknown_scheme_exits_2() {
-    let output = persistent().args(["info", "postgres://localhost/db"]).output().unwrap();
+    let output = persistent().args(["info", "mysql://localhost/db"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let err = String::from_utf8(output.stderr).unwrap();
     assert!(err.contains("unknown storage URL scheme"), "{err}");
+}
+
+#[test]
+fn unreachable_server_exits_2_without_the_password() {
+    // Port 1 on this machine: nothing listens, the connection is refused at once.
+    let url = "postgres://app:hunter2secret@127.0.0.1:1/db?connect_timeout=5";
+    let output = persistent().args(["info", url]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8(output.stderr).unwrap();
+    assert!(!err.is_empty());
+    assert!(!err.contains("hunter2secret"), "{err}");
 }
 
 #[test]

@@ -50,9 +50,6 @@ pub use persistent_collections::{
     PersistentBTreeMap, PersistentBTreeSet, PersistentCollection, PersistentList,
     PersistentMapping, PersistentWeakKeyMapping, WeakKeyState,
 };
-/// Copies every transaction of one storage into another (`storage::copy_transactions`):
-/// how a database moves, for example, from SQLite to PostgreSQL.
-pub use persistent_core::storage::copy_transactions;
 #[cfg(feature = "postgres")]
 pub use persistent_postgres::{PostgresOptions, PostgresStorage, SslMode};
 #[cfg(feature = "sqlite")]
