@@ -1,6 +1,7 @@
 //! `persistent::storage::copy_transactions` (docs/spec.md §10, "Moving a database to another
 //! storage") of a SQLite file of `COPY_BENCH_OBJECTS` objects (default 1,000,000), into a new
-//! SQLite file and into a `MemoryStorage`. The source is built outside the timed part,
+//! SQLite file, into a `MemoryStorage`, and into a fresh database of a PostgreSQL cluster the
+//! bench starts for itself (`PgServer`; skipped with a message when none can be started). The source is built outside the timed part,
 //! straight through the storage: 20 transactions of 50,000 new objects (about 60-byte
 //! records), then 1,000 buckets referencing them under the root, then 1,000 small
 //! transactions of 10 rewrites each. Prints objects (revisions) per second. Run:
@@ -15,7 +16,8 @@ use divan::Bencher;
 use persistent::storage::{
     copy_transactions, MemoryStorage, ObjectWrite, Storage, TransactionData,
 };
-use persistent::{Oid, SqliteStorage};
+use persistent::{Oid, PostgresStorage, SqliteStorage};
+use persistent_testkit::PgServer;
 use persistent_tests::{peak_rss_kib, reset_peak_rss, TempDir};
 
 /// Objects one bucket object references (the root references the buckets).
@@ -119,4 +121,16 @@ fn copy_sqlite_to_memory(bencher: Bencher) {
 /// How many small transactions of 10 rewrites the source ends with.
 fn rewrite_rounds() -> u64 {
     std::env::var("COPY_BENCH_REWRITES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000)
+}
+
+#[divan::bench(sample_count = 1, sample_size = 1)]
+fn copy_sqlite_to_postgres(bencher: Bencher) {
+    let Some(server) = PgServer::shared("copy bench") else { return };
+    let n = objects();
+    let dir = TempDir::new("copy-bench");
+    let source = dir.join("source.db");
+    let revisions = build(&source, n);
+    let from = SqliteStorage::open(&source).unwrap();
+    let target = PostgresStorage::open(&server.fresh_database()).unwrap();
+    bencher.bench_local(|| timed_copy("sqlite -> postgres", &from, &target, revisions));
 }
