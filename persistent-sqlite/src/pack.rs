@@ -73,7 +73,8 @@ pub(crate) fn pack(
     conn.execute_batch(
         "PRAGMA temp_store = FILE;
          CREATE TEMP TABLE pack_reach (zoid INTEGER PRIMARY KEY);
-         CREATE TEMP TABLE pack_doomed (zoid INTEGER PRIMARY KEY);",
+         CREATE TEMP TABLE pack_doomed (zoid INTEGER PRIMARY KEY);
+         CREATE TEMP TABLE pack_seed (zoid INTEGER PRIMARY KEY);",
     )
     .map_err(err("creating the pack's tables"))?;
     let mut report = PackReport::default();
@@ -86,7 +87,7 @@ pub(crate) fn pack(
         .execute(
             &mark_sql(
                 "SELECT :root UNION SELECT :schemas \
-                 UNION SELECT zoid FROM object_state WHERE tid >= :b",
+                 UNION SELECT zoid FROM current_object WHERE tid >= :b",
             ),
             rusqlite::named_params! {
                 ":root": oid_to_sql(Oid::ROOT), ":schemas": oid_to_sql(Oid::SCHEMAS), ":b": b,
@@ -140,11 +141,13 @@ fn sweep(
             .map_err(err("starting a sweep batch"))?;
         let now = tid_bound(last_tid(&tx).map_err(err("reading the last transaction"))?);
         if now > checked {
+            seed_written_after(&tx, path, checked)?;
             tx.execute(
-                &mark_sql("SELECT zoid FROM object_state WHERE tid > :after"),
-                rusqlite::named_params! { ":after": checked, ":b": b },
+                &mark_sql("SELECT zoid FROM temp.pack_seed"),
+                rusqlite::named_params! { ":b": b },
             )
             .map_err(err("marking what new commits reach"))?;
+            tx.execute("DELETE FROM temp.pack_seed", []).map_err(err("marking what new commits reach"))?;
             checked = now;
         }
         let (count, hi): (i64, Option<i64>) = tx
@@ -220,8 +223,32 @@ fn sweep(
     Ok(())
 }
 
+/// Fills `temp.pack_seed` with the oids written by transactions after `after` (from the
+/// transactions' oid lists).
+fn seed_written_after(conn: &Connection, path: &Path, after: i64) -> Result<()> {
+    let err = |what: &'static str| move |e| sql_error(path, what, e);
+    let lists = conn
+        .prepare(r#"SELECT oids FROM "transaction" WHERE tid > ?1"#)
+        .and_then(|mut stmt| {
+            stmt.query_map([after], |row| row.get::<_, Vec<u8>>(0))?
+                .collect::<rusqlite::Result<Vec<Vec<u8>>>>()
+        })
+        .map_err(err("reading what new commits wrote"))?;
+    let mut insert = conn
+        .prepare_cached("INSERT OR IGNORE INTO temp.pack_seed (zoid) VALUES (?1)")
+        .map_err(err("reading what new commits wrote"))?;
+    for oids in lists {
+        for oid in crate::oid_list::decode(&oids)? {
+            insert.execute([oid_to_sql(oid)]).map_err(err("reading what new commits wrote"))?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes the transactions older than the bound `b` with no revision left (never the
-/// newest one, whose tid the next commit must exceed), in batches.
+/// newest one, whose tid the next commit must exceed), in batches. The tids that still
+/// have revisions are collected first, in one pass over what the sweep left (no commit
+/// adds a revision below `b`).
 fn forget_transactions(
     conn: &mut Connection,
     path: &Path,
@@ -230,6 +257,12 @@ fn forget_transactions(
     progress: &mut dyn FnMut(&PackProgress),
 ) -> Result<()> {
     let err = |what: &'static str| move |e| sql_error(path, what, e);
+    conn.execute_batch(&format!(
+        "CREATE TEMP TABLE pack_live_tid (tid INTEGER PRIMARY KEY);
+         INSERT OR IGNORE INTO temp.pack_live_tid (tid)
+           SELECT tid FROM object_state WHERE tid < {b};"
+    ))
+    .map_err(err("listing the transactions with revisions"))?;
     let mut after = i64::MIN;
     let mut examined = 0u64;
     loop {
@@ -249,7 +282,7 @@ fn forget_transactions(
             .execute(
                 r#"DELETE FROM "transaction" AS t WHERE t.tid > ?1 AND t.tid <= ?2
                    AND t.tid < (SELECT MAX(tid) FROM "transaction")
-                   AND NOT EXISTS (SELECT 1 FROM object_state s WHERE s.tid = t.tid)"#,
+                   AND t.tid NOT IN (SELECT tid FROM temp.pack_live_tid)"#,
                 (after, hi),
             )
             .map_err(err("removing empty transactions"))?;

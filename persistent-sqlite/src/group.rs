@@ -1,0 +1,212 @@
+//! Group commit: threads committing through one `SqliteStorage` at the same time share one
+//! SQLite write transaction, so one `fsync` makes all of them durable.
+//!
+//! The rules kept:
+//! * A committer announces itself (`queued`), then takes the connection. If no group is
+//!   open it opens one (`BEGIN IMMEDIATE`); otherwise it joins the open one. It writes its
+//!   own transaction there with its own tid (strictly above the group's newest, which is
+//!   above every committed tid), inside a `SAVEPOINT` unless it is the group's first member.
+//! * A member whose serial check fails, or whose statements fail, is rolled back to its
+//!   savepoint and gets its own error at once; the other members are not affected. (The
+//!   first member has no savepoint: it rolls back the whole write transaction, which then
+//!   holds nothing else, and the group closes.) If SQLite itself ended the write transaction
+//!   (an I/O error, a full disk), the group fails: every member gets that error.
+//! * After its turn, a member closes the group if no other committer is queued (or the group
+//!   has `MAX_MEMBERS` members): it runs `COMMIT`, the one `fsync`, sets the group's outcome
+//!   and wakes everyone. Otherwise it leaves the group open for the queued committer and
+//!   waits for the outcome. So an open group always has a committer on its way, and a
+//!   thread whose commit returns `Ok` is durable; if `COMMIT` fails, nothing of the group
+//!   was written and every member gets the error.
+//! * Every other use of the connection (loads, change lists, oid allocation) waits until no
+//!   group is open, so nobody reads a member's writes before the group is durable.
+//!
+//! A lone committer opens a group, finds nobody queued and commits at once: the same
+//! statements as without groups, plus two atomic counter updates.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+
+use persistent_core::storage::{CommitOutcome, TransactionData};
+use persistent_core::{Error, Result, StorageErrorKind, Tid, TimeStamp};
+
+use crate::commit::{write_transaction, WriteError};
+use crate::convert::tid_to_sql;
+use crate::held_read::end_read;
+use crate::sql_error::sql_error;
+use crate::storage::{last_tid, Inner};
+
+/// The most transactions one group commits: a bound on how long the first member waits.
+const MAX_MEMBERS: usize = 64;
+
+/// How a group ended, once it has: `Ok`, or the kind and message of the error every member
+/// gets (`Error` is not `Clone`; each member gets an error of its own).
+type Outcome = std::result::Result<(), (StorageErrorKind, String)>;
+
+/// The write transaction shared by the members of a group, while it is open.
+pub(crate) struct OpenGroup {
+    /// The newest tid inside the write transaction: committed before it, or a member's.
+    newest: Tid,
+    /// How many members wrote their transaction into it (failed ones do not count).
+    members: usize,
+    /// Set once when the group ends; the members wait for it.
+    outcome: Arc<OnceLock<Outcome>>,
+}
+
+/// The commit queue of one `SqliteStorage`.
+#[derive(Default)]
+pub(crate) struct CommitQueue {
+    /// Committers that announced themselves and have not yet taken the connection.
+    queued: AtomicUsize,
+    /// Signalled when a group ends (its outcome is set, the connection is free).
+    ended: Condvar,
+}
+
+impl CommitQueue {
+    /// The connection with no group open, for anything but a commit: waits for an open
+    /// group to end first.
+    pub(crate) fn outside_groups<'a>(&self, shared: &'a Mutex<Inner>) -> MutexGuard<'a, Inner> {
+        let mut inner = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        while inner.group.is_some() {
+            inner = self.ended.wait(inner).unwrap_or_else(PoisonError::into_inner);
+        }
+        inner
+    }
+
+    /// Commits `txn` as a member of a group (see the module comment).
+    pub(crate) fn commit(
+        &self,
+        shared: &Mutex<Inner>,
+        path: &Path,
+        txn: &TransactionData,
+    ) -> Result<CommitOutcome> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut inner = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        let first = inner.group.is_none();
+        if first {
+            open_group(&mut inner, path)?;
+        }
+        let written = write_member(&mut inner, path, txn, first);
+        let Some(group) = inner.group.as_ref() else {
+            // The group ended inside this member's turn (it failed); others were woken.
+            self.ended.notify_all();
+            return written;
+        };
+        let outcome = Arc::clone(&group.outcome);
+        if group.members >= MAX_MEMBERS || self.queued.load(Ordering::SeqCst) == 0 {
+            end_group(&mut inner, path);
+            self.ended.notify_all();
+        }
+        let done = written?;
+        while outcome.get().is_none() {
+            inner = self.ended.wait(inner).unwrap_or_else(PoisonError::into_inner);
+        }
+        match outcome.get() {
+            Some(Err((kind, message))) => Err(Error::storage(*kind, message.clone())),
+            _ => Ok(done),
+        }
+    }
+}
+
+/// Opens a group: a write transaction (`BEGIN IMMEDIATE`, which waits for other
+/// connections' writes) and the newest committed tid.
+fn open_group(inner: &mut Inner, path: &Path) -> Result<()> {
+    end_read(inner);
+    inner.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| sql_error(path, "starting a commit", e))?;
+    match last_tid(&inner.conn) {
+        Ok(newest) => {
+            let outcome = Arc::new(OnceLock::new());
+            inner.group = Some(OpenGroup { newest, members: 0, outcome });
+            Ok(())
+        }
+        Err(e) => {
+            let _ = inner.conn.execute_batch("ROLLBACK");
+            Err(sql_error(path, "reading the last transaction", e))
+        }
+    }
+}
+
+/// Writes `txn` into the open group under a new tid. On failure its rows are rolled back;
+/// if that takes the whole write transaction with it (the first member, or SQLite ended
+/// it), the group ends: failed, with this member's error, for the members before it.
+fn write_member(
+    inner: &mut Inner,
+    path: &Path,
+    txn: &TransactionData,
+    first: bool,
+) -> Result<CommitOutcome> {
+    let Some(group) = inner.group.as_ref() else {
+        return Err(Error::storage(StorageErrorKind::Other, "no commit group is open"));
+    };
+    let previous = group.newest;
+    let tid = TimeStamp::now().later_than(previous);
+    if tid <= previous {
+        return Err(Error::storage(
+            StorageErrorKind::Invalid,
+            format!("no timestamp is left after the last tid {previous:?}"),
+        ));
+    }
+    let tid_sql = tid_to_sql(tid)?;
+    if !first {
+        inner
+            .conn
+            .execute_batch("SAVEPOINT member")
+            .map_err(|e| sql_error(path, "starting a commit", e))?;
+    }
+    let error = match write_transaction(&inner.conn, txn, tid_sql) {
+        Ok(()) => {
+            let released = if first { Ok(()) } else { inner.conn.execute_batch("RELEASE member") };
+            match (released, inner.group.as_mut()) {
+                (Ok(()), Some(group)) => {
+                    group.newest = tid;
+                    group.members += 1;
+                    return Ok(CommitOutcome::new(tid, previous));
+                }
+                (Ok(()), None) => {
+                    Error::storage(StorageErrorKind::Other, "the commit group ended early")
+                }
+                (Err(e), _) => sql_error(path, "finishing a commit", e),
+            }
+        }
+        Err(WriteError::Conflict(conflict)) => conflict,
+        Err(WriteError::Sql(what, e)) => sql_error(path, what, e),
+    };
+    let kept = !first
+        && !inner.conn.is_autocommit()
+        && inner.conn.execute_batch("ROLLBACK TO member; RELEASE member").is_ok();
+    if !kept {
+        fail_group(inner, &error);
+    }
+    Err(error)
+}
+
+/// Ends the open group with `COMMIT`, its outcome `Ok`; or, if the commit fails, rolls it
+/// back and gives every member the error.
+fn end_group(inner: &mut Inner, path: &Path) {
+    match inner.conn.execute_batch("COMMIT") {
+        Ok(()) => {
+            if let Some(group) = inner.group.take() {
+                let _ = group.outcome.set(Ok(()));
+            }
+        }
+        Err(e) => fail_group(inner, &sql_error(path, "committing", e)),
+    }
+}
+
+/// Rolls back the open write transaction (if SQLite has not already) and ends the group
+/// with `error`'s kind and message as every member's outcome.
+fn fail_group(inner: &mut Inner, error: &Error) {
+    if !inner.conn.is_autocommit() {
+        let _ = inner.conn.execute_batch("ROLLBACK");
+    }
+    if let Some(group) = inner.group.take() {
+        let kind = error.storage_kind().unwrap_or(StorageErrorKind::Other);
+        let message = if group.members == 0 {
+            error.to_string()
+        } else {
+            format!("the commit group this transaction was part of failed: {error}")
+        };
+        let _ = group.outcome.set(Err((kind, message)));
+    }
+}
