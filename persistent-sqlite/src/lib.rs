@@ -6,6 +6,7 @@
 //! * `commit.rs`: the statements that write one transaction (the one write path of objects).
 //! * `oid_list.rs`: the list of oids each `"transaction"` row keeps (schema version 3).
 //! * `schema.rs`: the tables, their creation, and the check that a file holds our schema.
+//! * `copy.rs`: reading whole transactions and restoring them (copying between storages).
 //! * `pack.rs`: `Storage::pack` (marking in a temporary table, sweeping in batches).
 //! * `options.rs`: `SqliteOptions` (permissions of a new file).
 //! * `held_read.rs`: the read transaction kept open between loads, and what bounds it.
@@ -16,6 +17,7 @@
 mod busy;
 mod commit;
 mod convert;
+mod copy;
 mod group;
 mod held_read;
 mod oid_list;

@@ -12,13 +12,14 @@ use crate::group::{CommitQueue, OpenGroup};
 
 use persistent_core::storage::{
     Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
-    TransactionData, TransactionInfo, VisibleRecord,
+    StoredTransaction, TransactionData, TransactionInfo, VisibleRecord,
 };
 use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid, TimeStamp};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::busy::wait_for_lock;
 use crate::convert::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
+use crate::copy::{self, CopyError};
 use crate::held_read::{self, end_read, HeldRead};
 use crate::options::{create_private, SqliteOptions};
 use crate::schema::ensure_schema;
@@ -189,6 +190,13 @@ impl SqliteStorage {
 
     fn err(&self, what: &str, error: rusqlite::Error) -> Error {
         sql_error(&self.path, what, error)
+    }
+
+    fn copy_err(&self, error: CopyError) -> Error {
+        match error {
+            CopyError::Sql(what, error) => self.err(what, error),
+            CopyError::Refused(error) => error,
+        }
     }
 }
 
@@ -407,6 +415,21 @@ impl Storage for SqliteStorage {
 
     fn pack(&self, before: Tid, progress: &mut dyn FnMut(&PackProgress)) -> Result<PackReport> {
         crate::pack::pack(&self.path, &self.committing, before, progress)
+    }
+
+    fn transactions_after(&self, after: Tid, limit: usize) -> Result<Vec<StoredTransaction>> {
+        let mut inner = self.lock();
+        copy::transactions_after(&mut inner.conn, after, limit).map_err(|e| self.copy_err(e))
+    }
+
+    fn restore(&self, txn: &StoredTransaction) -> Result<()> {
+        let mut inner = self.lock();
+        copy::restore(&mut inner.conn, txn).map_err(|e| self.copy_err(e))?;
+        // The allocator now starts above every restored oid; a block reserved before may
+        // hold some of them, so it is given up.
+        inner.next_oid = 1;
+        inner.reserved_end = 0;
+        Ok(())
     }
 
     fn packed_before(&self) -> Result<Tid> {

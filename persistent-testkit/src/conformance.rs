@@ -14,7 +14,10 @@
 
 use std::collections::BTreeSet;
 
-use persistent_core::storage::{ObjectWrite, PackProgress, PackReport, Storage, TransactionData};
+use persistent_core::storage::{
+    ObjectWrite, PackProgress, PackReport, Storage, StoredRevision, StoredTransaction,
+    TransactionData,
+};
 use persistent_core::{Error, Oid, Tid, TimeStamp};
 
 /// Makes a fresh, empty storage for one check.
@@ -51,6 +54,9 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("pack_removes_unreachable_objects", check_pack_removes_unreachable_objects),
     ("pack_keeps_objects_referenced_later", check_pack_keeps_objects_referenced_later),
     ("pack_removes_objects_that_do_not_exist", check_pack_removes_objects_that_do_not_exist),
+    ("transactions_after_oldest_first", check_transactions_after_oldest_first),
+    ("restore_keeps_the_tid", check_restore_keeps_the_tid),
+    ("restore_refuses_what_it_cannot_write", check_restore_refuses_what_it_cannot_write),
 ];
 
 /// Runs every check in [`CHECKS`], each on a new storage from `factory`, and panics on the
@@ -774,4 +780,126 @@ pub fn check_pack_removes_objects_that_do_not_exist(storage: &dyn Storage) {
     assert_eq!((report.objects_removed, report.revisions_removed), (1, 2), "{report:?}");
     assert_removed(storage, u, t1, "an object that does not exist");
     assert_eq!(storage.load(Oid::ROOT).unwrap().data, b"r");
+}
+
+/// `transactions_after` gives the transactions after a tid, oldest first, in pages of at most
+/// `limit`, each with its metadata, extension bytes and revisions (data and reference list)
+/// by ascending oid, an empty revision included.
+pub fn check_transactions_after_oldest_first(storage: &dyn Storage) {
+    assert!(storage.transactions_after(TimeStamp::ZERO, 10).unwrap().is_empty());
+    let (a, ta) = store_new(storage, b"a1");
+    let b = storage.new_oid().unwrap();
+    let mut two = transaction(
+        "two",
+        vec![write_refs(b, None, b"b1", &[a]), write_refs(a, Some(ta), b"a2", &[b, Oid::ROOT])],
+    );
+    two.extension = vec![1, 2, 3];
+    let t2 = commit_ok(storage, &two, "second");
+    let t3 = commit_ok(storage, &transaction("three", vec![write(b, Some(t2), b"")]), "third");
+    let all = storage.transactions_after(TimeStamp::ZERO, 10).expect("read every transaction");
+    let tids: Vec<Tid> = all.iter().map(|txn| txn.tid).collect();
+    assert_eq!(tids, [ta, t2, t3], "transactions_after lists oldest first");
+    let mut expected = vec![
+        StoredRevision::new(b, b"b1".to_vec(), vec![a]),
+        StoredRevision::new(a, b"a2".to_vec(), vec![Oid::ROOT, b]),
+    ];
+    expected.sort_by_key(|rev| rev.oid);
+    assert_eq!(
+        all[1],
+        StoredTransaction::new(t2, "tester".into(), "two".into(), vec![1, 2, 3], expected),
+        "a transaction comes with its metadata, extension and revisions by oid, \
+         each with its references ascending"
+    );
+    assert_eq!(all[2].revisions, [StoredRevision::new(b, Vec::new(), Vec::new())]);
+    let page = storage.transactions_after(ta, 1).expect("a page");
+    assert_eq!(page.iter().map(|txn| txn.tid).collect::<Vec<_>>(), [t2], "a page after ta");
+    assert!(storage.transactions_after(t3, 10).unwrap().is_empty(), "nothing after the last");
+}
+
+/// A past tid a restore may use in an empty storage: far below any clock-made tid.
+fn past_tid(step: u64) -> Tid {
+    TimeStamp::from_u64(0x0300_0000_0000_0000 + step)
+}
+
+/// `restore` writes a transaction under its own tid: loads, history and the log show it,
+/// `transactions_after` gives it back unchanged, a later revision becomes current, the oid
+/// allocator moves past the oids it wrote, and commits go on after it with later tids and
+/// serial checks against the restored serials.
+pub fn check_restore_keeps_the_tid(storage: &dyn Storage) {
+    let (t1, t2) = (past_tid(1), past_tid(2));
+    let high = Oid(1_000);
+    let first = StoredTransaction::new(
+        t1,
+        "copier".into(),
+        "first".into(),
+        vec![9],
+        vec![
+            StoredRevision::new(Oid::ROOT, b"root1".to_vec(), vec![high]),
+            StoredRevision::new(high, b"h1".to_vec(), Vec::new()),
+        ],
+    );
+    storage.restore(&first).unwrap_or_else(|e| panic!("restoring into an empty storage: {e}"));
+    let second = StoredTransaction::new(
+        t2,
+        "copier".into(),
+        "second".into(),
+        Vec::new(),
+        vec![StoredRevision::new(high, b"h2".to_vec(), Vec::new())],
+    );
+    storage.restore(&second).expect("restoring a later transaction");
+    assert_eq!(storage.last_transaction().unwrap(), t2, "the newest tid is the restored one");
+    let current = storage.load(high).unwrap();
+    assert_eq!((current.data.as_slice(), current.serial), (&b"h2"[..], t2));
+    let old = storage.load_before(high, t2).unwrap().expect("the first revision stays");
+    assert_eq!((old.data.as_slice(), old.serial, old.next_serial), (&b"h1"[..], t1, Some(t2)));
+    let history = storage.history(high, 10).unwrap();
+    assert_eq!(history.iter().map(|rev| rev.tid).collect::<Vec<_>>(), [t2, t1]);
+    assert_eq!(history[1].user, "copier");
+    assert_eq!(history[1].description, "first");
+    let back = storage.transactions_after(TimeStamp::ZERO, 10).unwrap();
+    assert_eq!(back, [first, second], "transactions_after gives restored transactions back");
+    let oids = storage.new_oids(5).unwrap();
+    assert!(
+        oids.iter().all(|oid| *oid > high),
+        "new_oids never returns an oid a restore wrote: got {oids:?} after restoring {high}"
+    );
+    let stale = transaction("stale", vec![write(high, Some(t1), b"h3")]);
+    assert!(
+        matches!(storage.commit(&stale), Err(Error::Conflict { .. })),
+        "a commit's serial check sees the restored current serial"
+    );
+    let t3 = commit_ok(storage, &transaction("after", vec![write(high, Some(t2), b"h3")]), "go on");
+    assert!(t3 > t2, "a commit after a restore gets a later tid");
+}
+
+/// `restore` refuses, writing nothing, a tid not above the newest one and a transaction
+/// writing one oid twice.
+pub fn check_restore_refuses_what_it_cannot_write(storage: &dyn Storage) {
+    let (oid, tid) = store_new(storage, b"kept");
+    let earlier = StoredTransaction::new(
+        tid,
+        "copier".into(),
+        "same tid".into(),
+        Vec::new(),
+        vec![StoredRevision::new(oid, b"lost".to_vec(), Vec::new())],
+    );
+    let refused = |txn: &StoredTransaction, what: &str| match storage.restore(txn) {
+        Err(Error::Storage { kind: persistent_core::StorageErrorKind::Invalid, .. }) => {}
+        other => panic!("restoring {what} must be refused as Invalid, got {other:?}"),
+    };
+    refused(&earlier, "a tid not above the newest");
+    let later = TimeStamp::from_u64(tid.as_u64() + 1);
+    let twice = StoredTransaction::new(
+        later,
+        "copier".into(),
+        "twice".into(),
+        Vec::new(),
+        vec![
+            StoredRevision::new(oid, b"one".to_vec(), Vec::new()),
+            StoredRevision::new(oid, b"two".to_vec(), Vec::new()),
+        ],
+    );
+    refused(&twice, "a transaction writing one oid twice");
+    assert_eq!(storage.last_transaction().unwrap(), tid, "a refused restore adds no tid");
+    assert_eq!(storage.load(oid).unwrap().data, b"kept", "a refused restore writes nothing");
 }

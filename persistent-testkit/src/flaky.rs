@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use persistent_core::storage::{
     Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
-    TransactionData, TransactionInfo, VisibleRecord,
+    StoredTransaction, TransactionData, TransactionInfo, VisibleRecord,
 };
 use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid};
 
@@ -22,29 +22,45 @@ pub enum Call {
     ChangesSince,
     /// `new_oids`.
     NewOids,
+    /// `restore`.
+    Restore,
 }
 
-const CALLS: usize = 4;
+const CALLS: usize = 5;
 
 /// Wraps a storage; `fail(call, n)` makes the next `n` calls of that kind fail with an
-/// `Error::Storage` of kind `Io` (after doing nothing).
+/// `Error::Storage` of kind `Io` (after doing nothing); `fail_after(call, k, n)` lets `k`
+/// calls through first.
 pub struct FlakyStorage {
     inner: Arc<dyn Storage>,
+    passes: [AtomicUsize; CALLS],
     failures: [AtomicUsize; CALLS],
 }
 
 impl FlakyStorage {
     /// A wrapper around `inner` that fails nothing yet.
     pub fn new(inner: Arc<dyn Storage>) -> FlakyStorage {
-        FlakyStorage { inner, failures: Default::default() }
+        FlakyStorage { inner, passes: Default::default(), failures: Default::default() }
     }
 
     /// Makes the next `times` calls of `call` fail.
     pub fn fail(&self, call: Call, times: usize) {
+        self.fail_after(call, 0, times);
+    }
+
+    /// Lets the next `passes` calls of `call` through, then makes `times` calls fail.
+    pub fn fail_after(&self, call: Call, passes: usize, times: usize) {
+        self.passes[call as usize].store(passes, Ordering::SeqCst);
         self.failures[call as usize].store(times, Ordering::SeqCst);
     }
 
     fn check(&self, call: Call) -> Result<()> {
+        let passed = self.passes[call as usize]
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .is_ok();
+        if passed {
+            return Ok(());
+        }
         let slot = &self.failures[call as usize];
         let failed = slot
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
@@ -111,5 +127,14 @@ impl Storage for FlakyStorage {
 
     fn packed_before(&self) -> Result<Tid> {
         self.inner.packed_before()
+    }
+
+    fn transactions_after(&self, after: Tid, limit: usize) -> Result<Vec<StoredTransaction>> {
+        self.inner.transactions_after(after, limit)
+    }
+
+    fn restore(&self, txn: &StoredTransaction) -> Result<()> {
+        self.check(Call::Restore)?;
+        self.inner.restore(txn)
     }
 }

@@ -18,7 +18,7 @@ use persistent::codec::{
 use persistent::prelude::*;
 use persistent::storage::{
     Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
-    TransactionData, TransactionInfo, VisibleRecord,
+    StoredTransaction, TransactionData, TransactionInfo, VisibleRecord,
 };
 use persistent::{DatabaseConfig, Error, PObject, Result, Tid};
 use persistent_tests::{for_each_backend, Backend, Node};
@@ -296,6 +296,14 @@ impl Storage for Interleaving {
 
     fn packed_before(&self) -> Result<Tid> {
         self.inner.packed_before()
+    }
+
+    fn transactions_after(&self, after: Tid, limit: usize) -> Result<Vec<StoredTransaction>> {
+        self.inner.transactions_after(after, limit)
+    }
+
+    fn restore(&self, txn: &StoredTransaction) -> Result<()> {
+        self.inner.restore(txn)
     }
 }
 

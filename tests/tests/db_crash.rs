@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 use persistent::prelude::*;
 use persistent::storage::{
     Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
-    TransactionData, TransactionInfo, VisibleRecord,
+    StoredTransaction, TransactionData, TransactionInfo, VisibleRecord,
 };
 use persistent::SqliteStorage;
 use persistent::{DatabaseConfig, Tid};
@@ -295,6 +295,18 @@ impl Storage for ReportingStorage {
     }
     fn packed_before(&self) -> persistent::Result<Tid> {
         self.0.packed_before()
+    }
+
+    fn transactions_after(
+        &self,
+        after: Tid,
+        limit: usize,
+    ) -> persistent::Result<Vec<StoredTransaction>> {
+        self.0.transactions_after(after, limit)
+    }
+
+    fn restore(&self, txn: &StoredTransaction) -> persistent::Result<()> {
+        self.0.restore(txn)
     }
 }
 

@@ -7,7 +7,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::{
     pack_horizon, Changes, CommitOutcome, PackPhase, PackProgress, PackReport, Revision,
-    RevisionInfo, Storage, TransactionData, TransactionInfo, VisibleRecord,
+    RevisionInfo, Storage, StoredRevision, StoredTransaction, TransactionData, TransactionInfo,
+    VisibleRecord,
 };
 use crate::error::{Error, Result, StorageErrorKind};
 use crate::oid::Oid;
@@ -46,11 +47,11 @@ struct Stored {
     references: Vec<Oid>,
 }
 
-/// What is kept about one committed transaction (the extension bytes are not: no trait
-/// method reads them back).
+/// What is kept about one committed transaction.
 struct TransactionRecord {
     user: String,
     description: String,
+    extension: Vec<u8>,
     /// The oids it wrote, in write order.
     oids: Vec<Oid>,
 }
@@ -250,6 +251,7 @@ impl Storage for MemoryStorage {
             TransactionRecord {
                 user: txn.user.clone(),
                 description: txn.description.clone(),
+                extension: txn.extension.clone(),
                 oids: txn.writes.iter().map(|w| w.oid).collect(),
             },
         );
@@ -320,6 +322,60 @@ impl Storage for MemoryStorage {
 
     fn packed_before(&self) -> Result<Tid> {
         Ok(self.state().packed_before)
+    }
+
+    fn transactions_after(&self, after: Tid, limit: usize) -> Result<Vec<StoredTransaction>> {
+        let state = self.state();
+        let range = (std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded);
+        Ok(state
+            .transactions
+            .range(range)
+            .take(limit)
+            .map(|(tid, record)| {
+                let revisions = record
+                    .oids
+                    .iter()
+                    .filter_map(|oid| {
+                        let revs = state.objects.get(oid)?;
+                        let rev = revs.iter().find(|rev| rev.tid == *tid)?;
+                        Some(StoredRevision::new(*oid, rev.data.clone(), rev.references.clone()))
+                    })
+                    .collect();
+                StoredTransaction::new(
+                    *tid,
+                    record.user.clone(),
+                    record.description.clone(),
+                    record.extension.clone(),
+                    revisions,
+                )
+            })
+            .collect())
+    }
+
+    fn restore(&self, txn: &StoredTransaction) -> Result<()> {
+        let mut state = self.state();
+        txn.check_restorable(state.last_tid)?;
+        for rev in &txn.revisions {
+            state.objects.entry(rev.oid).or_default().push(Stored {
+                tid: txn.tid,
+                data: rev.data.clone(),
+                references: rev.references.clone(),
+            });
+        }
+        state.transactions.insert(
+            txn.tid,
+            TransactionRecord {
+                user: txn.user.clone(),
+                description: txn.description.clone(),
+                extension: txn.extension.clone(),
+                oids: txn.revisions.iter().map(|rev| rev.oid).collect(),
+            },
+        );
+        state.last_tid = txn.tid;
+        if let Some(highest) = txn.highest_allocatable_oid() {
+            state.last_oid = state.last_oid.max(highest.0);
+        }
+        Ok(())
     }
 
     fn pack(&self, before: Tid, progress: &mut dyn FnMut(&PackProgress)) -> Result<PackReport> {

@@ -1,10 +1,14 @@
 //! The `Storage` trait, after ZODB's `IStorage`: versioned records of opaque bytes keyed by
 //! oid and transaction id. Implementations: [`MemoryStorage`] here, SQLite in
 //! `persistent-sqlite`. What lives in a record (the envelope) is the connection's business.
+//! Copying between storages (`copy_transactions`) lives in `copy.rs`, pack's reports in
+//! `pack.rs`.
 
+mod copy;
 mod memory;
 mod pack;
 
+pub use copy::{copy_transactions, CopyProgress, StoredRevision, StoredTransaction};
 pub use memory::MemoryStorage;
 pub use pack::{pack_horizon, PackPhase, PackProgress, PackReport};
 
@@ -309,6 +313,24 @@ pub trait Storage: Send + Sync + 'static {
     /// # Errors
     /// A storage failure.
     fn packed_before(&self) -> Result<Tid>;
+
+    /// The committed transactions with tid > `after`, oldest first, at most `limit`, each
+    /// with its user, description, extension and every revision of it still stored (data
+    /// and reference list, by ascending oid): what `copy_transactions` reads.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn transactions_after(&self, after: Tid, limit: usize) -> Result<Vec<StoredTransaction>>;
+
+    /// Writes `txn` as it is, under its own tid (ZODB's `restore`): no serial checks; each
+    /// revision becomes its object's current one. Atomic and durable as `commit`. Afterwards
+    /// `new_oids` never returns an oid `txn` wrote.
+    ///
+    /// # Errors
+    /// `Error::Storage` of kind `Invalid` (nothing written) when `txn.tid` is not greater
+    /// than `last_transaction()`, or writes an oid twice; a storage failure (nothing
+    /// written).
+    fn restore(&self, txn: &StoredTransaction) -> Result<()>;
 
     /// The current revision of `oid`.
     ///
