@@ -53,11 +53,25 @@ pub(crate) struct OpenGroup {
     outcome: Arc<OnceLock<Outcome>>,
 }
 
+/// How many transactions a storage committed, and in how many groups (each group one
+/// SQLite commit, one `fsync`), since it was opened: see
+/// [`SqliteStorage::commit_counts`](crate::SqliteStorage::commit_counts).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CommitCounts {
+    /// Transactions committed (durable), conflicts and failures not counted.
+    pub transactions: u64,
+    /// SQLite commits that made them durable; `transactions / groups` is the mean group.
+    pub groups: u64,
+}
+
 /// The commit queue of one `SqliteStorage`.
 #[derive(Default)]
 pub(crate) struct CommitQueue {
     /// Committers that announced themselves and have not yet taken the connection.
     queued: AtomicUsize,
+    /// What `CommitCounts` reports: transactions, then groups.
+    committed: [std::sync::atomic::AtomicU64; 2],
     /// Signalled when a group ends (its outcome is set, the connection is free).
     ended: Condvar,
 }
@@ -71,6 +85,14 @@ impl CommitQueue {
             inner = self.ended.wait(inner).unwrap_or_else(PoisonError::into_inner);
         }
         inner
+    }
+
+    /// The transactions committed and the groups they were committed in.
+    pub(crate) fn counts(&self) -> CommitCounts {
+        CommitCounts {
+            transactions: self.committed[0].load(Ordering::Relaxed),
+            groups: self.committed[1].load(Ordering::Relaxed),
+        }
     }
 
     /// Commits `txn` as a member of a group (see the module comment).
@@ -95,7 +117,11 @@ impl CommitQueue {
         };
         let outcome = Arc::clone(&group.outcome);
         if group.members >= MAX_MEMBERS || self.queued.load(Ordering::SeqCst) == 0 {
-            end_group(&mut inner, path);
+            let members = group.members as u64;
+            if end_group(&mut inner, path) && members > 0 {
+                self.committed[0].fetch_add(members, Ordering::Relaxed);
+                self.committed[1].fetch_add(1, Ordering::Relaxed);
+            }
             self.ended.notify_all();
         }
         let done = written?;
@@ -181,16 +207,20 @@ fn write_member(
     Err(error)
 }
 
-/// Ends the open group with `COMMIT`, its outcome `Ok`; or, if the commit fails, rolls it
-/// back and gives every member the error.
-fn end_group(inner: &mut Inner, path: &Path) {
+/// Ends the open group with `COMMIT`, its outcome `Ok` (returns `true`); or, if the commit
+/// fails, rolls it back and gives every member the error (`false`).
+fn end_group(inner: &mut Inner, path: &Path) -> bool {
     match inner.conn.execute_batch("COMMIT") {
         Ok(()) => {
             if let Some(group) = inner.group.take() {
                 let _ = group.outcome.set(Ok(()));
             }
+            true
         }
-        Err(e) => fail_group(inner, &sql_error(path, "committing", e)),
+        Err(e) => {
+            fail_group(inner, &sql_error(path, "committing", e));
+            false
+        }
     }
 }
 

@@ -27,6 +27,7 @@ mod schema;
 mod sql_error;
 mod storage;
 
+pub use group::CommitCounts;
 pub use options::SqliteOptions;
 pub use schema::SCHEMA_VERSION;
 pub use storage::SqliteStorage;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::group::{CommitQueue, OpenGroup};
+use crate::group::{CommitCounts, CommitQueue, OpenGroup};
 
 use persistent_core::storage::{
     Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
@@ -146,6 +146,14 @@ impl SqliteStorage {
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How many transactions this value has committed since it was opened, and in how many
+    /// groups: concurrent commits through one `SqliteStorage` share one SQLite commit (one
+    /// `fsync`), so with several committing threads `groups` is below `transactions`.
+    #[must_use]
+    pub fn commit_counts(&self) -> CommitCounts {
+        self.queue.counts()
     }
 
     /// Runs `PRAGMA integrity_check`: `true` if SQLite finds the file sound.
