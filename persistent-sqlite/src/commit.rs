@@ -47,24 +47,42 @@ pub(crate) fn write_transaction(
     .and_then(|mut stmt| stmt.execute((tid, &txn.user, &txn.description, &txn.extension, oids)))
     .map_err(WriteError::sql("recording the transaction"))?;
     move_current_revisions(conn, txn, tid)?;
-    insert_rows(conn, "INTO object_state (zoid, tid, state)", 3, txn.writes.len(), |stmt, i, at| {
-        let write = &txn.writes[i];
-        stmt.raw_bind_parameter(at, oid_to_sql(write.oid))?;
-        stmt.raw_bind_parameter(at + 1, tid)?;
-        stmt.raw_bind_parameter(at + 2, &write.data)
-    })
+    // `OR IGNORE` spares SQLite a statement journal (a copy of every page a multi-row
+    // statement changes, kept in case it aborts halfway); no row can be ignored here (the
+    // tid is new and the oids distinct), and `insert_rows` counts the rows to be sure.
+    let rows = txn.writes.len();
+    insert_rows(
+        conn,
+        "OR IGNORE INTO object_state (zoid, tid, state)",
+        rows,
+        true,
+        |stmt, i, at| {
+            let write = &txn.writes[i];
+            stmt.raw_bind_parameter(at, oid_to_sql(write.oid))?;
+            stmt.raw_bind_parameter(at + 1, tid)?;
+            stmt.raw_bind_parameter(at + 2, &write.data)
+        },
+    )
     .map_err(WriteError::sql("writing the objects"))?;
     let references: Vec<(Oid, Oid)> = txn
         .writes
         .iter()
         .flat_map(|write| write.references.iter().map(move |to| (write.oid, *to)))
         .collect();
-    insert_rows(conn, "OR IGNORE INTO object_ref (zoid, tid, to_zoid)", 3, references.len(), |stmt, i, at| {
-        let (from, to) = references[i];
-        stmt.raw_bind_parameter(at, oid_to_sql(from))?;
-        stmt.raw_bind_parameter(at + 1, tid)?;
-        stmt.raw_bind_parameter(at + 2, oid_to_sql(to))
-    })
+    // A record may reference an oid twice: the second row is ignored.
+    let rows = references.len();
+    insert_rows(
+        conn,
+        "OR IGNORE INTO object_ref (zoid, tid, to_zoid)",
+        rows,
+        false,
+        |stmt, i, at| {
+            let (from, to) = references[i];
+            stmt.raw_bind_parameter(at, oid_to_sql(from))?;
+            stmt.raw_bind_parameter(at + 1, tid)?;
+            stmt.raw_bind_parameter(at + 2, oid_to_sql(to))
+        },
+    )
     .map_err(WriteError::sql("writing the objects' references"))?;
     for &(oid, serial) in &txn.read_current {
         let actual =
@@ -94,8 +112,7 @@ fn move_current_revisions(
             changed,
             " ON CONFLICT (zoid) DO NOTHING",
         );
-        let mut stmt =
-            conn.prepare_cached(&sql).map_err(WriteError::sql("preparing a commit"))?;
+        let mut stmt = conn.prepare_cached(&sql).map_err(WriteError::sql("preparing a commit"))?;
         for (i, oid) in new[start..start + changed].iter().enumerate() {
             stmt.raw_bind_parameter(2 * i + 1, oid_to_sql(*oid))
                 .and_then(|()| stmt.raw_bind_parameter(2 * i + 2, tid))
@@ -107,8 +124,7 @@ fn move_current_revisions(
             for &oid in &new[start..start + changed] {
                 let actual = current_serial(conn, oid)
                     .map_err(WriteError::sql("checking an object's serial"))?;
-                if actual.is_some_and(|serial| serial.as_u64() != u64::try_from(tid).unwrap_or(0))
-                {
+                if actual.is_some_and(|serial| serial.as_u64() != u64::try_from(tid).unwrap_or(0)) {
                     return Err(conflict(oid, TimeStamp::ZERO, actual));
                 }
             }
@@ -132,25 +148,28 @@ fn move_current_revisions(
     Ok(())
 }
 
-/// Inserts `rows` rows by `INSERT {into} VALUES ..` (`into`: `INTO table (columns)`, maybe
-/// with `OR IGNORE` before it),
-/// `CHUNK` to a statement; `bind(stmt, row, first_parameter)` binds one row's `width`
-/// values.
+/// Inserts `rows` rows of three values by `INSERT {into} VALUES ..` (`into`: `INTO table
+/// (columns)`, maybe with `OR IGNORE` before it), `CHUNK` to a statement;
+/// `bind(stmt, row, first_parameter)` binds one row's values. With `exact`, a row not
+/// inserted is an error.
 fn insert_rows(
     conn: &Connection,
     into: &str,
-    width: usize,
     rows: usize,
+    exact: bool,
     mut bind: impl FnMut(&mut rusqlite::CachedStatement<'_>, usize, usize) -> rusqlite::Result<()>,
 ) -> rusqlite::Result<()> {
     let mut start = 0;
     for count in chunk_counts(rows) {
-        let sql = multi_row_sql(into, width, count, "");
+        let sql = multi_row_sql(into, 3, count, "");
         let mut stmt = conn.prepare_cached(&sql)?;
         for row in 0..count {
-            bind(&mut stmt, start + row, width * row + 1)?;
+            bind(&mut stmt, start + row, 3 * row + 1)?;
         }
-        stmt.raw_execute()?;
+        let inserted = stmt.raw_execute()?;
+        if exact && inserted != count {
+            return Err(rusqlite::Error::StatementChangedRows(inserted));
+        }
         start += count;
     }
     Ok(())

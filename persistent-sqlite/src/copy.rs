@@ -39,13 +39,7 @@ pub(crate) fn transactions_after(
         )
         .and_then(|mut stmt| {
             stmt.query_map((tid_bound(after), limit), |row| {
-                Ok((
-                    tid_from_sql(row.get(0)?),
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                ))
+                Ok((tid_from_sql(row.get(0)?), row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
             })?
             .collect::<rusqlite::Result<Vec<(Tid, String, String, Vec<u8>, Vec<u8>)>>>()
         })

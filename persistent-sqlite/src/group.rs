@@ -139,7 +139,10 @@ impl CommitQueue {
 /// connections' writes) and the newest committed tid.
 fn open_group(inner: &mut Inner, path: &Path) -> Result<()> {
     end_read(inner);
-    inner.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| sql_error(path, "starting a commit", e))?;
+    inner
+        .conn
+        .execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| sql_error(path, "starting a commit", e))?;
     match last_tid(&inner.conn) {
         Ok(newest) => {
             let outcome = Arc::new(OnceLock::new());

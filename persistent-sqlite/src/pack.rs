@@ -147,7 +147,8 @@ fn sweep(
                 rusqlite::named_params! { ":b": b },
             )
             .map_err(err("marking what new commits reach"))?;
-            tx.execute("DELETE FROM temp.pack_seed", []).map_err(err("marking what new commits reach"))?;
+            tx.execute("DELETE FROM temp.pack_seed", [])
+                .map_err(err("marking what new commits reach"))?;
             checked = now;
         }
         let (count, hi): (i64, Option<i64>) = tx

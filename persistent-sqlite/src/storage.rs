@@ -448,7 +448,10 @@ impl Storage for SqliteStorage {
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>> {
         let mut inner = self.lock();
         let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
-        if crate::commit::current_serial(&tx, oid).map_err(|e| self.err("checking an object", e))?.is_none() {
+        if crate::commit::current_serial(&tx, oid)
+            .map_err(|e| self.err("checking an object", e))?
+            .is_none()
+        {
             return Err(Error::NotFound(oid));
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);

@@ -63,10 +63,7 @@ fn threads_on_disjoint_objects_share_commits() {
     let counts = storage.commit_counts();
     eprintln!("{counts:?}");
     assert_eq!(counts.transactions, all.len() as u64);
-    assert!(
-        counts.groups < counts.transactions,
-        "concurrent commits were grouped: {counts:?}"
-    );
+    assert!(counts.groups < counts.transactions, "concurrent commits were grouped: {counts:?}");
     // Reopened, the file holds the same.
     drop(storage);
     let reopened = SqliteStorage::open(dir.join("group.db")).unwrap();

@@ -46,7 +46,10 @@ fn a_version_2_file_is_migrated_and_reads_the_same() {
             }
         }
         storage.commit(&txn(Vec::new())).unwrap();
-        (storage.transactions(TimeStamp::MAX, 100).unwrap(), storage.changes_since(TimeStamp::ZERO).unwrap())
+        (
+            storage.transactions(TimeStamp::MAX, 100).unwrap(),
+            storage.changes_since(TimeStamp::ZERO).unwrap(),
+        )
     };
     assert_eq!(log.len(), 6);
     make_version_2(&path);
@@ -62,11 +65,9 @@ fn a_version_2_file_is_migrated_and_reads_the_same() {
         .unwrap();
     assert_eq!(version, "3");
     let indexes: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'object_state_tid'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = 'object_state_tid'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(indexes, 0, "the tid index is gone");
 }
