@@ -28,7 +28,7 @@ use rusqlite::OptionalExtension;
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::busy::wait_for_lock;
-use crate::convert::{oid_to_sql, tid_bound};
+use crate::convert::{oid_from_sql, oid_to_sql, tid_bound};
 use crate::sql_error::sql_error;
 use crate::storage::last_tid;
 
@@ -247,9 +247,10 @@ fn seed_written_after(conn: &Connection, path: &Path, after: i64) -> Result<()> 
 }
 
 /// Removes the transactions older than the bound `b` with no revision left (never the
-/// newest one, whose tid the next commit must exceed), in batches. The tids that still
-/// have revisions are collected first, in one pass over what the sweep left (no commit
-/// adds a revision below `b`).
+/// newest one, whose tid the next commit must exceed), and shortens the oid lists of the
+/// others to the oids whose revision is left (so `changes_since` and the undo log name no
+/// removed object), in batches. What is left is collected first, in one pass over what the
+/// sweep left (no commit adds a revision below `b`).
 fn forget_transactions(
     conn: &mut Connection,
     path: &Path,
@@ -258,12 +259,7 @@ fn forget_transactions(
     progress: &mut dyn FnMut(&PackProgress),
 ) -> Result<()> {
     let err = |what: &'static str| move |e| sql_error(path, what, e);
-    conn.execute_batch(&format!(
-        "CREATE TEMP TABLE pack_live_tid (tid INTEGER PRIMARY KEY);
-         INSERT OR IGNORE INTO temp.pack_live_tid (tid)
-           SELECT tid FROM object_state WHERE tid < {b};"
-    ))
-    .map_err(err("listing the transactions with revisions"))?;
+    collect_live_lists(conn, b).map_err(err("listing the revisions left"))?;
     let mut after = i64::MIN;
     let mut examined = 0u64;
     loop {
@@ -283,10 +279,16 @@ fn forget_transactions(
             .execute(
                 r#"DELETE FROM "transaction" AS t WHERE t.tid > ?1 AND t.tid <= ?2
                    AND t.tid < (SELECT MAX(tid) FROM "transaction")
-                   AND t.tid NOT IN (SELECT tid FROM temp.pack_live_tid)"#,
+                   AND t.tid NOT IN (SELECT tid FROM temp.pack_live)"#,
                 (after, hi),
             )
             .map_err(err("removing empty transactions"))?;
+        tx.execute(
+            r#"UPDATE "transaction" AS t SET oids = l.oids FROM temp.pack_live AS l
+               WHERE l.tid = t.tid AND t.tid > ?1 AND t.tid <= ?2 AND t.oids != l.oids"#,
+            (after, hi),
+        )
+        .map_err(err("shortening the transactions' oid lists"))?;
         tx.commit().map_err(err("committing a transaction batch"))?;
         report.transactions_removed += removed as u64;
         examined += count.unsigned_abs();
@@ -294,6 +296,35 @@ fn forget_transactions(
         progress(&PackProgress::new(PackPhase::Transactions, examined, *report));
     }
     Ok(())
+}
+
+/// Fills `temp.pack_live` with each tid below `b` that still has revisions and the list
+/// of their oids, in one read of what is left.
+fn collect_live_lists(conn: &mut Connection, b: i64) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch("CREATE TEMP TABLE pack_live (tid INTEGER PRIMARY KEY, oids BLOB NOT NULL)")?;
+    {
+        let mut read =
+            tx.prepare("SELECT tid, zoid FROM object_state WHERE tid < ?1 ORDER BY tid, zoid")?;
+        let mut insert = tx.prepare("INSERT INTO temp.pack_live (tid, oids) VALUES (?1, ?2)")?;
+        let mut rows = read.query([b])?;
+        let mut open: Option<(i64, Vec<Oid>)> = None;
+        while let Some(row) = rows.next()? {
+            let (tid, zoid): (i64, i64) = (row.get(0)?, row.get(1)?);
+            match &mut open {
+                Some((at, oids)) if *at == tid => oids.push(oid_from_sql(zoid)),
+                _ => {
+                    if let Some((at, oids)) = open.replace((tid, vec![oid_from_sql(zoid)])) {
+                        insert.execute((at, crate::oid_list::encode(oids)))?;
+                    }
+                }
+            }
+        }
+        if let Some((at, oids)) = open {
+            insert.execute((at, crate::oid_list::encode(oids)))?;
+        }
+    }
+    tx.commit()
 }
 
 /// Runs a `DELETE ... RETURNING length(state)`; the rows removed and their total length.

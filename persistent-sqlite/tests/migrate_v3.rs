@@ -3,6 +3,8 @@
 //! filled from its revisions and the index is dropped, so the undo log, the change lists
 //! and the copy of transactions read the same as before.
 
+#![allow(clippy::cast_possible_truncation, reason = "test code: oids below 6")]
+
 use persistent_core::storage::{ObjectWrite, Storage, TransactionData};
 use persistent_core::{Oid, TimeStamp};
 use persistent_sqlite::{SqliteStorage, SCHEMA_VERSION};
@@ -30,7 +32,7 @@ fn a_version_2_file_is_migrated_and_reads_the_same() {
     let path = dir.join("v2.db");
     let (log, changes) = {
         let storage = SqliteStorage::open(&path).unwrap();
-        let mut serials = vec![None; 6];
+        let mut serials = [None; 6];
         for round in 0..5u8 {
             let writes = (0..6)
                 .filter(|oid| (oid + u64::from(round)) % 2 == 0 || round == 0)
