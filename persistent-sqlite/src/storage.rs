@@ -33,11 +33,16 @@ const OID_BLOCK: i64 = 32;
 /// Several `SqliteStorage` values, in one process or several on the same machine, may open
 /// the same file: writers take turns (waiting up to 30 s for the lock), each commit is
 /// atomic and durable when `commit` returns, and tids increase strictly across all of them.
-/// Each value holds one connection behind a mutex, so it is `Send + Sync` and its calls run
-/// one at a time.
+/// Each value holds two connections, each behind a mutex, so it is `Send + Sync`: one for
+/// reads (loads, change lists, history), whose calls run one at a time, and one for writes
+/// (commits, oid allocation), on which concurrent commits are grouped (`group.rs`). So
+/// reads never wait for a commit's fsync.
 pub struct SqliteStorage {
     path: PathBuf,
+    /// The read side: its connection and the read transaction it may hold.
     inner: Arc<Mutex<Inner>>,
+    /// The write side: its connection, the open commit group, the reserved oids.
+    writer: Mutex<Writer>,
     /// Threads inside `commit` now: a pack running meanwhile pauses longer between its
     /// batches, so that they get the write lock.
     committing: Arc<AtomicUsize>,
@@ -61,13 +66,19 @@ impl Drop for Committing<'_> {
     }
 }
 
-/// The connection and the oids reserved for it but not handed out yet.
+/// The read connection and the read transaction it may hold between loads.
 pub(crate) struct Inner {
     pub(crate) conn: Connection,
     /// Set while loads keep a read transaction open (see `held_read.rs`).
     pub(crate) held_read: Option<HeldRead>,
     /// Whether a reaper thread watches the held read (see `held_read.rs`).
     pub(crate) reaper_running: bool,
+}
+
+/// The write connection, the commit group open on it, and the oids reserved for this
+/// storage but not handed out yet. Outside a group it holds no transaction open.
+pub(crate) struct Writer {
+    pub(crate) conn: Connection,
     /// The commit group whose write transaction is open (see `group.rs`).
     pub(crate) group: Option<OpenGroup>,
     /// The next oid to hand out from the reserved block.
@@ -127,18 +138,19 @@ impl SqliteStorage {
         }
         conn.pragma_update(None, "synchronous", "FULL").map_err(err("setting synchronous=FULL"))?;
         ensure_schema(&mut conn, &path)?;
+        // The read side: WAL lets it read while the write side commits.
+        let reader = Connection::open(&path).map_err(err("opening the file"))?;
+        reader.busy_handler(Some(wait_for_lock)).map_err(err("setting the busy handler"))?;
         Ok(SqliteStorage {
             committing: Arc::default(),
             queue: CommitQueue::default(),
             path,
             inner: Arc::new(Mutex::new(Inner {
-                conn,
+                conn: reader,
                 held_read: None,
                 reaper_running: false,
-                group: None,
-                next_oid: 1,
-                reserved_end: 0,
             })),
+            writer: Mutex::new(Writer { conn, group: None, next_oid: 1, reserved_end: 0 }),
         })
     }
 
@@ -175,19 +187,24 @@ impl SqliteStorage {
         Ok(rows == ["ok"])
     }
 
-    /// The connection with no transaction open: a read transaction `load_before` held is
-    /// ended first, so that what follows sees the newest commits (and can write). A poisoned
-    /// lock is still usable: whatever transaction a panic left open is ended here.
+    /// The read connection with no transaction open: a read transaction `load_before` held
+    /// is ended first, so that what follows sees the newest commits. A poisoned lock is
+    /// still usable: whatever transaction a panic left open is ended here.
     fn lock(&self) -> MutexGuard<'_, Inner> {
         let mut inner = self.lock_keeping_read();
         end_read(&mut inner);
         inner
     }
 
-    /// The connection as it is, possibly inside the read transaction `load_before` holds,
-    /// never inside a commit group's write transaction (waits for an open group to end).
+    /// The read connection as it is, possibly inside the read transaction `load_before`
+    /// holds.
     fn lock_keeping_read(&self) -> MutexGuard<'_, Inner> {
-        self.queue.outside_groups(&self.inner)
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The write connection with no commit group open (waits for an open group to end).
+    fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        self.queue.outside_groups(&self.writer)
     }
 
     /// Makes sure a read transaction is open whose view holds every revision older than
@@ -310,7 +327,7 @@ impl Storage for SqliteStorage {
     }
 
     fn new_oids(&self, count: usize) -> Result<Vec<Oid>> {
-        let mut inner = self.lock();
+        let mut inner = self.lock_writer();
         let mut oids = Vec::with_capacity(count);
         while oids.len() < count && inner.next_oid <= inner.reserved_end {
             oids.push(oid_from_sql(inner.next_oid));
@@ -349,7 +366,7 @@ impl Storage for SqliteStorage {
     fn commit(&self, txn: &TransactionData) -> Result<CommitOutcome> {
         txn.check_distinct_oids()?;
         let _committing = Committing::enter(&self.committing);
-        self.queue.commit(&self.inner, &self.path, txn)
+        self.queue.commit(&self.writer, &self.path, txn)
     }
 
     fn changes_since(&self, after: Tid) -> Result<Changes> {
@@ -431,7 +448,7 @@ impl Storage for SqliteStorage {
     }
 
     fn restore(&self, txn: &StoredTransaction) -> Result<()> {
-        let mut inner = self.lock();
+        let mut inner = self.lock_writer();
         copy::restore(&mut inner.conn, txn).map_err(|e| self.copy_err(e))?;
         // The allocator now starts above every restored oid; a block reserved before may
         // hold some of them, so it is given up.
