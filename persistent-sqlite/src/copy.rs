@@ -1,9 +1,9 @@
 //! The SQLite side of copying a database between storages: reading whole transactions with
 //! their revisions and reference lists (`Storage::transactions_after`) and writing one under
-//! its own tid (`Storage::restore`). Callers hold the connection; the oid reservations of
+//! its own tid (`Storage::restore`, a batch per write transaction). Callers hold the connection; the oid reservations of
 //! the storage value are `storage.rs`'s business.
 
-use persistent_core::storage::{StoredRevision, StoredTransaction};
+use persistent_core::storage::{check_restorable, StoredRevision, StoredTransaction};
 use persistent_core::{Oid, Tid};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
@@ -79,39 +79,40 @@ pub(crate) fn transactions_after(
     Ok(transactions)
 }
 
-/// Writes `txn` under its own tid in one write transaction, moves each object's current
-/// revision to it, and raises the oid allocator above every oid written.
-pub(crate) fn restore(conn: &mut Connection, txn: &StoredTransaction) -> Result<(), CopyError> {
+/// Writes the transactions of `batch` in one write transaction, each under its own tid,
+/// moves each object's current revision, and raises the oid allocator above every oid
+/// written.
+pub(crate) fn restore(conn: &mut Connection, batch: &[StoredTransaction]) -> Result<(), CopyError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(step("starting a restore"))?;
     let last = last_tid(&tx).map_err(step("reading the last transaction"))?;
-    txn.check_restorable(last).map_err(CopyError::Refused)?;
-    let tid = tid_to_sql(txn.tid).map_err(CopyError::Refused)?;
-    tx.prepare_cached(
-        r#"INSERT INTO "transaction" (tid, username, description, extension, oids)
-           VALUES (?1, ?2, ?3, ?4, ?5)"#,
-    )
-    .and_then(|mut stmt| {
+    check_restorable(batch, last).map_err(CopyError::Refused)?;
+    let mut record = tx
+        .prepare_cached(
+            r#"INSERT INTO "transaction" (tid, username, description, extension, oids)
+               VALUES (?1, ?2, ?3, ?4, ?5)"#,
+        )
+        .map_err(step("preparing a restore"))?;
+    let mut current = tx
+        .prepare_cached(
+            "INSERT INTO current_object (zoid, tid) VALUES (?1, ?2) \
+             ON CONFLICT (zoid) DO UPDATE SET tid = excluded.tid",
+        )
+        .map_err(step("preparing a restore"))?;
+    let mut state = tx
+        .prepare_cached("INSERT INTO object_state (zoid, tid, state) VALUES (?1, ?2, ?3)")
+        .map_err(step("preparing a restore"))?;
+    let mut reference = tx
+        .prepare_cached("INSERT OR IGNORE INTO object_ref (zoid, tid, to_zoid) VALUES (?1, ?2, ?3)")
+        .map_err(step("preparing a restore"))?;
+    let mut highest = None;
+    for txn in batch {
+        let tid = tid_to_sql(txn.tid).map_err(CopyError::Refused)?;
         let oids = crate::oid_list::encode(txn.revisions.iter().map(|rev| rev.oid));
-        stmt.execute((tid, &txn.user, &txn.description, &txn.extension, oids))
-    })
-    .map_err(step("recording the transaction"))?;
-    {
-        let mut current = tx
-            .prepare_cached(
-                "INSERT INTO current_object (zoid, tid) VALUES (?1, ?2) \
-                 ON CONFLICT (zoid) DO UPDATE SET tid = excluded.tid",
-            )
-            .map_err(step("preparing a restore"))?;
-        let mut state = tx
-            .prepare_cached("INSERT INTO object_state (zoid, tid, state) VALUES (?1, ?2, ?3)")
-            .map_err(step("preparing a restore"))?;
-        let mut reference = tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO object_ref (zoid, tid, to_zoid) VALUES (?1, ?2, ?3)",
-            )
-            .map_err(step("preparing a restore"))?;
+        record
+            .execute((tid, &txn.user, &txn.description, &txn.extension, oids))
+            .map_err(step("recording the transaction"))?;
         for rev in &txn.revisions {
             let zoid = oid_to_sql(rev.oid);
             current.execute((zoid, tid)).map_err(step("moving an object's current revision"))?;
@@ -122,8 +123,10 @@ pub(crate) fn restore(conn: &mut Connection, txn: &StoredTransaction) -> Result<
                     .map_err(step("writing an object's references"))?;
             }
         }
+        highest = highest.max(txn.highest_allocatable_oid());
     }
-    if let Some(highest) = txn.highest_allocatable_oid() {
+    drop((record, current, state, reference));
+    if let Some(highest) = highest {
         tx.prepare_cached("UPDATE oid_allocator SET last_oid = MAX(last_oid, ?1) WHERE id = 0")
             .and_then(|mut stmt| stmt.execute([oid_to_sql(highest)]))
             .map_err(step("raising the oid allocator"))?;

@@ -57,6 +57,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("transactions_after_oldest_first", check_transactions_after_oldest_first),
     ("restore_keeps_the_tid", check_restore_keeps_the_tid),
     ("restore_refuses_what_it_cannot_write", check_restore_refuses_what_it_cannot_write),
+    ("load_visible_many_agrees_with_load_visible", check_load_visible_many_agrees),
 ];
 
 /// Runs every check in [`CHECKS`], each on a new storage from `factory`, and panics on the
@@ -838,7 +839,9 @@ pub fn check_restore_keeps_the_tid(storage: &dyn Storage) {
             StoredRevision::new(high, b"h1".to_vec(), Vec::new()),
         ],
     );
-    storage.restore(&first).unwrap_or_else(|e| panic!("restoring into an empty storage: {e}"));
+    storage
+        .restore(std::slice::from_ref(&first))
+        .unwrap_or_else(|e| panic!("restoring into an empty storage: {e}"));
     let second = StoredTransaction::new(
         t2,
         "copier".into(),
@@ -846,8 +849,16 @@ pub fn check_restore_keeps_the_tid(storage: &dyn Storage) {
         Vec::new(),
         vec![StoredRevision::new(high, b"h2".to_vec(), Vec::new())],
     );
-    storage.restore(&second).expect("restoring a later transaction");
-    assert_eq!(storage.last_transaction().unwrap(), t2, "the newest tid is the restored one");
+    let t3 = past_tid(3);
+    let third = StoredTransaction::new(
+        t3,
+        String::new(),
+        "third".into(),
+        Vec::new(),
+        vec![StoredRevision::new(Oid(7), b"seven".to_vec(), Vec::new())],
+    );
+    storage.restore(&[second.clone(), third.clone()]).expect("restoring a batch of two");
+    assert_eq!(storage.last_transaction().unwrap(), t3, "the newest tid is the last restored");
     let current = storage.load(high).unwrap();
     assert_eq!((current.data.as_slice(), current.serial), (&b"h2"[..], t2));
     let old = storage.load_before(high, t2).unwrap().expect("the first revision stays");
@@ -857,7 +868,7 @@ pub fn check_restore_keeps_the_tid(storage: &dyn Storage) {
     assert_eq!(history[1].user, "copier");
     assert_eq!(history[1].description, "first");
     let back = storage.transactions_after(TimeStamp::ZERO, 10).unwrap();
-    assert_eq!(back, [first, second], "transactions_after gives restored transactions back");
+    assert_eq!(back, [first, second, third], "transactions_after gives them back unchanged");
     let oids = storage.new_oids(5).unwrap();
     assert!(
         oids.iter().all(|oid| *oid > high),
@@ -868,12 +879,13 @@ pub fn check_restore_keeps_the_tid(storage: &dyn Storage) {
         matches!(storage.commit(&stale), Err(Error::Conflict { .. })),
         "a commit's serial check sees the restored current serial"
     );
-    let t3 = commit_ok(storage, &transaction("after", vec![write(high, Some(t2), b"h3")]), "go on");
-    assert!(t3 > t2, "a commit after a restore gets a later tid");
+    let t4 = commit_ok(storage, &transaction("after", vec![write(high, Some(t2), b"h3")]), "go on");
+    assert!(t4 > t3, "a commit after a restore gets a later tid");
 }
 
-/// `restore` refuses, writing nothing, a tid not above the newest one and a transaction
-/// writing one oid twice.
+/// `restore` refuses, writing nothing, a tid not above the newest one, tids that do not
+/// increase within a batch, and a transaction writing one oid twice, even after good
+/// transactions in the same batch.
 pub fn check_restore_refuses_what_it_cannot_write(storage: &dyn Storage) {
     let (oid, tid) = store_new(storage, b"kept");
     let earlier = StoredTransaction::new(
@@ -883,14 +895,22 @@ pub fn check_restore_refuses_what_it_cannot_write(storage: &dyn Storage) {
         Vec::new(),
         vec![StoredRevision::new(oid, b"lost".to_vec(), Vec::new())],
     );
-    let refused = |txn: &StoredTransaction, what: &str| match storage.restore(txn) {
+    let refused = |batch: &[StoredTransaction], what: &str| match storage.restore(batch) {
         Err(Error::Storage { kind: persistent_core::StorageErrorKind::Invalid, .. }) => {}
         other => panic!("restoring {what} must be refused as Invalid, got {other:?}"),
     };
-    refused(&earlier, "a tid not above the newest");
+    refused(std::slice::from_ref(&earlier), "a tid not above the newest");
     let later = TimeStamp::from_u64(tid.as_u64() + 1);
-    let twice = StoredTransaction::new(
+    let good = StoredTransaction::new(
         later,
+        "copier".into(),
+        "good".into(),
+        Vec::new(),
+        vec![StoredRevision::new(oid, b"lost".to_vec(), Vec::new())],
+    );
+    refused(&[good.clone(), good.clone()], "a batch whose tids do not increase");
+    let twice = StoredTransaction::new(
+        TimeStamp::from_u64(tid.as_u64() + 2),
         "copier".into(),
         "twice".into(),
         Vec::new(),
@@ -899,7 +919,44 @@ pub fn check_restore_refuses_what_it_cannot_write(storage: &dyn Storage) {
             StoredRevision::new(oid, b"two".to_vec(), Vec::new()),
         ],
     );
-    refused(&twice, "a transaction writing one oid twice");
+    refused(&[good, twice], "a batch whose second transaction writes one oid twice");
     assert_eq!(storage.last_transaction().unwrap(), tid, "a refused restore adds no tid");
     assert_eq!(storage.load(oid).unwrap().data, b"kept", "a refused restore writes nothing");
+}
+
+/// `load_visible_many` gives, in the order asked, what `load_visible` gives for each oid: at
+/// an older snapshot too, `None` for a missing oid and for an absent (empty) revision, and
+/// the same record again for an oid asked twice; across more oids than one batch.
+pub fn check_load_visible_many_agrees(storage: &dyn Storage) {
+    let oids = storage.new_oids(600).unwrap();
+    let first: Vec<ObjectWrite> =
+        oids.iter().map(|oid| write(*oid, None, format!("first {oid}").as_bytes())).collect();
+    commit_ok(storage, &transaction("store 600", first), "store");
+    let middle = storage.last_transaction().unwrap();
+    let changed: Vec<ObjectWrite> = oids
+        .iter()
+        .step_by(3)
+        .map(|oid| {
+            let serial = storage.load(*oid).unwrap().serial;
+            write(*oid, Some(serial), format!("second {oid}").as_bytes())
+        })
+        .collect();
+    commit_ok(storage, &transaction("change a third", changed), "change");
+    let gone = oids[1];
+    let serial = storage.load(gone).unwrap().serial;
+    commit_ok(storage, &transaction("absent", vec![write(gone, Some(serial), b"")]), "absent");
+    let mut asked = oids.clone();
+    asked.reverse();
+    asked.insert(10, storage.new_oid().unwrap());
+    asked.push(oids[0]);
+    asked.push(gone);
+    for before in [TimeStamp::MAX, TimeStamp::from_u64(middle.as_u64() + 1)] {
+        let many = storage.load_visible_many(&asked, before).expect("load_visible_many");
+        assert_eq!(many.len(), asked.len(), "one answer per oid asked");
+        for (oid, got) in asked.iter().zip(many) {
+            let one = storage.load_visible(*oid, before).unwrap();
+            assert_eq!(got, one, "load_visible_many disagrees with load_visible for {oid}");
+        }
+    }
+    assert!(storage.load_visible_many(&[], TimeStamp::MAX).unwrap().is_empty());
 }

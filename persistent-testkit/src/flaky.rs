@@ -14,7 +14,7 @@ use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(usize)]
 pub enum Call {
-    /// `load_visible`.
+    /// `load_visible` and `load_visible_many`.
     LoadVisible,
     /// `commit`.
     Commit,
@@ -83,6 +83,12 @@ impl Storage for FlakyStorage {
         self.inner.load_visible(oid, before)
     }
 
+    /// Fails as a `LoadVisible` call (once for the whole batch).
+    fn load_visible_many(&self, oids: &[Oid], before: Tid) -> Result<Vec<Option<VisibleRecord>>> {
+        self.check(Call::LoadVisible)?;
+        self.inner.load_visible_many(oids, before)
+    }
+
     fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>> {
         self.inner.load_before(oid, before)
     }
@@ -133,8 +139,8 @@ impl Storage for FlakyStorage {
         self.inner.transactions_after(after, limit)
     }
 
-    fn restore(&self, txn: &StoredTransaction) -> Result<()> {
+    fn restore(&self, batch: &[StoredTransaction]) -> Result<()> {
         self.check(Call::Restore)?;
-        self.inner.restore(txn)
+        self.inner.restore(batch)
     }
 }

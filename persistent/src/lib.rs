@@ -29,10 +29,10 @@
 //! keeps are `docs/spec.md`.
 
 pub use persistent_core::{
-    AnyObject, BoxError, Cache, CacheEntryInfo, CacheError, CacheLimits, Connection, DataManager,
-    Database, DatabaseConfig, Error, FieldGuard, Jar, MigrationProgress, ObjectCell, ObjectRef,
-    Oid, PObject, PState, Persistent, Result, Savepoint, SharedHandle, StorageErrorKind, Tid,
-    TimeStamp, TransactionNote, WeakP, WeakRef, P,
+    AnyObject, BoxError, Cache, CacheEntryInfo, CacheError, CacheLimits, Connection,
+    ConnectionStats, DataManager, Database, DatabaseConfig, DatabaseStats, Error, FieldGuard, Jar,
+    MigrationProgress, ObjectCell, ObjectRef, Oid, PObject, PState, Persistent, Result, Savepoint,
+    SharedHandle, StorageErrorKind, Tid, TimeStamp, TransactionNote, WeakP, WeakRef, P,
 };
 /// `#[derive(Persistent)]`: see the guide; `#[persistent(crate = "...")]` names this crate
 /// when it is reached under another name.

@@ -302,8 +302,8 @@ impl Storage for Interleaving {
         self.inner.transactions_after(after, limit)
     }
 
-    fn restore(&self, txn: &StoredTransaction) -> Result<()> {
-        self.inner.restore(txn)
+    fn restore(&self, batch: &[StoredTransaction]) -> Result<()> {
+        self.inner.restore(batch)
     }
 }
 

@@ -89,22 +89,36 @@ fn a_round_trip_through_memory_keeps_every_transaction() {
     assert!(!stored.contains(&new_oid), "a new object's oid {new_oid} was never used");
 }
 
+/// A memory database of `count` transactions, each changing the root.
+fn many_transactions(count: i64) -> Backend {
+    let backend = Backend::memory();
+    let conn = backend.open().connect().unwrap();
+    let root = conn.root::<Node>().unwrap();
+    for n in 0..count {
+        root.update(|node| node.value = n).unwrap();
+        conn.commit().unwrap();
+    }
+    backend
+}
+
 #[test]
 fn an_interrupted_copy_goes_on_where_it_stopped() {
-    let (source, _) = sample();
+    // 150 transactions: three batches of at most 64; the second batch's restore fails.
+    let source = many_transactions(150);
     let from = source.storage();
     let target = Backend::sqlite();
     let flaky = FlakyStorage::new(target.storage());
-    flaky.fail_after(Call::Restore, 3, 1);
+    flaky.fail_after(Call::Restore, 1, 1);
     let error = copy_transactions(&*from, &flaky, &mut |_| {}).unwrap_err();
     assert!(matches!(error, Error::Storage { kind: StorageErrorKind::Io, .. }), "{error}");
     let partial = everything(&*target.storage());
     let original = everything(&*from);
-    assert_eq!(partial, original[..3], "the first three transactions were copied, whole");
+    assert_eq!(original.len(), 150);
+    assert_eq!(partial, original[..64], "the first batch was copied, whole");
 
     let report = copy_transactions(&*from, &*target.storage(), &mut |_| {}).unwrap();
-    assert_eq!(report.skipped, 3, "the copy counts what the first run copied");
-    assert_eq!(report.transactions, original.len() as u64 - 3);
+    assert_eq!(report.skipped, 64, "the copy counts what the first run copied");
+    assert_eq!(report.transactions, 150 - 64);
     assert_eq!(everything(&*target.storage()), original);
     let again = copy_transactions(&*from, &*target.storage(), &mut |_| {}).unwrap();
     assert_eq!(again.transactions, 0, "a finished copy has nothing left to do");

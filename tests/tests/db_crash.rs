@@ -305,8 +305,8 @@ impl Storage for ReportingStorage {
         self.0.transactions_after(after, limit)
     }
 
-    fn restore(&self, txn: &StoredTransaction) -> persistent::Result<()> {
-        self.0.restore(txn)
+    fn restore(&self, batch: &[StoredTransaction]) -> persistent::Result<()> {
+        self.0.restore(batch)
     }
 }
 

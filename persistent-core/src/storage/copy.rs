@@ -67,12 +67,8 @@ impl StoredTransaction {
         StoredTransaction { tid, user, description, extension, revisions }
     }
 
-    /// Checks what `Storage::restore` requires before writing anything: a tid greater than
-    /// the target's newest `last`, and each oid written once.
-    ///
-    /// # Errors
-    /// `Error::Storage` of kind `Invalid` saying which rule is broken.
-    pub fn check_restorable(&self, last: Tid) -> Result<()> {
+    /// A tid greater than `last`, and each oid written once.
+    fn check_restorable(&self, last: Tid) -> Result<()> {
         if self.tid <= last {
             return Err(Error::storage(
                 StorageErrorKind::Invalid,
@@ -102,6 +98,19 @@ impl StoredTransaction {
     }
 }
 
+/// Checks what `Storage::restore` requires before writing anything: tids that increase from
+/// above the target's newest `last`, and each oid written once per transaction.
+///
+/// # Errors
+/// `Error::Storage` of kind `Invalid` saying which rule is broken.
+pub fn check_restorable(batch: &[StoredTransaction], mut last: Tid) -> Result<()> {
+    for txn in batch {
+        txn.check_restorable(last)?;
+        last = txn.tid;
+    }
+    Ok(())
+}
+
 /// How far a running copy is, passed to its progress callback after each transaction and
 /// returned at the end.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -123,7 +132,7 @@ pub struct CopyProgress {
 
 /// Copies every transaction of `from` that `to` does not hold yet into `to`, oldest first,
 /// each with its tid, user, description, extension and revisions (with their reference
-/// lists), through [`Storage::restore`]; then, when `from` was packed, packs `to` at the same
+/// lists), through [`Storage::restore`] (one batch of 64 transactions per call); then, when `from` was packed, packs `to` at the same
 /// bound so that both refuse the same undos. `progress` is called after each transaction.
 ///
 /// Restartable: `to` must be empty or hold a prefix of `from`'s transactions (what an
@@ -131,7 +140,8 @@ pub struct CopyProgress {
 /// that already holds other transactions is refused, and so is a source written meanwhile
 /// under a tid the target already passed.
 ///
-/// Memory: one batch of transactions at a time (64), each held whole.
+/// Memory: one batch of transactions at a time (64), each held whole. Each batch is
+/// written atomically, so an interrupted copy leaves a prefix of whole transactions.
 ///
 /// # Errors
 /// `Error::Storage` of kind `Invalid` when `to` holds a transaction `from` does not have;
@@ -150,16 +160,15 @@ pub fn copy_transactions(
     loop {
         let batch = from.transactions_after(done.last_tid, TRANSACTIONS_PER_BATCH)?;
         let Some(last) = batch.last() else { break };
-        let last = last.tid;
+        debug_assert!(last.tid > done.last_tid, "transactions_after gave an old transaction");
+        to.restore(&batch)?;
         for txn in &batch {
-            to.restore(txn)?;
             done.transactions += 1;
             done.revisions += txn.revisions.len() as u64;
             done.bytes += txn.revisions.iter().map(|rev| rev.data.len() as u64).sum::<u64>();
             done.last_tid = txn.tid;
             progress(&done);
         }
-        debug_assert_eq!(done.last_tid, last);
     }
     let packed = from.packed_before()?;
     if packed > to.packed_before()? {

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    pack_horizon, Changes, CommitOutcome, PackPhase, PackProgress, PackReport, Revision,
-    RevisionInfo, Storage, StoredRevision, StoredTransaction, TransactionData, TransactionInfo,
-    VisibleRecord,
+    check_restorable, pack_horizon, Changes, CommitOutcome, PackPhase, PackProgress, PackReport,
+    Revision, RevisionInfo, Storage, StoredRevision, StoredTransaction, TransactionData,
+    TransactionInfo, VisibleRecord,
 };
 use crate::error::{Error, Result, StorageErrorKind};
 use crate::oid::Oid;
@@ -86,6 +86,30 @@ impl State {
             serial: rev.tid,
             next_serial: revs.get(visible).map(|next| next.tid),
         })
+    }
+
+    /// Writes one checked transaction under its own tid (`Storage::restore`).
+    fn restore(&mut self, txn: &StoredTransaction) {
+        for rev in &txn.revisions {
+            self.objects.entry(rev.oid).or_default().push(Stored {
+                tid: txn.tid,
+                data: rev.data.clone(),
+                references: rev.references.clone(),
+            });
+        }
+        self.transactions.insert(
+            txn.tid,
+            TransactionRecord {
+                user: txn.user.clone(),
+                description: txn.description.clone(),
+                extension: txn.extension.clone(),
+                oids: txn.revisions.iter().map(|rev| rev.oid).collect(),
+            },
+        );
+        self.last_tid = txn.tid;
+        if let Some(highest) = txn.highest_allocatable_oid() {
+            self.last_oid = self.last_oid.max(highest.0);
+        }
     }
 
     fn current_serial(&self, oid: Oid) -> Option<Tid> {
@@ -352,28 +376,11 @@ impl Storage for MemoryStorage {
             .collect())
     }
 
-    fn restore(&self, txn: &StoredTransaction) -> Result<()> {
+    fn restore(&self, batch: &[StoredTransaction]) -> Result<()> {
         let mut state = self.state();
-        txn.check_restorable(state.last_tid)?;
-        for rev in &txn.revisions {
-            state.objects.entry(rev.oid).or_default().push(Stored {
-                tid: txn.tid,
-                data: rev.data.clone(),
-                references: rev.references.clone(),
-            });
-        }
-        state.transactions.insert(
-            txn.tid,
-            TransactionRecord {
-                user: txn.user.clone(),
-                description: txn.description.clone(),
-                extension: txn.extension.clone(),
-                oids: txn.revisions.iter().map(|rev| rev.oid).collect(),
-            },
-        );
-        state.last_tid = txn.tid;
-        if let Some(highest) = txn.highest_allocatable_oid() {
-            state.last_oid = state.last_oid.max(highest.0);
+        check_restorable(batch, state.last_tid)?;
+        for txn in batch {
+            state.restore(txn);
         }
         Ok(())
     }

@@ -8,7 +8,9 @@ mod copy;
 mod memory;
 mod pack;
 
-pub use copy::{copy_transactions, CopyProgress, StoredRevision, StoredTransaction};
+pub use copy::{
+    check_restorable, copy_transactions, CopyProgress, StoredRevision, StoredTransaction,
+};
 pub use memory::MemoryStorage;
 pub use pack::{pack_horizon, PackPhase, PackProgress, PackReport};
 
@@ -322,15 +324,26 @@ pub trait Storage: Send + Sync + 'static {
     /// A storage failure.
     fn transactions_after(&self, after: Tid, limit: usize) -> Result<Vec<StoredTransaction>>;
 
-    /// Writes `txn` as it is, under its own tid (ZODB's `restore`): no serial checks; each
-    /// revision becomes its object's current one. Atomic and durable as `commit`. Afterwards
-    /// `new_oids` never returns an oid `txn` wrote.
+    /// Writes the transactions of `batch` as they are, in order, each under its own tid
+    /// (ZODB's `restore`): no serial checks; each revision becomes its object's current one.
+    /// The whole batch is atomic and durable as one `commit` (one round trip, one sync).
+    /// Afterwards `new_oids` never returns an oid the batch wrote.
     ///
     /// # Errors
-    /// `Error::Storage` of kind `Invalid` (nothing written) when `txn.tid` is not greater
-    /// than `last_transaction()`, or writes an oid twice; a storage failure (nothing
-    /// written).
-    fn restore(&self, txn: &StoredTransaction) -> Result<()>;
+    /// `Error::Storage` of kind `Invalid` (nothing written) when the tids do not increase
+    /// from above `last_transaction()` (see [`check_restorable`]), or a transaction writes an
+    /// oid twice; a storage failure (nothing written).
+    fn restore(&self, batch: &[StoredTransaction]) -> Result<()>;
+
+    /// What `load_visible` gives for each of `oids`, in the same order, in as few round trips
+    /// as the storage can (ZODB's `prefetch`): `Connection::prefetch` reads many ghosts'
+    /// records at once. Provided: one `load_visible` per oid.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn load_visible_many(&self, oids: &[Oid], before: Tid) -> Result<Vec<Option<VisibleRecord>>> {
+        oids.iter().map(|oid| self.load_visible(*oid, before)).collect()
+    }
 
     /// The current revision of `oid`.
     ///
