@@ -5,7 +5,7 @@
 
 use persistent_core::storage::{check_restorable, StoredRevision, StoredTransaction};
 use persistent_core::{Oid, Tid};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::convert::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
 use crate::storage::last_tid;
@@ -34,21 +34,20 @@ pub(crate) fn transactions_after(
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let heads = tx
         .prepare_cached(
-            r#"SELECT tid, username, description, extension FROM "transaction"
+            r#"SELECT tid, username, description, extension, oids FROM "transaction"
                WHERE tid > ?1 ORDER BY tid LIMIT ?2"#,
         )
         .and_then(|mut stmt| {
             stmt.query_map((tid_bound(after), limit), |row| {
-                Ok((tid_from_sql(row.get(0)?), row.get(1)?, row.get(2)?, row.get(3)?))
+                Ok((tid_from_sql(row.get(0)?), row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
             })?
-            .collect::<rusqlite::Result<Vec<(Tid, String, String, Vec<u8>)>>>()
+            .collect::<rusqlite::Result<Vec<(Tid, String, String, Vec<u8>, Vec<u8>)>>>()
         })
         .map_err(step("listing transactions"))?;
-    let mut revisions = tx
-        .prepare_cached(
-            "SELECT zoid, state FROM object_state INDEXED BY object_state_tid \
-             WHERE tid = ?1 ORDER BY zoid",
-        )
+    // A transaction's revisions are found through its oid list (`oid_list.rs`); those a
+    // pack removed are skipped.
+    let mut revision = tx
+        .prepare_cached("SELECT state FROM object_state WHERE zoid = ?1 AND tid = ?2")
         .map_err(step("reading a transaction's revisions"))?;
     let mut references = tx
         .prepare_cached(
@@ -56,14 +55,19 @@ pub(crate) fn transactions_after(
         )
         .map_err(step("reading a revision's references"))?;
     let mut transactions = Vec::with_capacity(heads.len());
-    for (tid, user, description, extension) in heads {
+    for (tid, user, description, extension, oids) in heads {
         let tid_sql = tid_bound(tid);
-        let states = revisions
-            .query_map([tid_sql], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)))
-            .and_then(Iterator::collect::<rusqlite::Result<Vec<(i64, Vec<u8>)>>>)
-            .map_err(step("reading a transaction's revisions"))?;
-        let mut stored = Vec::with_capacity(states.len());
-        for (zoid, data) in states {
+        let oids = crate::oid_list::decode(&oids).map_err(CopyError::Refused)?;
+        let mut stored = Vec::with_capacity(oids.len());
+        for oid in oids {
+            let zoid = oid_to_sql(oid);
+            let Some(data) = revision
+                .query_row((zoid, tid_sql), |row| row.get::<_, Vec<u8>>(0))
+                .optional()
+                .map_err(step("reading a transaction's revisions"))?
+            else {
+                continue;
+            };
             let refs = references
                 .query_map((zoid, tid_sql), |row| Ok(oid_from_sql(row.get(0)?)))
                 .and_then(Iterator::collect::<rusqlite::Result<Vec<Oid>>>)
@@ -86,8 +90,8 @@ pub(crate) fn restore(conn: &mut Connection, batch: &[StoredTransaction]) -> Res
     check_restorable(batch, last).map_err(CopyError::Refused)?;
     let mut record = tx
         .prepare_cached(
-            r#"INSERT INTO "transaction" (tid, username, description, extension)
-               VALUES (?1, ?2, ?3, ?4)"#,
+            r#"INSERT INTO "transaction" (tid, username, description, extension, oids)
+               VALUES (?1, ?2, ?3, ?4, ?5)"#,
         )
         .map_err(step("preparing a restore"))?;
     let mut current = tx
@@ -105,8 +109,9 @@ pub(crate) fn restore(conn: &mut Connection, batch: &[StoredTransaction]) -> Res
     let mut highest = None;
     for txn in batch {
         let tid = tid_to_sql(txn.tid).map_err(CopyError::Refused)?;
+        let oids = crate::oid_list::encode(txn.revisions.iter().map(|rev| rev.oid));
         record
-            .execute((tid, &txn.user, &txn.description, &txn.extension))
+            .execute((tid, &txn.user, &txn.description, &txn.extension, oids))
             .map_err(step("recording the transaction"))?;
         for rev in &txn.revisions {
             let zoid = oid_to_sql(rev.oid);

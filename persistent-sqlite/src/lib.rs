@@ -2,6 +2,9 @@
 //! processes on one machine may share. Layout after RelStorage's history-preserving schema.
 //!
 //! * `storage.rs`: the `SqliteStorage` type, opening, and its `Storage` implementation.
+//! * `group.rs`: group commit (concurrent committers share one write transaction and fsync).
+//! * `commit.rs`: the statements that write one transaction (the one write path of objects).
+//! * `oid_list.rs`: the list of oids each `"transaction"` row keeps (schema version 3).
 //! * `schema.rs`: the tables, their creation, and the check that a file holds our schema.
 //! * `copy.rs`: reading whole transactions and restoring them (copying between storages).
 //! * `pack.rs`: `Storage::pack` (marking in a temporary table, sweeping in batches).
@@ -13,16 +16,20 @@
 //! * `sql_error.rs`: turning rusqlite errors into `persistent_core::Error::Storage`.
 
 mod busy;
+mod commit;
 mod convert;
 mod copy;
+mod group;
 mod held_read;
 mod load_many;
+mod oid_list;
 mod options;
 mod pack;
 mod schema;
 mod sql_error;
 mod storage;
 
+pub use group::CommitCounts;
 pub use options::SqliteOptions;
 pub use schema::SCHEMA_VERSION;
 pub use storage::SqliteStorage;

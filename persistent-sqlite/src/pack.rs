@@ -28,7 +28,7 @@ use rusqlite::OptionalExtension;
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::busy::wait_for_lock;
-use crate::convert::{oid_to_sql, tid_bound};
+use crate::convert::{oid_from_sql, oid_to_sql, tid_bound};
 use crate::sql_error::sql_error;
 use crate::storage::last_tid;
 
@@ -73,7 +73,8 @@ pub(crate) fn pack(
     conn.execute_batch(
         "PRAGMA temp_store = FILE;
          CREATE TEMP TABLE pack_reach (zoid INTEGER PRIMARY KEY);
-         CREATE TEMP TABLE pack_doomed (zoid INTEGER PRIMARY KEY);",
+         CREATE TEMP TABLE pack_doomed (zoid INTEGER PRIMARY KEY);
+         CREATE TEMP TABLE pack_seed (zoid INTEGER PRIMARY KEY);",
     )
     .map_err(err("creating the pack's tables"))?;
     let mut report = PackReport::default();
@@ -86,7 +87,7 @@ pub(crate) fn pack(
         .execute(
             &mark_sql(
                 "SELECT :root UNION SELECT :schemas \
-                 UNION SELECT zoid FROM object_state WHERE tid >= :b",
+                 UNION SELECT zoid FROM current_object WHERE tid >= :b",
             ),
             rusqlite::named_params! {
                 ":root": oid_to_sql(Oid::ROOT), ":schemas": oid_to_sql(Oid::SCHEMAS), ":b": b,
@@ -140,11 +141,14 @@ fn sweep(
             .map_err(err("starting a sweep batch"))?;
         let now = tid_bound(last_tid(&tx).map_err(err("reading the last transaction"))?);
         if now > checked {
+            seed_written_after(&tx, path, checked)?;
             tx.execute(
-                &mark_sql("SELECT zoid FROM object_state WHERE tid > :after"),
-                rusqlite::named_params! { ":after": checked, ":b": b },
+                &mark_sql("SELECT zoid FROM temp.pack_seed"),
+                rusqlite::named_params! { ":b": b },
             )
             .map_err(err("marking what new commits reach"))?;
+            tx.execute("DELETE FROM temp.pack_seed", [])
+                .map_err(err("marking what new commits reach"))?;
             checked = now;
         }
         let (count, hi): (i64, Option<i64>) = tx
@@ -220,8 +224,33 @@ fn sweep(
     Ok(())
 }
 
+/// Fills `temp.pack_seed` with the oids written by transactions after `after` (from the
+/// transactions' oid lists).
+fn seed_written_after(conn: &Connection, path: &Path, after: i64) -> Result<()> {
+    let err = |what: &'static str| move |e| sql_error(path, what, e);
+    let lists = conn
+        .prepare(r#"SELECT oids FROM "transaction" WHERE tid > ?1"#)
+        .and_then(|mut stmt| {
+            stmt.query_map([after], |row| row.get::<_, Vec<u8>>(0))?
+                .collect::<rusqlite::Result<Vec<Vec<u8>>>>()
+        })
+        .map_err(err("reading what new commits wrote"))?;
+    let mut insert = conn
+        .prepare_cached("INSERT OR IGNORE INTO temp.pack_seed (zoid) VALUES (?1)")
+        .map_err(err("reading what new commits wrote"))?;
+    for oids in lists {
+        for oid in crate::oid_list::decode(&oids)? {
+            insert.execute([oid_to_sql(oid)]).map_err(err("reading what new commits wrote"))?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes the transactions older than the bound `b` with no revision left (never the
-/// newest one, whose tid the next commit must exceed), in batches.
+/// newest one, whose tid the next commit must exceed), and shortens the oid lists of the
+/// others to the oids whose revision is left (so `changes_since` and the undo log name no
+/// removed object), in batches. What is left is collected first, in one pass over what the
+/// sweep left (no commit adds a revision below `b`).
 fn forget_transactions(
     conn: &mut Connection,
     path: &Path,
@@ -230,6 +259,7 @@ fn forget_transactions(
     progress: &mut dyn FnMut(&PackProgress),
 ) -> Result<()> {
     let err = |what: &'static str| move |e| sql_error(path, what, e);
+    collect_live_lists(conn, b).map_err(err("listing the revisions left"))?;
     let mut after = i64::MIN;
     let mut examined = 0u64;
     loop {
@@ -249,10 +279,16 @@ fn forget_transactions(
             .execute(
                 r#"DELETE FROM "transaction" AS t WHERE t.tid > ?1 AND t.tid <= ?2
                    AND t.tid < (SELECT MAX(tid) FROM "transaction")
-                   AND NOT EXISTS (SELECT 1 FROM object_state s WHERE s.tid = t.tid)"#,
+                   AND t.tid NOT IN (SELECT tid FROM temp.pack_live)"#,
                 (after, hi),
             )
             .map_err(err("removing empty transactions"))?;
+        tx.execute(
+            r#"UPDATE "transaction" AS t SET oids = l.oids FROM temp.pack_live AS l
+               WHERE l.tid = t.tid AND t.tid > ?1 AND t.tid <= ?2 AND t.oids != l.oids"#,
+            (after, hi),
+        )
+        .map_err(err("shortening the transactions' oid lists"))?;
         tx.commit().map_err(err("committing a transaction batch"))?;
         report.transactions_removed += removed as u64;
         examined += count.unsigned_abs();
@@ -260,6 +296,35 @@ fn forget_transactions(
         progress(&PackProgress::new(PackPhase::Transactions, examined, *report));
     }
     Ok(())
+}
+
+/// Fills `temp.pack_live` with each tid below `b` that still has revisions and the list
+/// of their oids, in one read of what is left.
+fn collect_live_lists(conn: &mut Connection, b: i64) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch("CREATE TEMP TABLE pack_live (tid INTEGER PRIMARY KEY, oids BLOB NOT NULL)")?;
+    {
+        let mut read =
+            tx.prepare("SELECT tid, zoid FROM object_state WHERE tid < ?1 ORDER BY tid, zoid")?;
+        let mut insert = tx.prepare("INSERT INTO temp.pack_live (tid, oids) VALUES (?1, ?2)")?;
+        let mut rows = read.query([b])?;
+        let mut open: Option<(i64, Vec<Oid>)> = None;
+        while let Some(row) = rows.next()? {
+            let (tid, zoid): (i64, i64) = (row.get(0)?, row.get(1)?);
+            match &mut open {
+                Some((at, oids)) if *at == tid => oids.push(oid_from_sql(zoid)),
+                _ => {
+                    if let Some((at, oids)) = open.replace((tid, vec![oid_from_sql(zoid)])) {
+                        insert.execute((at, crate::oid_list::encode(oids)))?;
+                    }
+                }
+            }
+        }
+        if let Some((at, oids)) = open {
+            insert.execute((at, crate::oid_list::encode(oids)))?;
+        }
+    }
+    tx.commit()
 }
 
 /// Runs a `DELETE ... RETURNING length(state)`; the rows removed and their total length.

@@ -1,6 +1,8 @@
 //! The tables of a `SqliteStorage` file (after RelStorage's history-preserving layout),
-//! their creation in an empty file, and the check that an existing file holds this schema
-//! in a version this library reads. Nothing here reads or writes objects.
+//! their creation in an empty file, the check that an existing file holds this schema in a
+//! version this library reads, and the in-place upgrades of older versions (1 to 2 to 3,
+//! each in the one write transaction of the schema check). Nothing here reads or writes
+//! objects otherwise.
 
 use std::path::Path;
 
@@ -12,8 +14,10 @@ use crate::convert::{oid_from_sql, oid_to_sql};
 use crate::sql_error::sql_error;
 
 /// The schema version this library writes and reads, recorded in the `schema_info` table.
-/// Version 2 added `object_ref`; a version 1 file is migrated when opened (`migrate_1_to_2`).
-pub const SCHEMA_VERSION: i64 = 2;
+/// Version 2 added `object_ref`; version 3 replaced the index on `object_state (tid)` by
+/// the list of oids in each `"transaction"` row (`oid_list.rs`). Older files are migrated
+/// when opened (`migrate_1_to_2`, `migrate_2_to_3`).
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The value of the `schema` key in `schema_info` that marks our files.
 const SCHEMA_NAME: &str = "persistent-sqlite";
@@ -45,7 +49,6 @@ CREATE TABLE object_state (
     state BLOB NOT NULL,
     PRIMARY KEY (zoid, tid)
 ) WITHOUT ROWID;
-CREATE INDEX object_state_tid ON object_state (tid);
 CREATE TABLE current_object (
     zoid INTEGER PRIMARY KEY,
     tid INTEGER NOT NULL
@@ -54,7 +57,8 @@ CREATE TABLE "transaction" (
     tid INTEGER PRIMARY KEY,
     username TEXT NOT NULL,
     description TEXT NOT NULL,
-    extension BLOB NOT NULL
+    extension BLOB NOT NULL,
+    oids BLOB NOT NULL DEFAULT x''
 );
 CREATE TABLE oid_allocator (
     id INTEGER PRIMARY KEY CHECK (id = 0),
@@ -114,8 +118,12 @@ pub(crate) fn ensure_schema(conn: &mut Connection, path: &Path) -> Result<(), Er
     let mut version = info("version")?;
     if version.as_deref() == Some("1") {
         migrate_1_to_2(&tx, path)?;
-        version = Some(SCHEMA_VERSION.to_string());
+        version = Some("2".to_string());
         tables.push("object_ref".to_string());
+    }
+    if version.as_deref() == Some("2") {
+        migrate_2_to_3(&tx, path)?;
+        version = Some(SCHEMA_VERSION.to_string());
     }
     if version.as_deref() != Some(SCHEMA_VERSION.to_string().as_str()) {
         return Err(Error::storage(
@@ -162,9 +170,53 @@ fn migrate_1_to_2(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<(), Err
         }
     }
     drop(rows);
-    tx.execute(
-        "UPDATE schema_info SET value = ?1 WHERE key = 'version'",
-        [SCHEMA_VERSION.to_string()],
+    tx.execute("UPDATE schema_info SET value = '2' WHERE key = 'version'", [])
+        .map_err(err("recording the schema version"))?;
+    Ok(())
+}
+
+/// Upgrades a version 2 file to version 3, inside the caller's write transaction: adds the
+/// `oids` column to `"transaction"`, fills it from the revisions each transaction still has
+/// (read in tid order through the `tid` index, created here if a file lacks it), and drops
+/// that index. One transaction for the whole file, as `migrate_1_to_2`.
+fn migrate_2_to_3(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<(), Error> {
+    let err = |what: &'static str| move |e| sql_error(path, what, e);
+    tx.execute_batch(
+        r#"ALTER TABLE "transaction" ADD COLUMN oids BLOB NOT NULL DEFAULT x'';
+           CREATE INDEX IF NOT EXISTS object_state_tid ON object_state (tid);"#,
+    )
+    .map_err(err("adding the transactions' oid lists"))?;
+    let mut read = tx
+        .prepare("SELECT tid, zoid FROM object_state INDEXED BY object_state_tid ORDER BY tid")
+        .map_err(err("reading the revisions to migrate"))?;
+    let mut update = tx
+        .prepare(r#"UPDATE "transaction" SET oids = ?2 WHERE tid = ?1"#)
+        .map_err(err("filling the transactions' oid lists"))?;
+    let mut rows = read.query([]).map_err(err("reading the revisions to migrate"))?;
+    let mut current: Option<(i64, Vec<persistent_core::Oid>)> = None;
+    let mut flush = |done: Option<(i64, Vec<persistent_core::Oid>)>| -> Result<(), Error> {
+        if let Some((tid, oids)) = done {
+            update
+                .execute((tid, crate::oid_list::encode(oids)))
+                .map_err(err("filling the transactions' oid lists"))?;
+        }
+        Ok(())
+    };
+    while let Some(row) = rows.next().map_err(err("reading the revisions to migrate"))? {
+        let (tid, zoid): (i64, i64) = (
+            row.get(0).map_err(err("reading a revision"))?,
+            row.get(1).map_err(err("reading a revision"))?,
+        );
+        match &mut current {
+            Some((open, oids)) if *open == tid => oids.push(oid_from_sql(zoid)),
+            _ => flush(current.replace((tid, vec![oid_from_sql(zoid)])))?,
+        }
+    }
+    flush(current.take())?;
+    drop(rows);
+    tx.execute_batch(
+        "DROP INDEX object_state_tid;
+         UPDATE schema_info SET value = '3' WHERE key = 'version';",
     )
     .map_err(err("recording the schema version"))?;
     Ok(())

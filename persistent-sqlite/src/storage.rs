@@ -1,18 +1,21 @@
 //! `SqliteStorage`: opening a database file (WAL, `synchronous=FULL`, a busy handler) and the
 //! `Storage` implementation on top of the tables of `schema.rs`. Commits run inside
 //! `BEGIN IMMEDIATE`, which serializes writers across connections and processes, and pick
-//! their tid there, so tids strictly increase across every process sharing the file.
+//! their tid there, so tids strictly increase across every process sharing the file;
+//! concurrent commits through one storage share that write transaction (`group.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::group::{CommitCounts, CommitQueue, OpenGroup};
 
 use persistent_core::storage::{
     Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
     StoredTransaction, TransactionData, TransactionInfo, VisibleRecord,
 };
 use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid, TimeStamp};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::busy::wait_for_lock;
 use crate::convert::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
@@ -30,14 +33,21 @@ const OID_BLOCK: i64 = 32;
 /// Several `SqliteStorage` values, in one process or several on the same machine, may open
 /// the same file: writers take turns (waiting up to 30 s for the lock), each commit is
 /// atomic and durable when `commit` returns, and tids increase strictly across all of them.
-/// Each value holds one connection behind a mutex, so it is `Send + Sync` and its calls run
-/// one at a time.
+/// Each value holds two connections, each behind a mutex, so it is `Send + Sync`: one for
+/// reads (loads, change lists, history), whose calls run one at a time, and one for writes
+/// (commits, oid allocation), on which concurrent commits are grouped (`group.rs`). So
+/// reads never wait for a commit's fsync.
 pub struct SqliteStorage {
     path: PathBuf,
+    /// The read side: its connection and the read transaction it may hold.
     inner: Arc<Mutex<Inner>>,
+    /// The write side: its connection, the open commit group, the reserved oids.
+    writer: Mutex<Writer>,
     /// Threads inside `commit` now: a pack running meanwhile pauses longer between its
     /// batches, so that they get the write lock.
     committing: Arc<AtomicUsize>,
+    /// Concurrent commits share one write transaction (group commit).
+    queue: CommitQueue,
 }
 
 /// Counts a thread inside `commit` while it lives.
@@ -56,13 +66,21 @@ impl Drop for Committing<'_> {
     }
 }
 
-/// The connection and the oids reserved for it but not handed out yet.
+/// The read connection and the read transaction it may hold between loads.
 pub(crate) struct Inner {
     pub(crate) conn: Connection,
     /// Set while loads keep a read transaction open (see `held_read.rs`).
     pub(crate) held_read: Option<HeldRead>,
     /// Whether a reaper thread watches the held read (see `held_read.rs`).
     pub(crate) reaper_running: bool,
+}
+
+/// The write connection, the commit group open on it, and the oids reserved for this
+/// storage but not handed out yet. Outside a group it holds no transaction open.
+pub(crate) struct Writer {
+    pub(crate) conn: Connection,
+    /// The commit group whose write transaction is open (see `group.rs`).
+    pub(crate) group: Option<OpenGroup>,
     /// The next oid to hand out from the reserved block.
     next_oid: i64,
     /// The last oid of the reserved block (`next_oid > reserved_end`: block used up).
@@ -120,16 +138,19 @@ impl SqliteStorage {
         }
         conn.pragma_update(None, "synchronous", "FULL").map_err(err("setting synchronous=FULL"))?;
         ensure_schema(&mut conn, &path)?;
+        // The read side: WAL lets it read while the write side commits.
+        let reader = Connection::open(&path).map_err(err("opening the file"))?;
+        reader.busy_handler(Some(wait_for_lock)).map_err(err("setting the busy handler"))?;
         Ok(SqliteStorage {
             committing: Arc::default(),
+            queue: CommitQueue::default(),
             path,
             inner: Arc::new(Mutex::new(Inner {
-                conn,
+                conn: reader,
                 held_read: None,
                 reaper_running: false,
-                next_oid: 1,
-                reserved_end: 0,
             })),
+            writer: Mutex::new(Writer { conn, group: None, next_oid: 1, reserved_end: 0 }),
         })
     }
 
@@ -137,6 +158,14 @@ impl SqliteStorage {
     #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How many transactions this value has committed since it was opened, and in how many
+    /// groups: concurrent commits through one `SqliteStorage` share one SQLite commit (one
+    /// `fsync`), so with several committing threads `groups` is below `transactions`.
+    #[must_use]
+    pub fn commit_counts(&self) -> CommitCounts {
+        self.queue.counts()
     }
 
     /// Runs `PRAGMA integrity_check`: `true` if SQLite finds the file sound.
@@ -158,18 +187,24 @@ impl SqliteStorage {
         Ok(rows == ["ok"])
     }
 
-    /// The connection with no transaction open: a read transaction `load_before` held is
-    /// ended first, so that what follows sees the newest commits (and can write). A poisoned
-    /// lock is still usable: whatever transaction a panic left open is ended here.
+    /// The read connection with no transaction open: a read transaction `load_before` held
+    /// is ended first, so that what follows sees the newest commits. A poisoned lock is
+    /// still usable: whatever transaction a panic left open is ended here.
     fn lock(&self) -> MutexGuard<'_, Inner> {
         let mut inner = self.lock_keeping_read();
         end_read(&mut inner);
         inner
     }
 
-    /// The connection as it is, possibly inside the read transaction `load_before` holds.
+    /// The read connection as it is, possibly inside the read transaction `load_before`
+    /// holds.
     fn lock_keeping_read(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The write connection with no commit group open (waits for an open group to end).
+    fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        self.queue.outside_groups(&self.writer)
     }
 
     /// Makes sure a read transaction is open whose view holds every revision older than
@@ -188,14 +223,6 @@ impl SqliteStorage {
             CopyError::Refused(error) => error,
         }
     }
-}
-
-/// The current serial of `oid`, if it was ever stored.
-fn current_serial(conn: &Connection, oid: Oid) -> rusqlite::Result<Option<Tid>> {
-    conn.prepare_cached("SELECT tid FROM current_object WHERE zoid = ?1")?
-        .query_row([oid_to_sql(oid)], |row| row.get::<_, i64>(0))
-        .optional()
-        .map(|tid| tid.map(tid_from_sql))
 }
 
 /// The newest committed tid, `TimeStamp::ZERO` if none.
@@ -304,7 +331,7 @@ impl Storage for SqliteStorage {
     }
 
     fn new_oids(&self, count: usize) -> Result<Vec<Oid>> {
-        let mut inner = self.lock();
+        let mut inner = self.lock_writer();
         let mut oids = Vec::with_capacity(count);
         while oids.len() < count && inner.next_oid <= inner.reserved_end {
             oids.push(oid_from_sql(inner.next_oid));
@@ -343,141 +370,60 @@ impl Storage for SqliteStorage {
     fn commit(&self, txn: &TransactionData) -> Result<CommitOutcome> {
         txn.check_distinct_oids()?;
         let _committing = Committing::enter(&self.committing);
-        let mut inner = self.lock();
-        let tx = inner
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.err("starting a commit", e))?;
-        let last = last_tid(&tx).map_err(|e| self.err("reading the last transaction", e))?;
-        let tid = TimeStamp::now().later_than(last);
-        if tid <= last {
-            return Err(Error::storage(
-                StorageErrorKind::Invalid,
-                format!("no timestamp is left after the last tid {last:?}"),
-            ));
-        }
-        let tid_sql = tid_to_sql(tid)?;
-        tx.prepare_cached(
-            r#"INSERT INTO "transaction" (tid, username, description, extension)
-               VALUES (?1, ?2, ?3, ?4)"#,
-        )
-        .and_then(|mut stmt| stmt.execute((tid_sql, &txn.user, &txn.description, &txn.extension)))
-        .map_err(|e| self.err("recording the transaction", e))?;
-        // The serial check and the move of the current revision are one statement per
-        // write: it changes a row only if the current serial is the expected one (no row
-        // for a new object). A write that changes nothing is a conflict; returning drops
-        // `tx`, which rolls back everything written so far.
-        let mut insert_new = tx
-            .prepare_cached(
-                "INSERT INTO current_object (zoid, tid) VALUES (?1, ?2) \
-                 ON CONFLICT (zoid) DO NOTHING",
-            )
-            .map_err(|e| self.err("preparing a commit", e))?;
-        let mut move_current = tx
-            .prepare_cached("UPDATE current_object SET tid = ?2 WHERE zoid = ?1 AND tid = ?3")
-            .map_err(|e| self.err("preparing a commit", e))?;
-        let mut insert_state = tx
-            .prepare_cached("INSERT INTO object_state (zoid, tid, state) VALUES (?1, ?2, ?3)")
-            .map_err(|e| self.err("preparing a commit", e))?;
-        let mut insert_ref = tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO object_ref (zoid, tid, to_zoid) VALUES (?1, ?2, ?3)",
-            )
-            .map_err(|e| self.err("preparing a commit", e))?;
-        for write in &txn.writes {
-            let zoid = oid_to_sql(write.oid);
-            let changed = match write.expected_serial {
-                None => insert_new.execute((zoid, tid_sql)),
-                Some(expected) => move_current.execute((zoid, tid_sql, tid_bound(expected))),
-            }
-            .map_err(|e| self.err("updating an object's current revision", e))?;
-            if changed == 0 {
-                let actual = current_serial(&tx, write.oid)
-                    .map_err(|e| self.err("checking an object's serial", e))?;
-                return Err(Error::Conflict {
-                    oid: write.oid,
-                    expected: write.expected_serial.unwrap_or(TimeStamp::ZERO),
-                    actual: actual.unwrap_or(TimeStamp::ZERO),
-                });
-            }
-            insert_state
-                .execute((zoid, tid_sql, &write.data))
-                .map_err(|e| self.err("writing an object", e))?;
-            for to in &write.references {
-                insert_ref
-                    .execute((zoid, tid_sql, oid_to_sql(*to)))
-                    .map_err(|e| self.err("writing an object's references", e))?;
-            }
-        }
-        drop((insert_new, move_current, insert_state, insert_ref));
-        for &(oid, serial) in &txn.read_current {
-            let actual =
-                current_serial(&tx, oid).map_err(|e| self.err("checking an object's serial", e))?;
-            if actual != Some(serial) {
-                return Err(Error::Conflict {
-                    oid,
-                    expected: serial,
-                    actual: actual.unwrap_or(TimeStamp::ZERO),
-                });
-            }
-        }
-        tx.commit().map_err(|e| self.err("committing", e))?;
-        Ok(CommitOutcome::new(tid, last))
+        self.queue.commit(&self.writer, &self.path, txn)
     }
 
     fn changes_since(&self, after: Tid) -> Result<Changes> {
         let mut inner = self.lock();
         let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
         let newest = last_tid(&tx).map_err(|e| self.err("reading the last transaction", e))?;
-        let changes = tx
-            .prepare_cached(
-                // INDEXED BY: without it SQLite may skip-scan the (zoid, tid) key, which
-                // reads every stored revision; the tid index reads only the new ones.
-                "SELECT zoid, MAX(tid) FROM object_state INDEXED BY object_state_tid \
-                 WHERE tid > ?1 GROUP BY zoid ORDER BY zoid",
-            )
+        // Each transaction's row lists its oids; later transactions override earlier ones.
+        let mut changed: std::collections::HashMap<Oid, Tid> = std::collections::HashMap::new();
+        let lists = tx
+            .prepare_cached(r#"SELECT tid, oids FROM "transaction" WHERE tid > ?1 ORDER BY tid"#)
             .and_then(|mut stmt| {
                 stmt.query_map([tid_bound(after)], |row| {
-                    Ok((oid_from_sql(row.get::<_, i64>(0)?), tid_from_sql(row.get::<_, i64>(1)?)))
+                    Ok((tid_from_sql(row.get(0)?), row.get::<_, Vec<u8>>(1)?))
                 })?
-                .collect::<rusqlite::Result<Vec<(Oid, Tid)>>>()
+                .collect::<rusqlite::Result<Vec<(Tid, Vec<u8>)>>>()
             })
             .map_err(|e| self.err("listing changed objects", e))?;
-        Ok(Changes::new(newest, changes))
+        for (tid, oids) in lists {
+            for oid in crate::oid_list::decode(&oids)? {
+                changed.insert(oid, tid);
+            }
+        }
+        let mut changed: Vec<(Oid, Tid)> = changed.into_iter().collect();
+        changed.sort_unstable();
+        Ok(Changes::new(newest, changed))
     }
 
     fn transactions(&self, before: Tid, limit: usize) -> Result<Vec<TransactionInfo>> {
-        let mut inner = self.lock();
-        let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
+        let inner = self.lock();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let heads = tx
+        let rows = inner
+            .conn
             .prepare_cached(
-                r#"SELECT tid, username, description FROM "transaction"
+                r#"SELECT tid, username, description, oids FROM "transaction"
                    WHERE tid < ?1 ORDER BY tid DESC LIMIT ?2"#,
             )
             .and_then(|mut stmt| {
                 stmt.query_map((tid_bound(before), limit), |row| {
-                    Ok((tid_from_sql(row.get(0)?), row.get::<_, String>(1)?, row.get(2)?))
+                    Ok((
+                        tid_from_sql(row.get(0)?),
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, Vec<u8>>(3)?,
+                    ))
                 })?
-                .collect::<rusqlite::Result<Vec<(Tid, String, String)>>>()
+                .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(|e| self.err("listing transactions", e))?;
-        let mut infos = Vec::with_capacity(heads.len());
-        for (tid, user, description) in heads {
-            let oids = tx
-                .prepare_cached(
-                    "SELECT zoid FROM object_state INDEXED BY object_state_tid                      WHERE tid = ?1 ORDER BY zoid",
-                )
-                .and_then(|mut stmt| {
-                    stmt.query_map([tid_bound(tid)], |row| {
-                        Ok(oid_from_sql(row.get(0)?))
-                    })?
-                    .collect::<rusqlite::Result<Vec<Oid>>>()
-                })
-                .map_err(|e| self.err("listing a transaction's objects", e))?;
-            infos.push(TransactionInfo::new(tid, user, description, oids));
-        }
-        Ok(infos)
+        rows.into_iter()
+            .map(|(tid, user, description, oids)| {
+                Ok(TransactionInfo::new(tid, user, description, crate::oid_list::decode(&oids)?))
+            })
+            .collect()
     }
 
     fn list_oids(&self, after: Option<Oid>, limit: usize) -> Result<Vec<Oid>> {
@@ -506,7 +452,7 @@ impl Storage for SqliteStorage {
     }
 
     fn restore(&self, batch: &[StoredTransaction]) -> Result<()> {
-        let mut inner = self.lock();
+        let mut inner = self.lock_writer();
         copy::restore(&mut inner.conn, batch).map_err(|e| self.copy_err(e))?;
         // The allocator now starts above every restored oid; a block reserved before may
         // hold some of them, so it is given up.
@@ -523,7 +469,10 @@ impl Storage for SqliteStorage {
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>> {
         let mut inner = self.lock();
         let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
-        if current_serial(&tx, oid).map_err(|e| self.err("checking an object", e))?.is_none() {
+        if crate::commit::current_serial(&tx, oid)
+            .map_err(|e| self.err("checking an object", e))?
+            .is_none()
+        {
             return Err(Error::NotFound(oid));
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);

@@ -5,7 +5,12 @@
 //! tid is present, that the three objects agree (no partial transaction) and that SQLite's
 //! integrity check passes; many rounds on one file.
 //!
-//! `soak_killed_writer` runs 1,000 rounds (`PERSISTENT_TESTS_SOAK_ROUNDS=<n>` sets another
+//! The grouped variant (`grouped_crash_child_entry`) runs four committing threads on one
+//! `SqliteStorage`, so their commits share SQLite commits (group commit); each thread
+//! prints its acknowledgements, and after each kill every acknowledged transaction must be
+//! whole and each thread's objects must agree.
+//!
+//! `soak_killed_writer` and `soak_killed_grouped_writers` run 1,000 rounds (`PERSISTENT_TESTS_SOAK_ROUNDS=<n>` sets another
 //! count):
 //!
 //! ```text
@@ -211,4 +216,170 @@ fn kill_writer_on_one_file(rounds: usize, rng: &mut common::XorShift) -> usize {
     eprintln!("{rounds} kills on one file, final seq {final_seq}");
     assert!(!all_reported.is_empty(), "the child never committed anything");
     all_reported.len()
+}
+
+/// Set in the child to the database path; `grouped_crash_child_entry` does nothing without.
+const GROUPED_CHILD_ENV: &str = "PERSISTENT_GROUPED_CRASH_DB";
+/// Committing threads of the grouped child, each writing three objects of its own.
+const THREADS: u64 = 4;
+/// Kill rounds of the grouped test, by default and in the soak.
+const GROUPED_ROUNDS: usize = 15;
+
+/// The three objects thread `thread` writes in each of its transactions.
+fn thread_objects(thread: u64) -> [Oid; 3] {
+    [Oid(10 * thread + 11), Oid(10 * thread + 12), Oid(10 * thread + 13)]
+}
+
+/// The grouped child: `THREADS` threads share one `SqliteStorage` (so their commits are
+/// grouped), each committing its three objects with one sequence number per transaction
+/// and printing `COMMITTED <thread> <tid> <seq>` as soon as `commit` returns.
+#[test]
+fn grouped_crash_child_entry() {
+    let Ok(path) = std::env::var(GROUPED_CHILD_ENV) else {
+        return;
+    };
+    let storage = SqliteStorage::open(&path).unwrap();
+    let out = std::sync::Mutex::new(std::io::stdout());
+    writeln!(out.lock().unwrap(), "\nREADY").unwrap();
+    let deadline = Instant::now() + CHILD_LIFETIME;
+    std::thread::scope(|scope| {
+        for thread in 0..THREADS {
+            let (storage, out) = (&storage, &out);
+            scope.spawn(move || {
+                let objects = thread_objects(thread);
+                let stored = storage.load(objects[0]).ok();
+                let mut serial = stored.as_ref().map(|rev| rev.serial);
+                let mut seq = stored.map_or(0, |rev| decode(objects[0], &rev.data));
+                while Instant::now() < deadline {
+                    seq += 1;
+                    let writes = objects
+                        .iter()
+                        .map(|&oid| ObjectWrite::new(oid, serial, record(seq, oid)))
+                        .collect();
+                    let txn = TransactionData {
+                        user: format!("thread {thread}"),
+                        description: format!("seq {seq}"),
+                        writes,
+                        ..TransactionData::default()
+                    };
+                    let tid = storage.commit(&txn).unwrap().tid;
+                    serial = Some(tid);
+                    let mut out = out.lock().unwrap();
+                    writeln!(out, "COMMITTED {thread} {} {seq}", tid.as_u64()).unwrap();
+                    out.flush().unwrap();
+                }
+            });
+        }
+    });
+}
+
+/// Checks the file after a kill of the grouped child: integrity, every acknowledged
+/// transaction whole, each thread's current objects in agreement and not behind its last
+/// acknowledgement. Returns each thread's current sequence number.
+fn check_grouped(path: &std::path::Path, acknowledged: &[(u64, TimeStamp, u64)]) -> Vec<u64> {
+    let storage = SqliteStorage::open(path).expect("reopen after kill");
+    assert!(storage.integrity_check().unwrap(), "integrity check failed");
+    for &(thread, tid, seq) in acknowledged {
+        for oid in thread_objects(thread) {
+            let data = storage
+                .load_serial(oid, tid)
+                .unwrap_or_else(|e| panic!("acknowledged tid {tid:?} lost for {oid}: {e}"));
+            assert_eq!(decode(oid, &data), seq, "object {oid} at tid {tid:?}");
+        }
+    }
+    (0..THREADS)
+        .map(|thread| {
+            let current: Vec<_> = thread_objects(thread)
+                .iter()
+                .map(|&oid| match storage.load(oid) {
+                    Ok(rev) => (rev.serial, decode(oid, &rev.data)),
+                    Err(Error::NotFound(_)) => (TimeStamp::ZERO, 0),
+                    Err(e) => panic!("load of {oid} failed: {e}"),
+                })
+                .collect();
+            assert!(
+                current.windows(2).all(|w| w[0] == w[1]),
+                "thread {thread}'s objects disagree (partial transaction): {current:?}"
+            );
+            if let Some(&(_, tid, seq)) = acknowledged.iter().rev().find(|a| a.0 == thread) {
+                assert!(current[0].0 >= tid && current[0].1 >= seq, "thread {thread} went back");
+            }
+            current[0].1
+        })
+        .collect()
+}
+
+#[test]
+fn killed_grouped_writers_leave_only_whole_acknowledged_transactions() {
+    kill_grouped_writers(GROUPED_ROUNDS);
+}
+
+/// `killed_grouped_writers_leave_only_whole_acknowledged_transactions` with 1,000 rounds.
+#[test]
+#[ignore = "soak: 1,000 kill rounds, minutes; see the module comment"]
+fn soak_killed_grouped_writers() {
+    kill_grouped_writers(common::soak_rounds(SOAK_ROUNDS));
+}
+
+/// `rounds` kills of the grouped child, on a new file every `ROUNDS_PER_FILE` rounds.
+fn kill_grouped_writers(rounds: usize) {
+    let mut rng = common::XorShift::from_time();
+    let (mut acknowledged_total, mut done) = (0, 0);
+    while done < rounds {
+        let on_this_file = (rounds - done).min(ROUNDS_PER_FILE);
+        let dir = TempDir::new("sqlite-grouped");
+        let path = dir.join("crash.db");
+        let path_text = path.to_str().unwrap().to_string();
+        let mut all: Vec<(u64, TimeStamp, u64)> = Vec::new();
+        let mut seqs = vec![0; THREADS as usize];
+        for round in 0..on_this_file {
+            let mut child =
+                common::spawn_self("grouped_crash_child_entry", &[(GROUPED_CHILD_ENV, &path_text)]);
+            let stdout = child.0.stdout.take().unwrap();
+            let (lines_tx, lines_rx) = mpsc::channel();
+            let reader = std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if lines_tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            loop {
+                let line =
+                    lines_rx.recv_timeout(Duration::from_secs(20)).expect("child never got ready");
+                if line == "READY" {
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(rng.between(1, 150)));
+            child.0.kill().expect("SIGKILL the child");
+            child.0.wait().unwrap();
+            reader.join().unwrap();
+            let acknowledged: Vec<(u64, TimeStamp, u64)> = lines_rx
+                .try_iter()
+                .filter_map(|line| {
+                    let mut words = line.strip_prefix("COMMITTED ")?.split(' ');
+                    let thread = words.next()?.parse().ok()?;
+                    let tid = TimeStamp::from_u64(words.next()?.parse().ok()?);
+                    Some((thread, tid, words.next()?.parse().ok()?))
+                })
+                .collect();
+            for thread in 0..THREADS {
+                if let Some(first) = acknowledged.iter().find(|a| a.0 == thread) {
+                    assert_eq!(
+                        first.2,
+                        seqs[thread as usize] + 1,
+                        "round {round}: thread {thread} continues its sequence"
+                    );
+                }
+            }
+            seqs = check_grouped(&path, &acknowledged);
+            all.extend(acknowledged);
+        }
+        check_grouped(&path, &all);
+        assert!(!all.is_empty(), "the grouped child never committed anything");
+        acknowledged_total += all.len();
+        done += on_this_file;
+    }
+    eprintln!("{rounds} kills of grouped writers, {acknowledged_total} transactions acknowledged");
 }

@@ -1,6 +1,7 @@
 //! Speed of the database layer against the Python reference (`persistent`/ZODB), on objects
 //! of the reference's shape (an int, a string, a float) and on both storages: the in-memory
 //! `MemoryStorage` and the embedded SQLite file (`SqliteStorage`, WAL, `synchronous=FULL`).
+//! Also 10,000 durable transactions by 4 threads at once (group commit).
 //!
 //! Workloads: loading 100,000 ghosts by access, committing 100,000 new objects in one
 //! transaction, 10,000 transactions of one changed object, loading a mapping of 100,000
@@ -267,6 +268,52 @@ fn transactions_10k_memory(bencher: Bencher) {
 #[divan::bench(sample_size = 1, sample_count = 3)]
 fn transactions_10k_sqlite(bencher: Bencher) {
     one_object_transactions(bencher, Kind::Sqlite);
+}
+
+/// Threads of the concurrent durable workload, each committing its own row.
+const THREADS: usize = 4;
+
+/// `TRANSACTIONS` durable commits in all by `THREADS` threads, each with its own connection
+/// to one database (one `SqliteStorage`) and changing its own row: the storage groups
+/// concurrent commits, so they share fsyncs. Prints the mean group size.
+#[divan::bench(sample_size = 1, sample_count = 3)]
+fn transactions_10k_4_threads_sqlite(bencher: Bencher) {
+    bencher
+        .counter(ItemsCount::new(TRANSACTIONS))
+        .with_inputs(|| {
+            let dir = TempDir::new("threads");
+            let storage = std::sync::Arc::new(
+                persistent::SqliteStorage::open(dir.join("data.db")).expect("open the file"),
+            );
+            let db = Database::open_with(storage.clone(), persistent::DatabaseConfig::default())
+                .expect("open");
+            let conn = db.connect().expect("connect");
+            root_list(&conn).extend((0..THREADS).map(|n| P::new(Row::numbered(n)))).expect("rows");
+            conn.commit().expect("store the rows");
+            (db, storage, dir)
+        })
+        .bench_local_refs(|(db, storage, _dir)| {
+            let before = storage.commit_counts();
+            std::thread::scope(|scope| {
+                for thread in 0..THREADS {
+                    let db = db.clone();
+                    scope.spawn(move || {
+                        let conn = db.connect().expect("connect");
+                        let row = root_list(&conn).get(thread).expect("read").expect("a row");
+                        for n in 0..TRANSACTIONS / THREADS {
+                            row.set_n(n as i64).expect("change the row");
+                            conn.commit().expect("commit");
+                        }
+                    });
+                }
+            });
+            let after = storage.commit_counts();
+            eprintln!(
+                "  {} transactions in {} SQLite commits",
+                after.transactions - before.transactions,
+                after.groups - before.groups
+            );
+        });
 }
 
 /// A backend whose root is a mapping of `OBJECTS` entries `n -> n / 2`.

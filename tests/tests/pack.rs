@@ -312,7 +312,7 @@ fn soak_a_killed_pack_leaves_a_whole_database_that_packs_again() {
     kill_packs(soak_rounds(200));
 }
 
-/// A file of schema version 1 (no `object_ref`) is migrated when opened: the reference
+/// A file of schema version 1 (no `object_ref`) is migrated when opened (to version 3): the reference
 /// lists are read back from the records, so a pack keeps every reachable object.
 #[test]
 fn a_version_1_file_gets_its_reference_lists_and_packs_right() {
@@ -325,7 +325,10 @@ fn a_version_1_file_gets_its_reference_lists_and_packs_right() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP TABLE object_ref; UPDATE schema_info SET value = '1' WHERE key = 'version';",
+            // The version 1 layout: no `object_ref`, no oid lists, an index on tids.
+            r#"DROP TABLE object_ref; ALTER TABLE "transaction" DROP COLUMN oids;
+               CREATE INDEX object_state_tid ON object_state (tid);
+               UPDATE schema_info SET value = '1' WHERE key = 'version';"#,
         )
         .unwrap();
     }
@@ -335,7 +338,7 @@ fn a_version_1_file_gets_its_reference_lists_and_packs_right() {
         let version: String = conn
             .query_row("SELECT value FROM schema_info WHERE key = 'version'", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, "2");
+        assert_eq!(version, "3");
         let refs: i64 =
             conn.query_row("SELECT COUNT(*) FROM object_ref", [], |r| r.get(0)).unwrap();
         assert!(refs > 10, "the reference lists were filled: {refs}");
