@@ -1,4 +1,4 @@
-//! `PObject<T>`: one persistent object, a header of persistence metadata plus the state cell
+//! `PObject<T>`: one persistent object, a header of persistence metadata plus the boxed state cell
 //! (empty while the object is a ghost, except a ghost made by `Cache::new_ghost` from an
 //! object that had data: it keeps that data until it is loaded), and the whole `p_*` protocol of docs/spec.md §2.
 //! The cache side (ring, counters) lives in `cache`; representation in `repr`.
@@ -23,13 +23,15 @@ use crate::timestamp::TimeStamp;
 /// `update`/`write` change it (registering the object with its data manager once).
 pub struct PObject<T> {
     pub(crate) header: Header,
-    pub(crate) data: RefCell<Option<T>>,
+    /// The state, boxed so that a ghost keeps one pointer (and the borrow flag) rather
+    /// than room for a whole `T`.
+    pub(crate) data: RefCell<Option<Box<T>>>,
 }
 
 impl<T: Persistent> PObject<T> {
     /// A new unsaved object holding `value`: no jar, no oid, serial zero, size 0.
     pub fn new(value: T) -> PObject<T> {
-        PObject { header: Header::new(PState::UpToDate), data: RefCell::new(Some(value)) }
+        PObject { header: Header::new(PState::UpToDate), data: RefCell::new(Some(Box::new(value))) }
     }
 
     /// An object shell without state, to be made a ghost by `Cache::new_ghost`.
@@ -295,7 +297,7 @@ impl<T: Persistent> PObject<T> {
     pub fn p_getstate_into(&self, out: &mut Vec<u8>) -> Result<()> {
         self.accessed()?;
         let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
-        let value = data.as_ref().ok_or(Error::NoStateLoaded { oid: self.p_oid() })?;
+        let value = data.as_deref().ok_or(Error::NoStateLoaded { oid: self.p_oid() })?;
         value.encode_state(out)
     }
 
@@ -334,7 +336,7 @@ impl<T: Persistent> PObject<T> {
     /// `Error::AlreadyBorrowed` while a guard on the data is alive.
     pub fn p_set_state_value(&self, value: T) -> Result<()> {
         let mut data = self.data.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
-        let old = data.replace(value);
+        let old = data.replace(Box::new(value));
         drop(data);
         drop(old);
         Ok(())
@@ -352,7 +354,7 @@ impl<T: Persistent> PObject<T> {
     pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> Result<R> {
         self.accessed()?;
         let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
-        match &*data {
+        match data.as_deref() {
             Some(value) => Ok(f(value)),
             None => Err(Error::NoStateLoaded { oid: self.p_oid() }),
         }
@@ -408,7 +410,7 @@ impl<T: Persistent> PObject<T> {
     pub fn read(&self) -> Result<Ref<'_, T>> {
         self.accessed()?;
         let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
-        Ref::filter_map(data, Option::as_ref)
+        Ref::filter_map(data, Option::as_deref)
             .map_err(|_| Error::NoStateLoaded { oid: self.p_oid() })
     }
 
@@ -420,7 +422,7 @@ impl<T: Persistent> PObject<T> {
         if self.header.state.get() == PState::Ghost {
             return None;
         }
-        Ref::filter_map(self.data.try_borrow().ok()?, Option::as_ref).ok()
+        Ref::filter_map(self.data.try_borrow().ok()?, Option::as_deref).ok()
     }
 
     /// A write guard on the state: loads, touches and marks the object changed when taken
@@ -437,7 +439,7 @@ impl<T: Persistent> PObject<T> {
         }
         self.p_mark_changed()?;
         let data = self.data.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
-        RefMut::filter_map(data, Option::as_mut)
+        RefMut::filter_map(data, Option::as_deref_mut)
             .map_err(|_| Error::NoStateLoaded { oid: self.p_oid() })
     }
 
@@ -492,7 +494,7 @@ impl<T: Persistent> PObject<T> {
     #[inline]
     fn modify<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R> {
         let mut data = self.data.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
-        match &mut *data {
+        match data.as_deref_mut() {
             Some(value) => Ok(f(value)),
             None => Err(Error::NoStateLoaded { oid: self.p_oid() }),
         }
@@ -579,7 +581,7 @@ impl<T: Persistent> PObject<T> {
 
     /// Takes the state out of the cell (`None` if there is none or it is borrowed); the
     /// caller decides when it is dropped (after any cache table borrow ends).
-    pub(crate) fn take_state(&self) -> Option<T> {
+    pub(crate) fn take_state(&self) -> Option<Box<T>> {
         self.data.try_borrow_mut().ok().and_then(|mut data| data.take())
     }
 
