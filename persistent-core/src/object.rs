@@ -43,7 +43,7 @@ impl<T: Persistent> PObject<T> {
 
     /// The object id, if one was assigned.
     pub fn p_oid(&self) -> Option<Oid> {
-        self.header.oid.get()
+        self.header.oid()
     }
 
     /// Sets the oid. In a cache, only the same value is accepted (a no-op);
@@ -53,10 +53,10 @@ impl<T: Persistent> PObject<T> {
     ///
     /// `Error::CachedOidChange` when the object is in a cache and `oid` is not its oid.
     pub fn p_set_oid(&self, oid: Option<Oid>) -> Result<()> {
-        if self.header.cache_key.get().is_some() && self.header.oid.get() != oid {
+        if self.header.cache_key.get().is_some() && self.header.oid() != oid {
             return Err(Error::CachedOidChange);
         }
-        self.header.oid.set(oid);
+        self.header.set_oid(oid);
         Ok(())
     }
 
@@ -141,7 +141,7 @@ impl<T: Persistent> PObject<T> {
 
     /// The estimated size in bytes: 0 by default, else a multiple of 64 (see docs/spec.md §2.7).
     pub fn p_estimated_size(&self) -> u64 {
-        match self.header.size_units.get() {
+        match self.header.size_units() {
             0 => 0,
             units => units_to_size(units),
         }
@@ -150,7 +150,7 @@ impl<T: Persistent> PObject<T> {
     /// Sets the estimated size, stored as 24 bits of 64-byte units; a cached non-ghost's
     /// accounted size follows.
     pub fn p_set_estimated_size(&self, size: u64) {
-        self.header.size_units.set(size_to_units(size));
+        self.header.set_size_units(size_to_units(size));
         if self.header.state.get() != PState::Ghost {
             if let Some((cache, key)) = self.header.cache_link() {
                 cache.resize(key, self.p_estimated_size());
@@ -483,10 +483,14 @@ impl<T: Persistent> PObject<T> {
 
     #[inline]
     fn accessed(&self) -> Result<()> {
+        if self.header.is_recent() {
+            // The MRU member of its ring: loaded, and already where a touch would put it.
+            return Ok(());
+        }
         if self.header.state.get() == PState::Ghost {
             self.load()
         } else {
-            self.header.touch();
+            self.header.touch_not_recent();
             Ok(())
         }
     }
@@ -594,7 +598,7 @@ impl<T: Persistent> PObject<T> {
 /// A dropped object leaves its cache's identity map (ghosts are held weakly there).
 impl<T> Drop for PObject<T> {
     fn drop(&mut self) {
-        let (Some(key), Some(oid)) = (self.header.cache_key.get(), self.header.oid.get()) else {
+        let (Some(key), Some(oid)) = (self.header.cache_key.get(), self.header.oid()) else {
             return;
         };
         if let Some(cache) = self.header.jar.get_mut().as_ref().and_then(Jar::cache) {

@@ -16,6 +16,7 @@
 mod limits;
 pub(crate) mod recent;
 mod ring;
+mod slab;
 mod sweep;
 #[cfg(test)]
 mod tests;
@@ -25,6 +26,7 @@ use std::rc::Rc;
 
 pub use limits::CacheLimits;
 use ring::{Holder, Table};
+pub(crate) use slab::CacheKey;
 
 use crate::any_object::ObjectRef;
 use crate::any_object::Strong;
@@ -33,11 +35,6 @@ use crate::jar::Jar;
 use crate::oid::Oid;
 use crate::size::{size_to_units, units_to_size};
 use crate::state::PState;
-
-slotmap::new_key_type! {
-    /// An object's slot in its cache.
-    pub(crate) struct CacheKey;
-}
 
 /// The shared cache state, reached by objects through their jar.
 pub(crate) struct CacheShared {
@@ -77,14 +74,7 @@ impl CacheShared {
     /// A ghost starts loading: it joins the ring (held strongly) with `size` bytes.
     pub(crate) fn join_ring(&self, key: CacheKey, size: u64) {
         let mut table = self.borrow_table();
-        let Some(entry) = table.entries.get(key) else {
-            return;
-        };
-        let strong = match &entry.holder {
-            Holder::Ghost(weak) => weak.upgrade(),
-            Holder::InRing(_) => None,
-        };
-        match strong {
+        match table.ghost_object(key) {
             Some(strong) => table.join(key, strong, size),
             None => table.touch(key),
         }
@@ -107,7 +97,9 @@ impl CacheShared {
     pub(crate) fn forget_dropped(&self, oid: Oid, key: CacheKey) {
         match self.table.try_borrow_mut() {
             Ok(mut table) => {
-                table.remove(key);
+                if table.is_dead_ghost(key, oid) {
+                    table.remove(key);
+                }
             }
             Err(_) => self.dropped.borrow_mut().push((oid, key)),
         }
@@ -119,15 +111,8 @@ impl CacheShared {
         if dropped.is_empty() {
             return;
         }
-        for (_, key) in dropped.drain(..) {
-            let dead = match table.entries.get(key) {
-                Some(entry) => match &entry.holder {
-                    Holder::Ghost(weak) => weak.strong_count() == 0,
-                    Holder::InRing(_) => false,
-                },
-                None => false,
-            };
-            if dead {
+        for (oid, key) in dropped.drain(..) {
+            if table.is_dead_ghost(key, oid) {
                 table.remove(key);
             }
         }
@@ -150,14 +135,14 @@ impl CacheShared {
     /// `Cache::get`, reached from a jar.
     pub(crate) fn get(&self, oid: Oid) -> Option<ObjectRef> {
         let table = self.table();
-        let key = *table.index.get(&oid)?;
-        entry_object(&table, key)
+        let key = table.key_of(oid)?;
+        table.object(key)
     }
 
     /// `Cache::new_ghost` for the cache of `jar` (reached from a jar, without the owner).
     pub(crate) fn new_ghost(&self, jar: &Jar, oid: Oid, obj: &ObjectRef) -> Result<()> {
         let header = obj.header();
-        if header.oid.get().is_some() {
+        if header.oid().is_some() {
             return Err(CacheError::HasOid.into());
         }
         if header.has_jar() {
@@ -167,14 +152,14 @@ impl CacheShared {
             return Err(Error::Borrowed { operation: "make the object a ghost" });
         }
         let mut table = self.try_table()?;
-        if let Some(&key) = table.index.get(&oid) {
-            if entry_object(&table, key).is_some() {
+        if let Some(key) = table.key_of(oid) {
+            if table.object(key).is_some() {
                 return Err(CacheError::Duplicate(oid).into());
             }
             table.remove(key);
         }
         header.state.set(PState::Ghost);
-        header.oid.set(Some(oid));
+        header.set_oid(Some(oid));
         drop(header.replace_jar(Some(jar.clone())));
         let key = table.add(oid, Holder::Ghost(obj.downgrade()), 0);
         header.cache_key.set(Some(key));
@@ -184,8 +169,8 @@ impl CacheShared {
     /// `Cache::remove`, reached from a jar.
     pub(crate) fn remove(&self, oid: Oid) -> Option<ObjectRef> {
         let mut table = self.table();
-        let key = *table.index.get(&oid)?;
-        let obj = entry_object(&table, key);
+        let key = table.key_of(oid)?;
+        let obj = table.object(key);
         table.remove(key);
         drop(table);
         if let Some(obj) = &obj {
@@ -278,8 +263,8 @@ impl Cache {
     pub fn insert(&self, oid: Oid, obj: impl Into<ObjectRef>) -> Result<()> {
         let obj: ObjectRef = obj.into();
         let header = obj.header();
-        if header.oid.get() != Some(oid) {
-            return Err(CacheError::OidMismatch { key: oid, object: header.oid.get() }.into());
+        if header.oid() != Some(oid) {
+            return Err(CacheError::OidMismatch { key: oid, object: header.oid() }.into());
         }
         match header.jar() {
             None => return Err(CacheError::NoJar.into()),
@@ -287,8 +272,8 @@ impl Cache {
             Some(_) => {}
         }
         let mut table = self.shared.try_table()?;
-        if let Some(&key) = table.index.get(&oid) {
-            return match entry_object(&table, key) {
+        if let Some(key) = table.key_of(oid) {
+            return match table.object(key) {
                 Some(existing) if existing.ptr_eq(&obj) => Ok(()),
                 Some(_) => Err(CacheError::Duplicate(oid).into()),
                 None => {
@@ -340,7 +325,7 @@ impl Cache {
     /// Number of entries (ghosts included).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.shared.table().entries.len()
+        self.shared.table().slab.len()
     }
 
     /// Whether the cache holds no entry.
@@ -372,9 +357,9 @@ impl Cache {
     pub fn items(&self) -> Vec<(Oid, ObjectRef)> {
         let table = self.shared.table();
         table
-            .entries
+            .slab
             .iter()
-            .filter_map(|(key, entry)| Some((entry.oid, entry_object(&table, key)?)))
+            .filter_map(|(key, _)| Some((table.oid_of(key)?, table.object(key)?)))
             .collect()
     }
 
@@ -385,11 +370,11 @@ impl Cache {
         let mut out = Vec::with_capacity(table.ring_len);
         let mut cursor = table.head;
         while let Some(key) = cursor {
-            let entry = &table.entries[key];
-            if let Some(obj) = entry_object(&table, key) {
-                out.push((entry.oid, obj));
+            let member = table.slab.member(key);
+            if let Some(oid) = member.strong.header().oid() {
+                out.push((oid, ObjectRef(member.strong.clone())));
             }
-            cursor = entry.next;
+            cursor = member.next;
         }
         out
     }
@@ -479,7 +464,7 @@ impl Cache {
     /// unknown oids are ignored.
     pub fn update_object_size_estimation(&self, oid: Oid, size: u64) {
         let mut table = self.shared.table();
-        if let Some(&key) = table.index.get(&oid) {
+        if let Some(key) = table.key_of(oid) {
             table.resize(key, units_to_size(size_to_units(size)));
         }
     }
@@ -498,14 +483,7 @@ impl Drop for Cache {
         let old = std::mem::take(&mut *table);
         recent::clear();
         drop(table);
-        let live: Vec<ObjectRef> = old
-            .entries
-            .iter()
-            .filter_map(|(_, entry)| match &entry.holder {
-                Holder::InRing(strong) => Some(ObjectRef(strong.clone())),
-                Holder::Ghost(weak) => weak.upgrade().map(ObjectRef),
-            })
-            .collect();
+        let live: Vec<ObjectRef> = old.slab.iter().filter_map(|(key, _)| old.object(key)).collect();
         drop(old);
         for obj in &live {
             let header = obj.header();
@@ -516,13 +494,5 @@ impl Drop for Cache {
             }
         }
         drop(live);
-    }
-}
-
-/// The live object of an entry, if it still exists.
-fn entry_object(table: &Table, key: CacheKey) -> Option<ObjectRef> {
-    match &table.entries.get(key)?.holder {
-        Holder::InRing(strong) => Some(ObjectRef(strong.clone())),
-        Holder::Ghost(weak) => weak.upgrade().map(ObjectRef),
     }
 }

@@ -1,6 +1,7 @@
-//! The cache's table and LRU ring: entries in a slotmap, the ring linked through slot keys
-//! (least recently used at the head, most recently used at the tail). Every operation here
-//! is O(1) and keeps `ring_len` and `total_size` equal to the count and sum over the ring.
+//! The cache's table and LRU ring: entries in a slab (`slab.rs`), the ring linked through
+//! slot keys (least recently used at the head, most recently used at the tail), and the
+//! identity map from oid to slot. Every operation here is O(1) and keeps `ring_len` and
+//! `total_size` equal to the count and sum over the ring.
 //!
 //! The table also holds what is left of a running sweep's walk (`walk_next` to `walk_last`,
 //! in ring order), so that the walk stays valid while the sweep releases the table to drop
@@ -11,37 +12,27 @@
 use std::collections::HashMap;
 use std::rc::Weak;
 
-use slotmap::SlotMap;
-
+use super::slab::{Member, Slab, Slot};
 use super::CacheKey;
-use crate::any_object::ErasedCell;
-use crate::any_object::Strong;
+use crate::any_object::{ErasedCell, ObjectRef, Strong};
 use crate::oid::hash::BuildOidHasher;
 use crate::oid::Oid;
 
 /// Below this many slots the table is never rebuilt to shrink it (see `shrink_if_sparse`).
 const SHRINK_MIN_SLOTS: usize = 4096;
 
-/// How the cache holds an object: strongly while it is in the ring (a non-ghost), weakly
-/// while it is a ghost, so that a ghost nobody else holds is dropped and leaves the map.
+/// How an object enters the table, and how it was held when it leaves: strongly while it
+/// is in the ring (a non-ghost), weakly while it is a ghost, so that a ghost nobody else
+/// holds is dropped and leaves the map.
 pub(crate) enum Holder {
     InRing(Strong),
     Ghost(Weak<dyn ErasedCell>),
 }
 
-pub(crate) struct Entry {
-    pub(crate) oid: Oid,
-    pub(crate) holder: Holder,
-    pub(crate) prev: Option<CacheKey>,
-    pub(crate) next: Option<CacheKey>,
-    /// The estimated size added to `total_size` when the object joined the ring.
-    pub(crate) accounted: u64,
-}
-
 /// The identity map and the ring.
 #[derive(Default)]
 pub(crate) struct Table {
-    pub(crate) entries: SlotMap<CacheKey, Entry>,
+    pub(crate) slab: Slab,
     pub(crate) index: HashMap<Oid, CacheKey, BuildOidHasher>,
     pub(crate) head: Option<CacheKey>,
     pub(crate) tail: Option<CacheKey>,
@@ -54,29 +45,92 @@ pub(crate) struct Table {
     pub(crate) walk_last: Option<CacheKey>,
 }
 
+/// Accounted sizes are kept in 64-byte units (`size.rs`: every estimate is a multiple).
+fn to_units(size: u64) -> u32 {
+    debug_assert_eq!(size % 64, 0, "accounted sizes are whole 64-byte units");
+    u32::try_from(size / 64).unwrap_or(u32::MAX)
+}
+
+fn from_units(units: u32) -> u64 {
+    u64::from(units) * 64
+}
+
 impl Table {
+    /// The slot cached under `oid`.
+    #[inline]
+    pub(crate) fn key_of(&self, oid: Oid) -> Option<CacheKey> {
+        self.index.get(&oid).copied()
+    }
+
+    /// The oid of the entry at `key` (a member's is read from its header).
+    pub(crate) fn oid_of(&self, key: CacheKey) -> Option<Oid> {
+        match self.slab.get(key)? {
+            Slot::Member { member, .. } => member.strong.header().oid(),
+            Slot::Ghost { oid, .. } => Some(*oid),
+            Slot::Free { .. } => None,
+        }
+    }
+
+    /// The live object of an entry, if it still exists.
+    pub(crate) fn object(&self, key: CacheKey) -> Option<ObjectRef> {
+        match self.slab.get(key)? {
+            Slot::Member { member, .. } => Some(ObjectRef(member.strong.clone())),
+            Slot::Ghost { weak, .. } => weak.upgrade().map(ObjectRef),
+            Slot::Free { .. } => None,
+        }
+    }
+
+    /// Whether the entry at `key` is a ring member.
+    #[inline]
+    pub(crate) fn is_member(&self, key: CacheKey) -> bool {
+        matches!(self.slab.get(key), Some(Slot::Member { .. }))
+    }
+
+    /// Whether the entry at `key` is the ghost of `oid` whose object is gone (its drop
+    /// notice is pending).
+    pub(crate) fn is_dead_ghost(&self, key: CacheKey, oid: Oid) -> bool {
+        matches!(self.slab.get(key), Some(Slot::Ghost { weak, oid: ghost }) if *ghost == oid && weak.strong_count() == 0)
+    }
+
+    /// A strong handle to the ghost at `key`, if it is a ghost whose object lives.
+    pub(crate) fn ghost_object(&self, key: CacheKey) -> Option<Strong> {
+        match self.slab.get(key)? {
+            Slot::Ghost { weak, .. } => weak.upgrade(),
+            _ => None,
+        }
+    }
+
     /// Adds an entry and indexes it under its oid; a ring member joins at the MRU end,
     /// accounting `size` bytes.
     pub(crate) fn add(&mut self, oid: Oid, holder: Holder, size: u64) -> CacheKey {
-        let accounted = if matches!(holder, Holder::InRing(_)) { size } else { 0 };
-        let key = self.entries.insert(Entry { oid, holder, prev: None, next: None, accounted });
+        let key = match holder {
+            Holder::InRing(strong) => {
+                let member = Member { strong, prev: None, next: None };
+                let key = self.slab.insert(Slot::Member { member, accounted: to_units(size) });
+                self.link_tail(key);
+                key
+            }
+            Holder::Ghost(weak) => self.slab.insert(Slot::Ghost { weak, oid }),
+        };
         self.index.insert(oid, key);
-        if matches!(self.entries[key].holder, Holder::InRing(_)) {
-            self.link_tail(key);
-        }
         key
     }
 
     /// Removes an entry, unlinking it from the ring first; returns how it was held.
     pub(crate) fn remove(&mut self, key: CacheKey) -> Option<Holder> {
-        if matches!(self.entries.get(key)?.holder, Holder::InRing(_)) {
+        let oid = self.oid_of(key)?;
+        if self.is_member(key) {
             self.unlink(key);
         }
-        let entry = self.entries.remove(key)?;
-        if self.index.get(&entry.oid) == Some(&key) {
-            self.index.remove(&entry.oid);
+        let holder = match self.slab.remove(key)? {
+            Slot::Member { member, .. } => Holder::InRing(member.strong),
+            Slot::Ghost { weak, .. } => Holder::Ghost(weak),
+            Slot::Free { .. } => return None,
+        };
+        if self.index.get(&oid) == Some(&key) {
+            self.index.remove(&oid);
         }
-        Some(entry.holder)
+        Some(holder)
     }
 
     /// Moves a ring member to the most-recently-used end. The member at that end already
@@ -87,119 +141,113 @@ impl Table {
         if self.tail == Some(key) && self.walk_last != Some(key) {
             return;
         }
-        if let Some(entry) = self.entries.get(key) {
-            if matches!(entry.holder, Holder::InRing(_)) {
-                self.unlink(key);
-                self.link_tail(key);
-            }
+        if self.is_member(key) {
+            self.unlink(key);
+            self.link_tail(key);
         }
     }
 
     /// Puts a ghost entry into the ring, holding `strong`, accounting `size` bytes.
     pub(crate) fn join(&mut self, key: CacheKey, strong: Strong, size: u64) {
-        let Some(entry) = self.entries.get_mut(key) else {
+        let Some(slot) = self.slab.get_mut(key) else {
             return;
         };
-        entry.holder = Holder::InRing(strong);
-        entry.accounted = size;
+        let member = Member { strong, prev: None, next: None };
+        *slot = Slot::Member { member, accounted: to_units(size) };
         self.link_tail(key);
     }
 
     /// Takes a ring member out of the ring; it is then held weakly. Returns the strong
     /// handle the ring held, to be dropped by the caller once no borrow is held.
     pub(crate) fn leave(&mut self, key: CacheKey) -> Option<Strong> {
-        if !matches!(self.entries.get(key)?.holder, Holder::InRing(_)) {
+        if !self.is_member(key) {
             return None;
         }
         self.unlink(key);
-        let entry = &mut self.entries[key];
-        let Holder::InRing(strong) = &entry.holder else {
-            return None;
-        };
-        let weak = std::rc::Rc::downgrade(strong);
-        match std::mem::replace(&mut entry.holder, Holder::Ghost(weak)) {
-            Holder::InRing(strong) => Some(strong),
-            Holder::Ghost(_) => None,
+        let slot = self.slab.get_mut(key)?;
+        let Slot::Member { member, .. } = slot else { return None };
+        let oid = member.strong.header().oid()?;
+        let weak = std::rc::Rc::downgrade(&member.strong);
+        match std::mem::replace(slot, Slot::Ghost { weak, oid }) {
+            Slot::Member { member, .. } => Some(member.strong),
+            _ => None,
         }
     }
 
     /// Changes the accounted size of a ring member.
     pub(crate) fn resize(&mut self, key: CacheKey, size: u64) {
-        if let Some(entry) = self.entries.get_mut(key) {
-            if matches!(entry.holder, Holder::InRing(_)) {
-                self.total_size = self.total_size - entry.accounted + size;
-                entry.accounted = size;
-            }
+        if let Some(Slot::Member { accounted, .. }) = self.slab.get_mut(key) {
+            self.total_size = self.total_size - from_units(*accounted) + size;
+            *accounted = to_units(size);
         }
     }
 
     fn link_tail(&mut self, key: CacheKey) {
         super::recent::clear();
         let old_tail = self.tail;
-        let entry = &mut self.entries[key];
-        entry.prev = old_tail;
-        entry.next = None;
-        self.total_size += entry.accounted;
+        let (member, accounted) = self.slab.member_mut(key);
+        member.prev = old_tail;
+        member.next = None;
+        self.total_size += from_units(*accounted);
         match old_tail {
-            Some(tail) => self.entries[tail].next = Some(key),
+            Some(tail) => self.slab.member_mut(tail).0.next = Some(key),
             None => self.head = Some(key),
         }
         self.tail = Some(key);
         self.ring_len += 1;
     }
 
-    /// Rebuilds the slot map and the index at the size they hold when they are far below
+    /// Rebuilds the slab and the index at the size they hold when they are far below
     /// their capacity (fewer entries than a quarter of the slots, and more than
     /// `SHRINK_MIN_SLOTS` slots): after a large transaction the cache would otherwise keep
-    /// the memory of its peak for good (a `SlotMap` never gives slots back). Every cached
-    /// object gets its new slot key in its header; the ring keeps its order and sizes.
-    /// Returns whether it rebuilt. Cost: O(entries), at most a third of the entries removed
-    /// since the table last had that capacity, so amortised O(1) per removal. Runs no user
-    /// code (a ghost's weak handle is upgraded, then dropped while the caller still holds
-    /// the object); must not run during a walk, and no slot key may be held across it.
+    /// the memory of its peak for good (a vector never gives slots back by itself). Every
+    /// cached object gets its new slot key in its header; the ring keeps its order and
+    /// sizes. Returns whether it rebuilt. Cost: O(entries), at most a third of the entries
+    /// removed since the table last had that capacity, so amortised O(1) per removal. Runs
+    /// no user code (a ghost's weak handle is upgraded, then dropped while the caller still
+    /// holds the object); must not run during a walk, and no slot key may be held across it.
     pub(crate) fn shrink_if_sparse(&mut self) -> bool {
-        let slots = self.entries.capacity();
-        if slots <= SHRINK_MIN_SLOTS || self.entries.len() >= slots / 4 {
+        let slots = self.slab.capacity();
+        if slots <= SHRINK_MIN_SLOTS || self.slab.len() >= slots / 4 {
             return false;
         }
         debug_assert!(self.walk_next.is_none() && self.walk_last.is_none());
-        let mut old = std::mem::take(&mut self.entries);
-        let len = old.len();
-        let mut entries: SlotMap<CacheKey, Entry> = SlotMap::with_capacity_and_key(len);
+        let len = self.slab.len();
+        let mut slab = Slab::with_capacity(len);
         let mut index = HashMap::with_capacity_and_hasher(len, BuildOidHasher::default());
         // The ring first, in LRU order, relinked through the new keys.
         let mut cursor = self.head;
         let mut last: Option<CacheKey> = None;
         self.head = None;
         while let Some(old_key) = cursor {
-            let Some(mut entry) = old.remove(old_key) else { break };
-            cursor = entry.next;
-            entry.prev = last;
-            entry.next = None;
-            if let Holder::InRing(strong) = &entry.holder {
-                let obj = strong.clone();
-                let oid = entry.oid;
-                let key = entries.insert(entry);
-                obj.erased().header().cache_key.set(Some(key));
+            let Some(Slot::Member { mut member, accounted }) = self.slab.remove(old_key) else {
+                break;
+            };
+            cursor = member.next;
+            member.prev = last;
+            member.next = None;
+            let obj = member.strong.clone();
+            let key = slab.insert(Slot::Member { member, accounted });
+            obj.header().cache_key.set(Some(key));
+            if let Some(oid) = obj.header().oid() {
                 index.insert(oid, key);
-                match last {
-                    Some(last) => entries[last].next = Some(key),
-                    None => self.head = Some(key),
-                }
-                last = Some(key);
             }
+            match last {
+                Some(last) => slab.member_mut(last).0.next = Some(key),
+                None => self.head = Some(key),
+            }
+            last = Some(key);
         }
         self.tail = last;
         // Then the ghosts that are still alive.
-        for (_, entry) in old.drain() {
-            let Holder::Ghost(weak) = &entry.holder else { continue };
+        for slot in self.slab.drain() {
+            let Slot::Ghost { weak, oid } = slot else { continue };
             let Some(obj) = weak.upgrade() else { continue };
-            let oid = entry.oid;
-            let key = entries.insert(entry);
-            obj.erased().header().cache_key.set(Some(key));
+            let key = slab.insert(Slot::Ghost { weak, oid });
+            obj.header().cache_key.set(Some(key));
             index.insert(oid, key);
         }
-        self.entries = entries;
+        self.slab = slab;
         self.index = index;
         true
     }
@@ -219,20 +267,22 @@ impl Table {
     }
 
     /// The next member of the walk, which moves on past it.
+    #[inline]
     pub(crate) fn walk_step(&mut self) -> Option<CacheKey> {
         let key = self.walk_next?;
         if self.walk_last == Some(key) {
             self.end_walk();
         } else {
-            self.walk_next = self.entries[key].next;
+            self.walk_next = self.slab.member(key).next;
         }
         Some(key)
     }
 
     fn unlink(&mut self, key: CacheKey) {
         super::recent::clear();
-        let entry = &mut self.entries[key];
-        let (prev, next) = (entry.prev.take(), entry.next.take());
+        let (member, accounted) = self.slab.member_mut(key);
+        let (prev, next) = (member.prev.take(), member.next.take());
+        let accounted = *accounted;
         // Keep a running sweep's walk on ring members (the walk is the contiguous run
         // `walk_next..=walk_last`, so a neighbour of a member inside it is inside it too).
         if self.walk_next == Some(key) {
@@ -244,14 +294,13 @@ impl Table {
         } else if self.walk_last == Some(key) {
             self.walk_last = prev;
         }
-        let entry = &mut self.entries[key];
-        self.total_size -= entry.accounted;
+        self.total_size -= from_units(accounted);
         match prev {
-            Some(prev) => self.entries[prev].next = next,
+            Some(prev) => self.slab.member_mut(prev).0.next = next,
             None => self.head = next,
         }
         match next {
-            Some(next) => self.entries[next].prev = prev,
+            Some(next) => self.slab.member_mut(next).0.prev = prev,
             None => self.tail = prev,
         }
         self.ring_len -= 1;

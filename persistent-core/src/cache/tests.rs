@@ -21,7 +21,7 @@ fn shared() -> CacheShared {
 fn touch_with_the_table_borrowed_is_not_skipped() {
     let shared = shared();
     let _held = shared.table.borrow_mut();
-    shared.touch(CacheKey::default(), 0);
+    shared.touch(CacheKey::from_index(0), 0);
 }
 
 #[test]
@@ -29,7 +29,7 @@ fn touch_with_the_table_borrowed_is_not_skipped() {
 fn join_ring_with_the_table_borrowed_is_not_skipped() {
     let shared = shared();
     let _held = shared.table.borrow_mut();
-    shared.join_ring(CacheKey::default(), 64);
+    shared.join_ring(CacheKey::from_index(0), 64);
 }
 
 #[test]
@@ -37,7 +37,7 @@ fn join_ring_with_the_table_borrowed_is_not_skipped() {
 fn resize_with_the_table_borrowed_is_not_skipped() {
     let shared = shared();
     let _held = shared.table.borrow_mut();
-    shared.resize(CacheKey::default(), 64);
+    shared.resize(CacheKey::from_index(0), 64);
 }
 
 #[test]
@@ -45,7 +45,7 @@ fn resize_with_the_table_borrowed_is_not_skipped() {
 fn leave_ring_with_the_table_borrowed_is_not_skipped() {
     let shared = shared();
     let _held = shared.table.borrow_mut();
-    drop(shared.leave_ring(CacheKey::default()));
+    drop(shared.leave_ring(CacheKey::from_index(0)));
 }
 
 #[test]
@@ -53,7 +53,7 @@ fn an_object_dropped_with_the_table_borrowed_is_forgotten_at_the_next_operation(
     let shared = shared();
     {
         let _held = shared.table.borrow_mut();
-        shared.forget_dropped(Oid(1), CacheKey::default());
+        shared.forget_dropped(Oid(1), CacheKey::from_index(0));
     }
     assert_eq!(shared.dropped.borrow().len(), 1, "queued, not skipped");
     drop(shared.table());
@@ -102,7 +102,7 @@ fn cached_unit(cache: &super::Cache, n: u64) -> crate::P<Unit> {
 /// (slot map capacity, index capacity) of `cache`.
 fn capacities(cache: &super::Cache) -> (usize, usize) {
     let table = cache.shared.table.borrow();
-    (table.entries.capacity(), table.index.capacity())
+    (table.slab.capacity(), table.index.capacity())
 }
 
 /// After a large transaction the cache holds few objects; a sweep gives back the memory of
@@ -210,7 +210,7 @@ fn a_load_that_fails_after_the_table_was_rebuilt_leaves_the_ring() {
     assert_eq!(ring, vec![1], "the failed object left the ring");
     assert_eq!(cache.ring_len(), 1);
     assert_eq!(cache.len(), 2);
-    assert!(cache.shared.table.borrow().entries.capacity() < 1024, "the table was rebuilt");
+    assert!(cache.shared.table.borrow().slab.capacity() < 1024, "the table was rebuilt");
 }
 
 /// Accepts every load without setting any state.
