@@ -13,6 +13,7 @@
 //! `Error::AlreadyBorrowed`; and an object dropped meanwhile (its `Drop` must not panic)
 //! is queued and forgotten at the next operation.
 
+mod index;
 mod limits;
 pub(crate) mod recent;
 mod ring;

@@ -9,13 +9,12 @@
 //! `unlink` moves the walk's ends past a member that leaves, and members that join go to
 //! the MRU end, after `walk_last`, where the walk never goes.
 
-use std::collections::HashMap;
 use std::rc::Weak;
 
+use super::index::Index;
 use super::slab::{Member, Slab, Slot};
 use super::CacheKey;
 use crate::any_object::{ErasedCell, ObjectRef, Strong};
-use crate::oid::hash::BuildOidHasher;
 use crate::oid::Oid;
 
 /// Below this many slots the table is never rebuilt to shrink it (see `shrink_if_sparse`).
@@ -33,7 +32,7 @@ pub(crate) enum Holder {
 #[derive(Default)]
 pub(crate) struct Table {
     pub(crate) slab: Slab,
-    pub(crate) index: HashMap<Oid, CacheKey, BuildOidHasher>,
+    pub(crate) index: Index,
     pub(crate) head: Option<CacheKey>,
     pub(crate) tail: Option<CacheKey>,
     pub(crate) ring_len: usize,
@@ -59,16 +58,12 @@ impl Table {
     /// The slot cached under `oid`.
     #[inline]
     pub(crate) fn key_of(&self, oid: Oid) -> Option<CacheKey> {
-        self.index.get(&oid).copied()
+        self.index.get(oid, &self.slab)
     }
 
     /// The oid of the entry at `key` (a member's is read from its header).
     pub(crate) fn oid_of(&self, key: CacheKey) -> Option<Oid> {
-        match self.slab.get(key)? {
-            Slot::Member { member, .. } => member.strong.header().oid(),
-            Slot::Ghost { oid, .. } => Some(*oid),
-            Slot::Free { .. } => None,
-        }
+        self.slab.oid(key)
     }
 
     /// The live object of an entry, if it still exists.
@@ -112,7 +107,7 @@ impl Table {
             }
             Holder::Ghost(weak) => self.slab.insert(Slot::Ghost { weak, oid }),
         };
-        self.index.insert(oid, key);
+        self.index.insert(oid, key, &self.slab);
         key
     }
 
@@ -127,9 +122,7 @@ impl Table {
             Slot::Ghost { weak, .. } => Holder::Ghost(weak),
             Slot::Free { .. } => return None,
         };
-        if self.index.get(&oid) == Some(&key) {
-            self.index.remove(&oid);
-        }
+        self.index.remove(oid, key);
         Some(holder)
     }
 
@@ -214,7 +207,7 @@ impl Table {
         debug_assert!(self.walk_next.is_none() && self.walk_last.is_none());
         let len = self.slab.len();
         let mut slab = Slab::with_capacity(len);
-        let mut index = HashMap::with_capacity_and_hasher(len, BuildOidHasher::default());
+        let mut index = Index::with_capacity(len);
         // The ring first, in LRU order, relinked through the new keys.
         let mut cursor = self.head;
         let mut last: Option<CacheKey> = None;
@@ -230,7 +223,7 @@ impl Table {
             let key = slab.insert(Slot::Member { member, accounted });
             obj.header().cache_key.set(Some(key));
             if let Some(oid) = obj.header().oid() {
-                index.insert(oid, key);
+                index.insert(oid, key, &slab);
             }
             match last {
                 Some(last) => slab.member_mut(last).0.next = Some(key),
@@ -245,7 +238,7 @@ impl Table {
             let Some(obj) = weak.upgrade() else { continue };
             let key = slab.insert(Slot::Ghost { weak, oid });
             obj.header().cache_key.set(Some(key));
-            index.insert(oid, key);
+            index.insert(oid, key, &slab);
         }
         self.slab = slab;
         self.index = index;

@@ -97,6 +97,16 @@ impl Slab {
         }
     }
 
+    /// The oid of the entry at `key` (a ring member's is read from its header).
+    #[inline]
+    pub(crate) fn oid(&self, key: CacheKey) -> Option<Oid> {
+        match self.get(key)? {
+            Slot::Member { member, .. } => member.strong.header().oid(),
+            Slot::Ghost { oid, .. } => Some(*oid),
+            Slot::Free { .. } => None,
+        }
+    }
+
     /// The ring member at `key`. Panics if it is not one: ring links only name members.
     #[inline]
     pub(crate) fn member(&self, key: CacheKey) -> &Member {
