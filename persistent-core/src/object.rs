@@ -150,10 +150,11 @@ impl<T: Persistent> PObject<T> {
     /// Sets the estimated size, stored as 24 bits of 64-byte units; a cached non-ghost's
     /// accounted size follows.
     pub fn p_set_estimated_size(&self, size: u64) {
+        let old_units = self.header.size_units();
         self.header.set_size_units(size_to_units(size));
         if self.header.state.get() != PState::Ghost {
             if let Some((cache, key)) = self.header.cache_link() {
-                cache.resize(key, self.p_estimated_size());
+                cache.size_changed(key, old_units);
             }
         }
     }
@@ -534,7 +535,7 @@ impl<T: Persistent> PObject<T> {
         drop(self.take_state());
         self.header.state.set(PState::Changed);
         if let Some((cache, key)) = self.header.cache_link() {
-            cache.join_ring(key, self.p_estimated_size());
+            cache.join_ring(key);
         }
         // If the data manager panics (a field's `Deserialize` that panics, say), the guard
         // undoes the load while the panic unwinds: the object is a ghost again, never a

@@ -1,12 +1,16 @@
 //! The identity map of a cache: oid to slot key, keeping only the 4-byte key per entry
-//! (and the hash table's control byte), since the oid is already in the slab: a ghost's
-//! entry holds it and a ring member's header has it. Keys are hashed by their oid with the
-//! oid hasher (`oid/hash.rs`); a lookup compares oids through the slab, which hashbrown
-//! does only for an entry whose 7-bit tag matches, so about once per lookup.
+//! (and the hash table's control byte), since the oid is in the object's header, reached
+//! through the slab. Keys are hashed by their oid with the oid hasher (`oid/hash.rs`); a
+//! lookup compares oids through the slab, which hashbrown does only for an entry whose
+//! 7-bit tag matches, so about once per lookup.
 //!
-//! Rule kept: every key in the map names a used slot of the slab, whose oid does not
-//! change while it is indexed (a cached object's oid is fixed: `Error::CachedOidChange`).
-//! `Table` removes a slot's mapping whenever it frees the slot.
+//! Rules kept: every key in the map names a used slot of the slab, whose oid does not
+//! change while it is indexed (a cached object's oid is fixed: `Error::CachedOidChange`);
+//! `Table` removes a slot's mapping whenever it frees the slot, given the oid by its
+//! caller (a ghost whose object is being dropped can no longer be asked). A ghost whose
+//! object is gone is removed before the map next grows (its `Drop` removes it at once;
+//! the queue of `CacheShared::dropped` is applied before every insertion), so rehashing
+//! always finds each entry's oid.
 
 use std::hash::BuildHasher;
 

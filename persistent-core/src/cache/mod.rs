@@ -72,11 +72,12 @@ impl CacheShared {
         }
     }
 
-    /// A ghost starts loading: it joins the ring (held strongly) with `size` bytes.
-    pub(crate) fn join_ring(&self, key: CacheKey, size: u64) {
+    /// A ghost starts loading: it joins the ring (held strongly), accounting its estimated
+    /// size.
+    pub(crate) fn join_ring(&self, key: CacheKey) {
         let mut table = self.borrow_table();
         match table.ghost_object(key) {
-            Some(strong) => table.join(key, strong, size),
+            Some(strong) => table.join(key, strong),
             None => table.touch(key),
         }
     }
@@ -88,9 +89,10 @@ impl CacheShared {
         self.borrow_table().leave(key)
     }
 
-    /// A ring member's estimated size changed.
-    pub(crate) fn resize(&self, key: CacheKey, size: u64) {
-        self.borrow_table().resize(key, size);
+    /// A ring member's own estimated size changed from `old_units` (64-byte units): it
+    /// accounts for the new one.
+    pub(crate) fn size_changed(&self, key: CacheKey, old_units: u32) {
+        self.borrow_table().header_size_changed(key, old_units);
     }
 
     /// An object of this cache was dropped (only ghosts can be): forget its entry, at once
@@ -98,8 +100,8 @@ impl CacheShared {
     pub(crate) fn forget_dropped(&self, oid: Oid, key: CacheKey) {
         match self.table.try_borrow_mut() {
             Ok(mut table) => {
-                if table.is_dead_ghost(key, oid) {
-                    table.remove(key);
+                if table.is_dead_ghost(key) {
+                    table.remove(key, oid);
                 }
             }
             Err(_) => self.dropped.borrow_mut().push((oid, key)),
@@ -113,8 +115,8 @@ impl CacheShared {
             return;
         }
         for (oid, key) in dropped.drain(..) {
-            if table.is_dead_ghost(key, oid) {
-                table.remove(key);
+            if table.is_dead_ghost(key) {
+                table.remove(key, oid);
             }
         }
     }
@@ -157,12 +159,12 @@ impl CacheShared {
             if table.object(key).is_some() {
                 return Err(CacheError::Duplicate(oid).into());
             }
-            table.remove(key);
+            table.remove(key, oid);
         }
         header.state.set(PState::Ghost);
         header.set_oid(Some(oid));
         drop(header.replace_jar(Some(jar.clone())));
-        let key = table.add(oid, Holder::Ghost(obj.downgrade()), 0);
+        let key = table.add(oid, Holder::Ghost(obj.downgrade()));
         header.cache_key.set(Some(key));
         Ok(())
     }
@@ -172,7 +174,7 @@ impl CacheShared {
         let mut table = self.table();
         let key = table.key_of(oid)?;
         let obj = table.object(key);
-        table.remove(key);
+        table.remove(key, oid);
         drop(table);
         if let Some(obj) = &obj {
             obj.header().cache_key.set(None);
@@ -279,7 +281,7 @@ impl Cache {
                 Some(_) => Err(CacheError::Duplicate(oid).into()),
                 None => {
                     // A dead ghost whose drop notice is pending: replace it.
-                    table.remove(key);
+                    table.remove(key, oid);
                     drop(table);
                     self.insert(oid, obj)
                 }
@@ -293,7 +295,7 @@ impl Cache {
         } else {
             Holder::InRing(obj.0.clone())
         };
-        let key = table.add(oid, holder, obj.p_estimated_size());
+        let key = table.add(oid, holder);
         header.cache_key.set(Some(key));
         Ok(())
     }
@@ -360,7 +362,10 @@ impl Cache {
         table
             .slab
             .iter()
-            .filter_map(|(key, _)| Some((table.oid_of(key)?, table.object(key)?)))
+            .filter_map(|(key, _)| {
+                let obj = table.object(key)?;
+                Some((obj.header().oid()?, obj))
+            })
             .collect()
     }
 
@@ -466,7 +471,7 @@ impl Cache {
     pub fn update_object_size_estimation(&self, oid: Oid, size: u64) {
         let mut table = self.shared.table();
         if let Some(key) = table.key_of(oid) {
-            table.resize(key, units_to_size(size_to_units(size)));
+            table.set_accounted(key, units_to_size(size_to_units(size)));
         }
     }
 }

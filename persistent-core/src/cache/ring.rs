@@ -1,7 +1,13 @@
 //! The cache's table and LRU ring: entries in a slab (`slab.rs`), the ring linked through
 //! slot keys (least recently used at the head, most recently used at the tail), and the
-//! identity map from oid to slot. Every operation here is O(1) and keeps `ring_len` and
-//! `total_size` equal to the count and sum over the ring.
+//! identity map from oid to slot (`index.rs`). Every operation here is O(1) and keeps
+//! `ring_len` and `total_size` equal to the count and sum over the ring.
+//!
+//! Accounted sizes: a member accounts its header's estimated size (`p_estimated_size`),
+//! which `PObject::p_set_estimated_size` keeps in step (`header_size_changed`), unless
+//! `Cache::update_object_size_estimation` set another value, which is kept in `overrides`
+//! until the member leaves the ring or its own estimate is set again. So a slot needs no
+//! room for a size, and the overrides map is empty unless that method is used.
 //!
 //! The table also holds what is left of a running sweep's walk (`walk_next` to `walk_last`,
 //! in ring order), so that the walk stays valid while the sweep releases the table to drop
@@ -9,6 +15,7 @@
 //! `unlink` moves the walk's ends past a member that leaves, and members that join go to
 //! the MRU end, after `walk_last`, where the walk never goes.
 
+use std::collections::HashMap;
 use std::rc::Weak;
 
 use super::index::Index;
@@ -16,6 +23,7 @@ use super::slab::{Member, Slab, Slot};
 use super::CacheKey;
 use crate::any_object::{ErasedCell, ObjectRef, Strong};
 use crate::oid::Oid;
+use crate::size::units_to_size;
 
 /// Below this many slots the table is never rebuilt to shrink it (see `shrink_if_sparse`).
 const SHRINK_MIN_SLOTS: usize = 4096;
@@ -37,6 +45,8 @@ pub(crate) struct Table {
     pub(crate) tail: Option<CacheKey>,
     pub(crate) ring_len: usize,
     pub(crate) total_size: u64,
+    /// Accounted sizes (bytes) of members that differ from their header's estimate.
+    overrides: HashMap<CacheKey, u64>,
     /// The next member a running sweep visits (`None`: no sweep, or its walk is over).
     pub(crate) walk_next: Option<CacheKey>,
     /// The last member a running sweep visits: the MRU end when it began, or the member
@@ -44,14 +54,9 @@ pub(crate) struct Table {
     pub(crate) walk_last: Option<CacheKey>,
 }
 
-/// Accounted sizes are kept in 64-byte units (`size.rs`: every estimate is a multiple).
-fn to_units(size: u64) -> u32 {
-    debug_assert_eq!(size % 64, 0, "accounted sizes are whole 64-byte units");
-    u32::try_from(size / 64).unwrap_or(u32::MAX)
-}
-
-fn from_units(units: u32) -> u64 {
-    u64::from(units) * 64
+/// The estimate in a member's header, in bytes.
+fn header_size(member: &Member) -> u64 {
+    units_to_size(member.strong.header().size_units())
 }
 
 impl Table {
@@ -61,66 +66,72 @@ impl Table {
         self.index.get(oid, &self.slab)
     }
 
-    /// The oid of the entry at `key` (a member's is read from its header).
-    pub(crate) fn oid_of(&self, key: CacheKey) -> Option<Oid> {
-        self.slab.oid(key)
-    }
-
     /// The live object of an entry, if it still exists.
     pub(crate) fn object(&self, key: CacheKey) -> Option<ObjectRef> {
         match self.slab.get(key)? {
-            Slot::Member { member, .. } => Some(ObjectRef(member.strong.clone())),
-            Slot::Ghost { weak, .. } => weak.upgrade().map(ObjectRef),
-            Slot::Free { .. } => None,
+            Slot::Member(member) => Some(ObjectRef(member.strong.clone())),
+            Slot::Ghost(weak) => weak.upgrade().map(ObjectRef),
         }
     }
 
     /// Whether the entry at `key` is a ring member.
     #[inline]
     pub(crate) fn is_member(&self, key: CacheKey) -> bool {
-        matches!(self.slab.get(key), Some(Slot::Member { .. }))
+        matches!(self.slab.get(key), Some(Slot::Member(_)))
     }
 
-    /// Whether the entry at `key` is the ghost of `oid` whose object is gone (its drop
-    /// notice is pending).
-    pub(crate) fn is_dead_ghost(&self, key: CacheKey, oid: Oid) -> bool {
-        matches!(self.slab.get(key), Some(Slot::Ghost { weak, oid: ghost }) if *ghost == oid && weak.strong_count() == 0)
+    /// Whether the entry at `key` is a ghost whose object is gone (its drop notice is
+    /// pending).
+    pub(crate) fn is_dead_ghost(&self, key: CacheKey) -> bool {
+        matches!(self.slab.get(key), Some(Slot::Ghost(weak)) if weak.strong_count() == 0)
     }
 
     /// A strong handle to the ghost at `key`, if it is a ghost whose object lives.
     pub(crate) fn ghost_object(&self, key: CacheKey) -> Option<Strong> {
         match self.slab.get(key)? {
-            Slot::Ghost { weak, .. } => weak.upgrade(),
-            _ => None,
+            Slot::Ghost(weak) => weak.upgrade(),
+            Slot::Member(_) => None,
         }
     }
 
+    /// The size a member accounts for.
+    #[inline]
+    fn accounted(&self, key: CacheKey) -> u64 {
+        // The map is empty unless `update_object_size_estimation` is used: no hashing then.
+        if !self.overrides.is_empty() {
+            if let Some(&size) = self.overrides.get(&key) {
+                return size;
+            }
+        }
+        header_size(self.slab.member(key))
+    }
+
     /// Adds an entry and indexes it under its oid; a ring member joins at the MRU end,
-    /// accounting `size` bytes.
-    pub(crate) fn add(&mut self, oid: Oid, holder: Holder, size: u64) -> CacheKey {
+    /// accounting its estimated size.
+    pub(crate) fn add(&mut self, oid: Oid, holder: Holder) -> CacheKey {
         let key = match holder {
             Holder::InRing(strong) => {
-                let member = Member { strong, prev: None, next: None };
-                let key = self.slab.insert(Slot::Member { member, accounted: to_units(size) });
+                let key = self.slab.insert(Slot::Member(Member { strong, prev: None, next: None }));
+                self.total_size += self.accounted(key);
                 self.link_tail(key);
                 key
             }
-            Holder::Ghost(weak) => self.slab.insert(Slot::Ghost { weak, oid }),
+            Holder::Ghost(weak) => self.slab.insert(Slot::Ghost(weak)),
         };
         self.index.insert(oid, key, &self.slab);
         key
     }
 
-    /// Removes an entry, unlinking it from the ring first; returns how it was held.
-    pub(crate) fn remove(&mut self, key: CacheKey) -> Option<Holder> {
-        let oid = self.oid_of(key)?;
+    /// Removes the entry at `key`, cached under `oid`, unlinking it from the ring first;
+    /// returns how it was held.
+    pub(crate) fn remove(&mut self, key: CacheKey, oid: Oid) -> Option<Holder> {
         if self.is_member(key) {
+            self.unaccount(key);
             self.unlink(key);
         }
         let holder = match self.slab.remove(key)? {
-            Slot::Member { member, .. } => Holder::InRing(member.strong),
-            Slot::Ghost { weak, .. } => Holder::Ghost(weak),
-            Slot::Free { .. } => return None,
+            Slot::Member(member) => Holder::InRing(member.strong),
+            Slot::Ghost(weak) => Holder::Ghost(weak),
         };
         self.index.remove(oid, key);
         Some(holder)
@@ -140,13 +151,13 @@ impl Table {
         }
     }
 
-    /// Puts a ghost entry into the ring, holding `strong`, accounting `size` bytes.
-    pub(crate) fn join(&mut self, key: CacheKey, strong: Strong, size: u64) {
+    /// Puts a ghost entry into the ring, holding `strong`, accounting its estimated size.
+    pub(crate) fn join(&mut self, key: CacheKey, strong: Strong) {
         let Some(slot) = self.slab.get_mut(key) else {
             return;
         };
-        let member = Member { strong, prev: None, next: None };
-        *slot = Slot::Member { member, accounted: to_units(size) };
+        *slot = Slot::Member(Member { strong, prev: None, next: None });
+        self.total_size += self.accounted(key);
         self.link_tail(key);
     }
 
@@ -156,34 +167,58 @@ impl Table {
         if !self.is_member(key) {
             return None;
         }
+        self.unaccount(key);
         self.unlink(key);
         let slot = self.slab.get_mut(key)?;
-        let Slot::Member { member, .. } = slot else { return None };
-        let oid = member.strong.header().oid()?;
+        let Slot::Member(member) = slot else { return None };
         let weak = std::rc::Rc::downgrade(&member.strong);
-        match std::mem::replace(slot, Slot::Ghost { weak, oid }) {
-            Slot::Member { member, .. } => Some(member.strong),
-            _ => None,
+        match std::mem::replace(slot, Slot::Ghost(weak)) {
+            Slot::Member(member) => Some(member.strong),
+            Slot::Ghost(_) => None,
         }
     }
 
-    /// Changes the accounted size of a ring member.
-    pub(crate) fn resize(&mut self, key: CacheKey, size: u64) {
-        if let Some(Slot::Member { accounted, .. }) = self.slab.get_mut(key) {
-            self.total_size = self.total_size - from_units(*accounted) + size;
-            *accounted = to_units(size);
+    /// Sets the size a ring member accounts for (`Cache::update_object_size_estimation`).
+    pub(crate) fn set_accounted(&mut self, key: CacheKey, size: u64) {
+        if !self.is_member(key) {
+            return;
         }
+        self.total_size = self.total_size - self.accounted(key) + size;
+        if size == header_size(self.slab.member(key)) {
+            self.overrides.remove(&key);
+        } else {
+            self.overrides.insert(key, size);
+        }
+    }
+
+    /// A ring member's own estimate changed from `old_units` (64-byte units) to what its
+    /// header now holds: it accounts for the new estimate.
+    pub(crate) fn header_size_changed(&mut self, key: CacheKey, old_units: u32) {
+        if !self.is_member(key) {
+            return;
+        }
+        let old = if self.overrides.is_empty() { None } else { self.overrides.remove(&key) };
+        let old = old.unwrap_or(units_to_size(old_units));
+        self.total_size = self.total_size - old + header_size(self.slab.member(key));
+    }
+
+    /// Subtracts a leaving member's accounted size.
+    fn unaccount(&mut self, key: CacheKey) {
+        let accounted = self.accounted(key);
+        if !self.overrides.is_empty() {
+            self.overrides.remove(&key);
+        }
+        self.total_size -= accounted;
     }
 
     fn link_tail(&mut self, key: CacheKey) {
         super::recent::clear();
         let old_tail = self.tail;
-        let (member, accounted) = self.slab.member_mut(key);
+        let member = self.slab.member_mut(key);
         member.prev = old_tail;
         member.next = None;
-        self.total_size += from_units(*accounted);
         match old_tail {
-            Some(tail) => self.slab.member_mut(tail).0.next = Some(key),
+            Some(tail) => self.slab.member_mut(tail).next = Some(key),
             None => self.head = Some(key),
         }
         self.tail = Some(key);
@@ -208,25 +243,27 @@ impl Table {
         let len = self.slab.len();
         let mut slab = Slab::with_capacity(len);
         let mut index = Index::with_capacity(len);
+        let mut overrides = HashMap::new();
         // The ring first, in LRU order, relinked through the new keys.
         let mut cursor = self.head;
         let mut last: Option<CacheKey> = None;
         self.head = None;
         while let Some(old_key) = cursor {
-            let Some(Slot::Member { mut member, accounted }) = self.slab.remove(old_key) else {
-                break;
-            };
+            let Some(Slot::Member(mut member)) = self.slab.remove(old_key) else { break };
             cursor = member.next;
             member.prev = last;
             member.next = None;
             let obj = member.strong.clone();
-            let key = slab.insert(Slot::Member { member, accounted });
+            let key = slab.insert(Slot::Member(member));
             obj.header().cache_key.set(Some(key));
             if let Some(oid) = obj.header().oid() {
                 index.insert(oid, key, &slab);
             }
+            if let Some(size) = self.overrides.remove(&old_key) {
+                overrides.insert(key, size);
+            }
             match last {
-                Some(last) => slab.member_mut(last).0.next = Some(key),
+                Some(last) => slab.member_mut(last).next = Some(key),
                 None => self.head = Some(key),
             }
             last = Some(key);
@@ -234,14 +271,17 @@ impl Table {
         self.tail = last;
         // Then the ghosts that are still alive.
         for slot in self.slab.drain() {
-            let Slot::Ghost { weak, oid } = slot else { continue };
+            let Slot::Ghost(weak) = slot else { continue };
             let Some(obj) = weak.upgrade() else { continue };
-            let key = slab.insert(Slot::Ghost { weak, oid });
+            let key = slab.insert(Slot::Ghost(weak));
             obj.header().cache_key.set(Some(key));
-            index.insert(oid, key, &slab);
+            if let Some(oid) = obj.header().oid() {
+                index.insert(oid, key, &slab);
+            }
         }
         self.slab = slab;
         self.index = index;
+        self.overrides = overrides;
         true
     }
 
@@ -271,11 +311,11 @@ impl Table {
         Some(key)
     }
 
+    /// Takes a member out of the ring's links (its accounted size is the caller's).
     fn unlink(&mut self, key: CacheKey) {
         super::recent::clear();
-        let (member, accounted) = self.slab.member_mut(key);
+        let member = self.slab.member_mut(key);
         let (prev, next) = (member.prev.take(), member.next.take());
-        let accounted = *accounted;
         // Keep a running sweep's walk on ring members (the walk is the contiguous run
         // `walk_next..=walk_last`, so a neighbour of a member inside it is inside it too).
         if self.walk_next == Some(key) {
@@ -287,13 +327,12 @@ impl Table {
         } else if self.walk_last == Some(key) {
             self.walk_last = prev;
         }
-        self.total_size -= from_units(accounted);
         match prev {
-            Some(prev) => self.slab.member_mut(prev).0.next = next,
+            Some(prev) => self.slab.member_mut(prev).next = next,
             None => self.head = next,
         }
         match next {
-            Some(next) => self.slab.member_mut(next).0.prev = prev,
+            Some(next) => self.slab.member_mut(next).prev = prev,
             None => self.tail = prev,
         }
         self.ring_len -= 1;

@@ -1,7 +1,12 @@
-//! The cache's slots: one vector of entries addressed by 32-bit keys, the freed slots
-//! chained in a free list and reused first. An entry is a ring member (held strongly, with
-//! its ring links and accounted size), a ghost (held weakly, with its oid, which stays
-//! readable after the object is gone) or free; every entry is 32 bytes.
+//! The cache's slots: one vector of 24-byte entries addressed by 32-bit keys. An entry is a
+//! ring member (held strongly, with its two ring links) or a ghost (held weakly); a free
+//! slot holds a weak handle made by `Weak::new()`, which points to no object, and its key
+//! waits on the free list, reused last freed first.
+//!
+//! 24 bytes: a ghost's entry is its weak handle only, which fits beside the member's ring
+//! links in the bytes the enum's tag does not need (the tag is the member's non-null
+//! pointer). So an entry keeps neither the oid (the identity map reads it from the object:
+//! `oid`) nor the accounted size (the table derives it from the object's header: `ring.rs`).
 //!
 //! Keys carry no generation: the cache clears an object's key in its header whenever its
 //! entry goes, and every other holder of a key (the ring links, the identity map, a running
@@ -17,7 +22,7 @@ use crate::oid::Oid;
 
 /// An object's slot in its cache: the slot's index plus one, so that an
 /// `Option<CacheKey>` takes 4 bytes.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub(crate) struct CacheKey(NonZeroU32);
 
 impl CacheKey {
@@ -43,35 +48,65 @@ pub(crate) struct Member {
     pub(crate) next: Option<CacheKey>,
 }
 
-/// One slot. (The accounted size sits beside `Member` rather than in it so that it shares
-/// the word of the enum's tag: 32 bytes a slot instead of 40.)
+/// One slot.
 pub(crate) enum Slot {
-    /// A non-ghost, in the ring, with the estimated size added to `total_size` when it
-    /// joined, in 64-byte units (every accounted size is a whole number of units: `size.rs`).
-    Member { member: Member, accounted: u32 },
-    /// A ghost, held weakly so that it is dropped when nobody else holds it.
-    Ghost { weak: Weak<dyn ErasedCell>, oid: Oid },
-    /// Unused; `next` is the next free slot.
-    Free { next: Option<CacheKey> },
+    /// A non-ghost, in the ring.
+    Member(Member),
+    /// A ghost, held weakly so that it is dropped when nobody else holds it; or, holding a
+    /// handle from `Weak::new()`, a free slot (`is_free`).
+    Ghost(Weak<dyn ErasedCell>),
+}
+
+/// The state of the free-slot marker: a type no object ever has.
+struct Vacant;
+
+impl crate::Persistent for Vacant {
+    type Object = crate::PObject<Vacant>;
+    const TYPE_NAME: &'static str = "persistent_core::cache::slab::Vacant";
+
+    fn encode_state(&self, _out: &mut Vec<u8>) -> crate::Result<()> {
+        Ok(())
+    }
+
+    fn decode_state(_bytes: &[u8]) -> crate::Result<Self> {
+        Ok(Vacant)
+    }
+}
+
+/// The entry of a free slot: a weak handle to no object (allocates nothing).
+fn vacant() -> Slot {
+    Slot::Ghost(Weak::<crate::PObject<Vacant>>::new())
+}
+
+/// Whether `slot` is free: its weak handle was made by `Weak::new()` (`Weak::ptr_eq` is
+/// true for two such handles, and a ghost's handle always points to its object).
+#[inline]
+fn is_free(slot: &Slot) -> bool {
+    match slot {
+        Slot::Member(_) => false,
+        Slot::Ghost(weak) => {
+            let none: Weak<dyn ErasedCell> = Weak::<crate::PObject<Vacant>>::new();
+            Weak::ptr_eq(weak, &none)
+        }
+    }
 }
 
 /// The slot vector and its free list.
 #[derive(Default)]
 pub(crate) struct Slab {
     slots: Vec<Slot>,
-    free: Option<CacheKey>,
-    len: usize,
+    free: Vec<CacheKey>,
 }
 
 impl Slab {
     /// An empty slab with room for `capacity` entries.
     pub(crate) fn with_capacity(capacity: usize) -> Slab {
-        Slab { slots: Vec::with_capacity(capacity), free: None, len: 0 }
+        Slab { slots: Vec::with_capacity(capacity), free: Vec::new() }
     }
 
     /// Entries in use.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.slots.len() - self.free.len()
     }
 
     /// Slots allocated (in use, free, or not yet made).
@@ -82,28 +117,22 @@ impl Slab {
     /// The entry at `key`, unless the slot is free.
     #[inline]
     pub(crate) fn get(&self, key: CacheKey) -> Option<&Slot> {
-        match self.slots.get(key.index()) {
-            None | Some(Slot::Free { .. }) => None,
-            slot => slot,
-        }
+        self.slots.get(key.index()).filter(|slot| !is_free(slot))
     }
 
     /// The entry at `key`, unless the slot is free.
     #[inline]
     pub(crate) fn get_mut(&mut self, key: CacheKey) -> Option<&mut Slot> {
-        match self.slots.get_mut(key.index()) {
-            None | Some(Slot::Free { .. }) => None,
-            slot => slot,
-        }
+        self.slots.get_mut(key.index()).filter(|slot| !is_free(slot))
     }
 
-    /// The oid of the entry at `key` (a ring member's is read from its header).
+    /// The oid of the entry at `key`, read from the object (a ghost's is upgraded for the
+    /// read): `None` for a free slot and for a ghost whose object is gone.
     #[inline]
     pub(crate) fn oid(&self, key: CacheKey) -> Option<Oid> {
-        match self.get(key)? {
-            Slot::Member { member, .. } => member.strong.header().oid(),
-            Slot::Ghost { oid, .. } => Some(*oid),
-            Slot::Free { .. } => None,
+        match self.slots.get(key.index())? {
+            Slot::Member(member) => member.strong.header().oid(),
+            Slot::Ghost(weak) => weak.upgrade()?.header().oid(),
         }
     }
 
@@ -111,30 +140,25 @@ impl Slab {
     #[inline]
     pub(crate) fn member(&self, key: CacheKey) -> &Member {
         match &self.slots[key.index()] {
-            Slot::Member { member, .. } => member,
-            _ => not_a_member(),
+            Slot::Member(member) => member,
+            Slot::Ghost(_) => not_a_member(),
         }
     }
 
-    /// The ring member at `key` and its accounted units, mutably. Panics if it is not one.
+    /// The ring member at `key`, mutably. Panics if it is not one.
     #[inline]
-    pub(crate) fn member_mut(&mut self, key: CacheKey) -> (&mut Member, &mut u32) {
+    pub(crate) fn member_mut(&mut self, key: CacheKey) -> &mut Member {
         match &mut self.slots[key.index()] {
-            Slot::Member { member, accounted } => (member, accounted),
-            _ => not_a_member(),
+            Slot::Member(member) => member,
+            Slot::Ghost(_) => not_a_member(),
         }
     }
 
-    /// Stores `slot` (not `Free`) in a free slot, or a new one, and returns its key.
+    /// Stores `slot` in a free slot, or a new one, and returns its key.
     pub(crate) fn insert(&mut self, slot: Slot) -> CacheKey {
-        debug_assert!(!matches!(slot, Slot::Free { .. }));
-        self.len += 1;
-        if let Some(key) = self.free {
-            let old = std::mem::replace(&mut self.slots[key.index()], slot);
-            let Slot::Free { next } = old else {
-                unreachable!("persistent-core bug: the free list names a used slot")
-            };
-            self.free = next;
+        debug_assert!(!is_free(&slot));
+        if let Some(key) = self.free.pop() {
+            self.slots[key.index()] = slot;
             return key;
         }
         let key = CacheKey::from_index(self.slots.len());
@@ -145,12 +169,11 @@ impl Slab {
     /// Frees the slot at `key` and returns its entry (`None` if it was free already).
     pub(crate) fn remove(&mut self, key: CacheKey) -> Option<Slot> {
         let place = self.slots.get_mut(key.index())?;
-        if matches!(place, Slot::Free { .. }) {
+        if is_free(place) {
             return None;
         }
-        let old = std::mem::replace(place, Slot::Free { next: self.free });
-        self.free = Some(key);
-        self.len -= 1;
+        let old = std::mem::replace(place, vacant());
+        self.free.push(key);
         Some(old)
     }
 
@@ -159,15 +182,14 @@ impl Slab {
         self.slots
             .iter()
             .enumerate()
-            .filter(|(_, slot)| !matches!(slot, Slot::Free { .. }))
+            .filter(|(_, slot)| !is_free(slot))
             .map(|(index, slot)| (CacheKey::from_index(index), slot))
     }
 
     /// Empties the slab, giving its entries in slot order.
     pub(crate) fn drain(&mut self) -> impl Iterator<Item = Slot> + '_ {
-        self.free = None;
-        self.len = 0;
-        self.slots.drain(..).filter(|slot| !matches!(slot, Slot::Free { .. }))
+        self.free.clear();
+        self.slots.drain(..).filter(|slot| !is_free(slot))
     }
 }
 
@@ -178,34 +200,25 @@ fn not_a_member() -> ! {
 
 #[cfg(test)]
 mod tests {
+    use std::rc::Rc;
+
     use super::*;
 
-    /// A state type, for the slab's weak handles.
-    struct Nothing;
-
-    impl crate::Persistent for Nothing {
-        type Object = crate::PObject<Nothing>;
-        const TYPE_NAME: &'static str = "cache::slab::tests::Nothing";
-
-        fn encode_state(&self, _out: &mut Vec<u8>) -> crate::Result<()> {
-            Ok(())
-        }
-
-        fn decode_state(_bytes: &[u8]) -> crate::Result<Self> {
-            Ok(Nothing)
-        }
-    }
-
     #[test]
-    fn an_entry_is_32_bytes_and_a_key_4() {
-        assert_eq!(std::mem::size_of::<Slot>(), 32);
+    fn an_entry_is_24_bytes_and_a_key_4() {
+        assert_eq!(std::mem::size_of::<Slot>(), 24);
         assert_eq!(std::mem::size_of::<Option<CacheKey>>(), 4);
     }
 
     #[test]
-    fn freed_slots_are_reused_last_freed_first() {
+    fn freed_slots_are_reused_last_freed_first_and_a_dead_ghost_is_not_free() {
+        let objects: Vec<Rc<crate::PObject<Vacant>>> =
+            (0..5).map(|_| Rc::new(crate::PObject::new(Vacant))).collect();
+        let ghost = |n: usize| {
+            let weak: Weak<dyn ErasedCell> = Rc::downgrade(&objects[n]) as Weak<crate::PObject<Vacant>>;
+            Slot::Ghost(weak)
+        };
         let mut slab = Slab::default();
-        let ghost = |n| Slot::Ghost { weak: Weak::<crate::PObject<Nothing>>::new(), oid: Oid(n) };
         let keys: Vec<CacheKey> = (0..4).map(|n| slab.insert(ghost(n))).collect();
         assert_eq!(keys.iter().map(|k| k.index()).collect::<Vec<_>>(), [0, 1, 2, 3]);
         assert!(slab.remove(keys[1]).is_some());
@@ -213,18 +226,18 @@ mod tests {
         assert!(slab.remove(keys[2]).is_none(), "a free slot is not removed twice");
         assert!(slab.get(keys[1]).is_none());
         assert_eq!(slab.len(), 2);
-        assert_eq!(slab.insert(ghost(7)), keys[2]);
-        assert_eq!(slab.insert(ghost(8)), keys[1]);
-        assert_eq!(slab.insert(ghost(9)).index(), 4);
-        let oids: Vec<u64> = slab
-            .iter()
-            .map(|(_, slot)| match slot {
-                Slot::Ghost { oid, .. } => oid.0,
-                _ => unreachable!(),
-            })
-            .collect();
-        assert_eq!(oids, [0, 8, 7, 3, 9]);
-        assert_eq!(slab.drain().count(), 5);
+        assert_eq!(slab.insert(ghost(2)), keys[2]);
+        assert_eq!(slab.insert(ghost(1)), keys[1]);
+        assert_eq!(slab.insert(ghost(4)).index(), 4);
+        assert_eq!(slab.iter().count(), 5);
+        // A ghost whose object is gone is still a used slot (its removal is pending).
+        let gone = {
+            let short = Rc::new(crate::PObject::new(Vacant));
+            let weak: Weak<dyn ErasedCell> = Rc::downgrade(&short) as Weak<crate::PObject<Vacant>>;
+            slab.insert(Slot::Ghost(weak))
+        };
+        assert!(slab.get(gone).is_some(), "a dead ghost is not a free slot");
+        assert_eq!(slab.drain().count(), 6);
         assert_eq!(slab.len(), 0);
     }
 }

@@ -80,7 +80,7 @@ impl Cache {
                 return None;
             }
             let key = table.walk_step()?;
-            let Some(Slot::Member { member, .. }) = table.slab.get(key) else { return None };
+            let Some(Slot::Member(member)) = table.slab.get(key) else { return None };
             let strong = &member.strong;
             let header = strong.header();
             if header.state.get() != PState::UpToDate || strong.is_borrowed() {
@@ -89,8 +89,9 @@ impl Cache {
             header.state.set(PState::Ghost);
             if std::rc::Rc::strong_count(strong) == 1 {
                 // Nobody else holds it: it leaves the map now.
+                let oid = header.oid().expect("persistent-core bug: a cached object has no oid");
                 header.cache_key.set(None);
-                return match table.remove(key) {
+                return match table.remove(key, oid) {
                     Some(Holder::InRing(strong)) => Some(strong),
                     _ => None,
                 };
