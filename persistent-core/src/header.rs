@@ -203,7 +203,10 @@ mod tests {
     #[test]
     fn state_oid_and_size_are_kept_apart_in_the_packed_word() {
         let header = Header::new(PState::Ghost);
-        assert_eq!((header.state.get(), header.oid(), header.size_units()), (PState::Ghost, None, 0));
+        assert_eq!(
+            (header.state.get(), header.oid(), header.size_units()),
+            (PState::Ghost, None, 0)
+        );
         header.set_size_units(16_777_215);
         header.set_oid(Some(Oid(u64::MAX)));
         for state in [PState::UpToDate, PState::Changed, PState::Sticky, PState::Ghost] {
@@ -214,7 +217,10 @@ mod tests {
         }
         header.set_oid(None);
         header.set_size_units(3);
-        assert_eq!((header.state.get(), header.oid(), header.size_units()), (PState::Ghost, None, 3));
+        assert_eq!(
+            (header.state.get(), header.oid(), header.size_units()),
+            (PState::Ghost, None, 3)
+        );
         header.set_oid(Some(Oid(0)));
         assert_eq!(header.oid(), Some(Oid(0)));
     }

@@ -215,7 +215,8 @@ mod tests {
         let objects: Vec<Rc<crate::PObject<Vacant>>> =
             (0..5).map(|_| Rc::new(crate::PObject::new(Vacant))).collect();
         let ghost = |n: usize| {
-            let weak: Weak<dyn ErasedCell> = Rc::downgrade(&objects[n]) as Weak<crate::PObject<Vacant>>;
+            let weak: Weak<dyn ErasedCell> =
+                Rc::downgrade(&objects[n]) as Weak<crate::PObject<Vacant>>;
             Slot::Ghost(weak)
         };
         let mut slab = Slab::default();
