@@ -91,16 +91,9 @@ impl Header {
     /// Sets or clears the oid.
     pub(crate) fn set_oid(&self, oid: Option<Oid>) {
         let word = self.state.0.get() & !HAS_OID;
-        match oid {
-            Some(oid) => {
-                self.oid_value.set(oid.0);
-                self.state.0.set(word | HAS_OID);
-            }
-            None => {
-                self.oid_value.set(0);
-                self.state.0.set(word);
-            }
-        }
+        let (value, flag) = oid.map_or((0, 0), |oid| (oid.0, HAS_OID));
+        self.oid_value.set(value);
+        self.state.0.set(word | flag);
     }
 
     /// The estimated size in 64-byte units (0: never set).

@@ -35,6 +35,7 @@ impl<T: Persistent> PObject<T> {
     }
 
     /// An object shell without state, to be made a ghost by `Cache::new_ghost`.
+    #[must_use]
     pub fn uninitialized() -> PObject<T> {
         PObject { header: Header::new(PState::Ghost), data: RefCell::new(None) }
     }

@@ -35,7 +35,10 @@ fn hash(oid: Oid) -> u64 {
 /// table's rehash.
 fn hash_of(slab: &Slab, key: CacheKey) -> u64 {
     let oid = slab.oid(key);
-    debug_assert!(oid.is_some(), "persistent-core bug: the identity map names a free slot");
+    debug_assert!(
+        oid.is_some(),
+        "persistent-core bug: the identity map names a free slot or a dropped ghost"
+    );
     hash(oid.unwrap_or(Oid(0)))
 }
 
