@@ -1,17 +1,25 @@
-//! `persistent`: inspect and verify a persistent database from the command line. Human
-//! output by default, JSON with `--json`. Exit codes: 0 fine, 1 `verify` found problems,
-//! 2 a usage or storage error.
+//! `persistent`: inspect, verify, pack and copy a persistent database from the command
+//! line. Human output by default, JSON with `--json`; progress bars on standard error only
+//! when it is a terminal and the output is not JSON. Exit codes: 0 fine, 1 `verify` found
+//! problems, 2 a usage or storage error. What lives here: the arguments and the dispatch;
+//! each command is a file of `commands/`.
 
 mod commands;
+mod progress;
+mod registry;
+mod scan;
 mod url;
+mod value;
+mod when;
 
 use std::fmt;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use persistent::Oid;
+use persistent::{Oid, Tid};
 
-/// Inspect and verify a persistent database (read-only).
+/// Inspect, verify, pack and copy a persistent database. Every command but `pack` and
+/// `copy` (its target) only reads.
 #[derive(Parser)]
 #[command(name = "persistent", version, about)]
 struct Cli {
@@ -48,13 +56,17 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
-    /// One object's current record: type, serial, format, schema, references and state bytes.
+    /// One object's current record: type, serial, format, schema, references, and the state
+    /// as field names and values when its schema is known (else hex).
     Show {
         /// The storage: `sqlite:PATH` or a bare path.
         url: String,
         /// The object's oid (decimal, or 0x-hex).
         #[arg(value_parser = parse_oid)]
         oid: Oid,
+        /// Instead of the record, list the objects whose current record references OID.
+        #[arg(long)]
+        referrers: bool,
     },
     /// Checks every record's checksum, that every reference resolves, that every object is
     /// reachable from the roots, and SQLite's integrity check. Exits 1 on any finding.
@@ -65,6 +77,43 @@ enum Command {
         /// The storage: `sqlite:PATH` or a bare path.
         url: String,
     },
+    /// Objects and bytes by type, the largest records, revisions per object, and the bytes
+    /// a pack at the newest tid would free (computed without writing).
+    ///
+    /// Memory: as `verify` (the set of reachable oids).
+    Stats {
+        /// The storage: `sqlite:PATH` or a bare path.
+        url: String,
+    },
+    /// Removes history older than --before and the objects unreachable from the roots
+    /// (writes to the storage; runs while other programs use it).
+    Pack {
+        /// The storage: `sqlite:PATH` or a bare path.
+        url: String,
+        /// Keep what a snapshot at this point can see: a tid (0x-hex or decimal), an RFC 3339
+        /// time (2024-05-01T12:00:00Z) or an age ("3 days", "12 hours", "30 minutes").
+        #[arg(long, value_parser = parse_before)]
+        before: Tid,
+    },
+    /// Reports, per stored type, the objects not in the type's newest registered schema:
+    /// what the application's `Database::migrate::<T>()` would rewrite. Writes nothing.
+    Migrate {
+        /// The storage: `sqlite:PATH` or a bare path.
+        url: String,
+    },
+    /// Copies every transaction of SRC into DST (created if absent) with its tid, user,
+    /// description and revisions. Run it again to finish a copy that stopped.
+    Copy {
+        /// The source storage: `sqlite:PATH` or a bare path.
+        source: String,
+        /// The target storage, empty or holding a copy of SRC's first transactions.
+        target: String,
+    },
+}
+
+/// Parses `pack --before` relative to now.
+fn parse_before(text: &str) -> Result<Tid, String> {
+    when::parse_before(text, std::time::SystemTime::now())
 }
 
 /// Parses an oid given as a decimal number or `0x` hex.
@@ -120,8 +169,13 @@ fn main() -> ExitCode {
         Command::Info { url } => commands::info::run(&url, json),
         Command::Log { url, limit } => commands::log::run(&url, limit, json),
         Command::History { url, oid, limit } => commands::history::run(&url, oid, limit, json),
-        Command::Show { url, oid } => commands::show::run(&url, oid, json),
+        Command::Show { url, oid, referrers: false } => commands::show::run(&url, oid, json),
+        Command::Show { url, oid, referrers: true } => commands::referrers::run(&url, oid, json),
         Command::Verify { url } => commands::verify::run(&url, json),
+        Command::Stats { url } => commands::stats::run(&url, json),
+        Command::Pack { url, before } => commands::pack::run(&url, before, json),
+        Command::Migrate { url } => commands::migrate::run(&url, json),
+        Command::Copy { source, target } => commands::copy::run(&source, &target, json),
     };
     match outcome {
         Ok(code) => code,

@@ -326,6 +326,16 @@ pub enum StorageErrorKind {
     /// twice in one transaction, oids exhausted).
     #[error("invalid request")]
     Invalid,
+    /// The server cannot be reached or the connection to it was lost (a server restarting, a
+    /// network failure): retrying later, on a new connection, may work. A commit that fails
+    /// this way wrote nothing unless its message says the outcome is unknown.
+    #[error("unavailable")]
+    Unavailable,
+    /// The server refused access: a wrong password, a role without the privileges needed, a
+    /// server certificate that the given CA does not vouch for. Retrying does not help; fix
+    /// the credentials, the grants or the TLS settings.
+    #[error("access denied")]
+    Denied,
     /// Anything else the driver reported.
     #[error("other")]
     Other,
@@ -358,10 +368,14 @@ impl Error {
     }
 
     /// Whether the same operation may succeed if tried again later without any change: a
-    /// conflict, or a storage that was busy.
+    /// conflict, a storage that was busy, or a server that was unreachable.
     #[must_use]
     pub fn is_transient(&self) -> bool {
-        self.is_conflict() || self.storage_kind() == Some(StorageErrorKind::Busy)
+        self.is_conflict()
+            || matches!(
+                self.storage_kind(),
+                Some(StorageErrorKind::Busy | StorageErrorKind::Unavailable)
+            )
     }
 
     /// The kind of a storage failure; `None` for any other error.
@@ -443,6 +457,8 @@ mod tests {
     #[test]
     fn busy_and_conflict_are_transient() {
         assert!(Error::storage(StorageErrorKind::Busy, "locked").is_transient());
+        assert!(Error::storage(StorageErrorKind::Unavailable, "server restarting").is_transient());
+        assert!(!Error::storage(StorageErrorKind::Denied, "wrong password").is_transient());
         let conflict =
             Error::Conflict { oid: Oid(1), expected: TimeStamp::ZERO, actual: TimeStamp::ZERO };
         assert!(conflict.is_conflict() && conflict.is_transient());

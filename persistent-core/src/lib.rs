@@ -22,11 +22,15 @@ mod size;
 mod state;
 pub mod storage;
 mod timestamp;
+mod trace;
 mod weak;
 
 pub use any_object::{AnyObject, ObjectRef};
 pub use cache::{Cache, CacheEntryInfo, CacheLimits};
-pub use db::{Connection, Database, DatabaseConfig, MigrationProgress, Savepoint, TransactionNote};
+pub use db::{
+    Connection, ConnectionStats, Database, DatabaseConfig, DatabaseStats, MigrationProgress,
+    Savepoint, TransactionNote,
+};
 pub use error::{BoxError, CacheError, Error, Result, StorageErrorKind};
 pub use field::{FieldGuard, SharedHandle};
 pub use handle::P;

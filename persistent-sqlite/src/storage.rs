@@ -267,10 +267,7 @@ impl Storage for SqliteStorage {
         self.read_view(&mut inner, before)?;
         let found = inner
             .conn
-            .prepare_cached(
-                "SELECT tid, state FROM object_state WHERE zoid = ?1 AND tid < ?2 \
-                 ORDER BY tid DESC LIMIT 1",
-            )
+            .prepare_cached(crate::load_many::VISIBLE)
             .and_then(|mut stmt| {
                 stmt.query_row((oid_to_sql(oid), tid_bound(before)), |row| {
                     Ok(VisibleRecord::new(
@@ -282,6 +279,13 @@ impl Storage for SqliteStorage {
             })
             .map_err(|e| self.err("loading a revision before a tid", e))?;
         Ok(found.filter(|record| !record.data.is_empty()))
+    }
+
+    fn load_visible_many(&self, oids: &[Oid], before: Tid) -> Result<Vec<Option<VisibleRecord>>> {
+        let mut inner = self.lock_keeping_read();
+        self.read_view(&mut inner, before)?;
+        crate::load_many::load_visible_many(&inner.conn, oids, before)
+            .map_err(|e| self.err("loading revisions before a tid", e))
     }
 
     fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>> {

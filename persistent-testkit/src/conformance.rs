@@ -57,6 +57,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("transactions_after_oldest_first", check_transactions_after_oldest_first),
     ("restore_keeps_the_tid", check_restore_keeps_the_tid),
     ("restore_refuses_what_it_cannot_write", check_restore_refuses_what_it_cannot_write),
+    ("load_visible_many_agrees_with_load_visible", check_load_visible_many_agrees),
 ];
 
 /// Runs every check in [`CHECKS`], each on a new storage from `factory`, and panics on the
@@ -921,4 +922,41 @@ pub fn check_restore_refuses_what_it_cannot_write(storage: &dyn Storage) {
     refused(&[good, twice], "a batch whose second transaction writes one oid twice");
     assert_eq!(storage.last_transaction().unwrap(), tid, "a refused restore adds no tid");
     assert_eq!(storage.load(oid).unwrap().data, b"kept", "a refused restore writes nothing");
+}
+
+/// `load_visible_many` gives, in the order asked, what `load_visible` gives for each oid: at
+/// an older snapshot too, `None` for a missing oid and for an absent (empty) revision, and
+/// the same record again for an oid asked twice; across more oids than one batch.
+pub fn check_load_visible_many_agrees(storage: &dyn Storage) {
+    let oids = storage.new_oids(600).unwrap();
+    let first: Vec<ObjectWrite> =
+        oids.iter().map(|oid| write(*oid, None, format!("first {oid}").as_bytes())).collect();
+    commit_ok(storage, &transaction("store 600", first), "store");
+    let middle = storage.last_transaction().unwrap();
+    let changed: Vec<ObjectWrite> = oids
+        .iter()
+        .step_by(3)
+        .map(|oid| {
+            let serial = storage.load(*oid).unwrap().serial;
+            write(*oid, Some(serial), format!("second {oid}").as_bytes())
+        })
+        .collect();
+    commit_ok(storage, &transaction("change a third", changed), "change");
+    let gone = oids[1];
+    let serial = storage.load(gone).unwrap().serial;
+    commit_ok(storage, &transaction("absent", vec![write(gone, Some(serial), b"")]), "absent");
+    let mut asked = oids.clone();
+    asked.reverse();
+    asked.insert(10, storage.new_oid().unwrap());
+    asked.push(oids[0]);
+    asked.push(gone);
+    for before in [TimeStamp::MAX, TimeStamp::from_u64(middle.as_u64() + 1)] {
+        let many = storage.load_visible_many(&asked, before).expect("load_visible_many");
+        assert_eq!(many.len(), asked.len(), "one answer per oid asked");
+        for (oid, got) in asked.iter().zip(many) {
+            let one = storage.load_visible(*oid, before).unwrap();
+            assert_eq!(got, one, "load_visible_many disagrees with load_visible for {oid}");
+        }
+    }
+    assert!(storage.load_visible_many(&[], TimeStamp::MAX).unwrap().is_empty());
 }

@@ -14,7 +14,7 @@ use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(usize)]
 pub enum Call {
-    /// `load_visible`.
+    /// `load_visible` and `load_visible_many`.
     LoadVisible,
     /// `commit`.
     Commit,
@@ -81,6 +81,12 @@ impl Storage for FlakyStorage {
     fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<VisibleRecord>> {
         self.check(Call::LoadVisible)?;
         self.inner.load_visible(oid, before)
+    }
+
+    /// Fails as a `LoadVisible` call (once for the whole batch).
+    fn load_visible_many(&self, oids: &[Oid], before: Tid) -> Result<Vec<Option<VisibleRecord>>> {
+        self.check(Call::LoadVisible)?;
+        self.inner.load_visible_many(oids, before)
     }
 
     fn load_before(&self, oid: Oid, before: Tid) -> Result<Option<Revision>> {

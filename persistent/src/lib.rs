@@ -25,14 +25,15 @@
 //!
 //! Features: `sqlite` (on by default) adds [`SqliteStorage`]; `collections` (on by default)
 //! adds [`PersistentList`], [`PersistentMapping`], [`PersistentWeakKeyMapping`] (keyed by
-//! weak references) and [`Length`] (a counter whose concurrent changes merge). The guide is `docs/guide.md` in the repository; the rules the library
+//! weak references) and [`Length`] (a counter whose concurrent changes merge); `postgres`
+//! (off by default) adds `PostgresStorage`, for several processes on several machines. The guide is `docs/guide.md` in the repository; the rules the library
 //! keeps are `docs/spec.md`.
 
 pub use persistent_core::{
-    AnyObject, BoxError, Cache, CacheEntryInfo, CacheError, CacheLimits, Connection, DataManager,
-    Database, DatabaseConfig, Error, FieldGuard, Jar, MigrationProgress, ObjectCell, ObjectRef,
-    Oid, PObject, PState, Persistent, Result, Savepoint, SharedHandle, StorageErrorKind, Tid,
-    TimeStamp, TransactionNote, WeakP, WeakRef, P,
+    AnyObject, BoxError, Cache, CacheEntryInfo, CacheError, CacheLimits, Connection,
+    ConnectionStats, DataManager, Database, DatabaseConfig, DatabaseStats, Error, FieldGuard, Jar,
+    MigrationProgress, ObjectCell, ObjectRef, Oid, PObject, PState, Persistent, Result, Savepoint,
+    SharedHandle, StorageErrorKind, Tid, TimeStamp, TransactionNote, WeakP, WeakRef, P,
 };
 /// `#[derive(Persistent)]`: see the guide; `#[persistent(crate = "...")]` names this crate
 /// when it is reached under another name.
@@ -49,6 +50,11 @@ pub use persistent_collections::{
     PersistentBTreeMap, PersistentBTreeSet, PersistentCollection, PersistentList,
     PersistentMapping, PersistentWeakKeyMapping, WeakKeyState,
 };
+/// Copies every transaction of one storage into another (`storage::copy_transactions`):
+/// how a database moves, for example, from SQLite to PostgreSQL.
+pub use persistent_core::storage::copy_transactions;
+#[cfg(feature = "postgres")]
+pub use persistent_postgres::{PostgresOptions, PostgresStorage, SslMode};
 #[cfg(feature = "sqlite")]
 pub use persistent_sqlite::{SqliteOptions, SqliteStorage};
 
@@ -63,6 +69,8 @@ pub mod prelude {
         Length, PersistentBTreeMap, PersistentBTreeSet, PersistentList, PersistentMapping,
         PersistentWeakKeyMapping,
     };
+    #[cfg(feature = "postgres")]
+    pub use persistent_postgres::PostgresStorage;
     #[cfg(feature = "sqlite")]
     pub use persistent_sqlite::SqliteStorage;
 }

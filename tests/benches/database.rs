@@ -143,6 +143,71 @@ fn load_ghosts_sqlite(bencher: Bencher) {
     load_ghosts(bencher, Kind::Sqlite, true);
 }
 
+/// Like `load_ghosts`, reading the rows' records ahead first (`Connection::prefetch`, in
+/// calls of 512 oids), inside the timed part.
+fn load_ghosts_prefetched(bencher: Bencher, kind: Kind) {
+    let backend = rows_database(kind);
+    bencher
+        .counter(ItemsCount::new(OBJECTS))
+        .with_inputs(|| ghost_rows(&backend, true))
+        .bench_local_refs(|(rows, conn, _db)| {
+            conn.prefetch(rows.iter().filter_map(|p| p.p_oid())).expect("prefetch the rows");
+            let mut sum = 0i64;
+            for p in rows.iter() {
+                sum += p.n().expect("load a row");
+            }
+            black_box(sum)
+        });
+}
+
+/// Loads 100,000 ghosts from a `MemoryStorage`, prefetched (per object).
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn load_ghosts_prefetched_memory(bencher: Bencher) {
+    load_ghosts_prefetched(bencher, Kind::Memory);
+}
+
+/// Loads 100,000 ghosts from a `SqliteStorage` file, prefetched (per object).
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn load_ghosts_prefetched_sqlite(bencher: Bencher) {
+    load_ghosts_prefetched(bencher, Kind::Sqlite);
+}
+
+/// The storage alone: the 100,000 rows' records read at the newest snapshot one
+/// `load_visible` call each, or `load_visible_many` calls of 512 oids (no decoding).
+fn storage_reads(bencher: Bencher, many: bool) {
+    let (backend, oids) = first_release_rows(Kind::Sqlite);
+    bencher.counter(ItemsCount::new(OBJECTS)).with_inputs(|| backend.storage()).bench_local_refs(
+        |storage| {
+            // What a connection asks for: just after its snapshot, the newest tid.
+            let before = TimeStamp::from_u64(storage.last_transaction().unwrap().as_u64() + 1);
+            let mut bytes = 0;
+            if many {
+                for chunk in oids.chunks(512) {
+                    let records = storage.load_visible_many(chunk, before).unwrap();
+                    bytes += records.iter().flatten().map(|r| r.data.len()).sum::<usize>();
+                }
+            } else {
+                for oid in &oids {
+                    bytes += storage.load_visible(*oid, before).unwrap().unwrap().data.len();
+                }
+            }
+            black_box(bytes)
+        },
+    );
+}
+
+/// 100,000 `SqliteStorage::load_visible` calls (per record).
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn storage_load_visible_sqlite(bencher: Bencher) {
+    storage_reads(bencher, false);
+}
+
+/// The same records through `SqliteStorage::load_visible_many`, 512 oids a call.
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn storage_load_visible_many_sqlite(bencher: Bencher) {
+    storage_reads(bencher, true);
+}
+
 /// Commits 100,000 new rows (referenced from the new root list) in one transaction.
 fn commit_new_objects(bencher: Bencher, kind: Kind) {
     bencher

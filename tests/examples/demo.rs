@@ -3,7 +3,8 @@
 //!
 //! It builds a small object graph of derived structs and both persistent collections,
 //! commits it, opens the file again through a fresh database handle, and shows ghosts
-//! loading on access and the cache evicting under a small limit.
+//! loading on access and the cache evicting under a small limit. At the end it shows the
+//! file through the `persistent` command-line tool (or prints the commands to run it).
 
 use std::sync::Arc;
 
@@ -108,5 +109,38 @@ fn main() -> Result<()> {
     );
     println!("  history of the lent book: {} revisions", conn.history(&book, 10)?.len());
     println!("done in one file: {}", path.display());
+    drop((first, book, books, library, conn, db));
+    show_the_tool(&path);
     Ok(())
+}
+
+/// Step 5, the command-line tool on the file just written: runs the `persistent` binary
+/// if it has been built next to this example (`cargo build -p persistent-cli`), else prints
+/// the commands. The demo never builds the tool itself.
+fn show_the_tool(path: &std::path::Path) {
+    let url = format!("sqlite:{}", path.display());
+    let commands: [&[&str]; 3] = [&["info", &url], &["stats", &url], &["verify", &url]];
+    // target/<profile>/examples/demo -> target/<profile>/persistent
+    let tool = std::env::current_exe().ok().and_then(|exe| {
+        let tool =
+            exe.parent()?.parent()?.join(format!("persistent{}", std::env::consts::EXE_SUFFIX));
+        tool.is_file().then_some(tool)
+    });
+    let Some(tool) = tool else {
+        println!(
+            "\nthe command-line tool shows this file (docs/guide.md, \"The command-line tool\"):"
+        );
+        for args in commands {
+            println!("  cargo run -p persistent-cli -- {}", args.join(" "));
+        }
+        return;
+    };
+    println!("\nthe command-line tool on this file ({}):", tool.display());
+    for args in commands {
+        println!("$ persistent {}", args.join(" "));
+        match std::process::Command::new(&tool).args(args).output() {
+            Ok(output) => print!("{}", String::from_utf8_lossy(&output.stdout)),
+            Err(error) => println!("  (could not run it: {error})"),
+        }
+    }
 }

@@ -2,52 +2,34 @@
 
 use std::process::ExitCode;
 
-use persistent::codec::record_info;
-use persistent::storage::Storage;
-use persistent::{Oid, TimeStamp};
+use persistent::TimeStamp;
 use serde_json::json;
 
-use super::{tid_hex, PAGE};
-use crate::url::open;
+use super::tid_hex;
+use crate::progress::bar;
+use crate::scan::{count_transactions, each_record, Record};
+use crate::url::{open, Mode};
 use crate::{print_json, CliError};
 
 /// Runs `info URL`.
 pub fn run(url: &str, json: bool) -> Result<ExitCode, CliError> {
-    let opened = open(url)?;
-    let storage = &opened.storage;
-    let mut size = std::fs::metadata(&opened.path)?.len();
-    let mut wal = opened.path.clone().into_os_string();
-    wal.push("-wal");
-    if let Ok(meta) = std::fs::metadata(&wal) {
-        size += meta.len();
-    }
+    let opened = open(url, Mode::Existing)?;
+    let storage = &*opened.storage;
+    let size = opened.size_on_disk()?;
 
-    let (mut objects, mut format1, mut format2, mut unreadable) = (0u64, 0u64, 0u64, 0u64);
-    let mut after: Option<Oid> = None;
-    loop {
-        let page = storage.list_oids(after, PAGE)?;
-        let Some(&last) = page.last() else { break };
-        for &oid in &page {
-            objects += 1;
-            match storage.load(oid).map(|rev| record_info(oid, &rev.data)) {
-                Ok(Ok(info)) if info.format == 1 => format1 += 1,
-                Ok(Ok(_)) => format2 += 1,
-                _ => unreadable += 1,
-            }
+    let (mut format1, mut format2, mut unreadable) = (0u64, 0u64, 0u64);
+    let progress = bar(json, "reading records", "objects");
+    let objects = each_record(storage, &progress, &mut |_, record| {
+        match record {
+            Record::Read { info, .. } if info.format == 1 => format1 += 1,
+            Record::Read { .. } => format2 += 1,
+            Record::Absent | Record::Corrupt(_) => unreadable += 1,
         }
-        after = Some(last);
-    }
+        Ok(())
+    })?;
+    progress.finish_and_clear();
 
-    let mut transactions = 0u64;
-    let mut first: Option<TimeStamp> = None;
-    let mut before = TimeStamp::MAX;
-    loop {
-        let page = storage.transactions(before, PAGE)?;
-        let Some(oldest) = page.last() else { break };
-        transactions += page.len() as u64;
-        first = Some(oldest.tid);
-        before = oldest.tid;
-    }
+    let (transactions, first) = count_transactions(storage)?;
     let last = storage.last_transaction()?;
     let last = (last != TimeStamp::ZERO).then_some(last);
 
@@ -68,7 +50,9 @@ pub fn run(url: &str, json: bool) -> Result<ExitCode, CliError> {
             tid.map_or("-".to_string(), |t| format!("{} ({t})", tid_hex(t)))
         };
         println!("storage:      {}", storage.name());
-        println!("size:         {size} bytes (database + WAL)");
+        if let Some(size) = size {
+            println!("size:         {size} bytes (database + WAL)");
+        }
         println!("objects:      {objects}");
         println!("transactions: {transactions}");
         println!("first tid:    {}", tid_text(first));

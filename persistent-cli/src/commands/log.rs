@@ -2,17 +2,16 @@
 
 use std::process::ExitCode;
 
-use persistent::storage::Storage;
 use persistent::TimeStamp;
 use serde_json::json;
 
 use super::tid_hex;
-use crate::url::open;
+use crate::url::{open, Mode};
 use crate::{print_json, CliError};
 
 /// Runs `log URL --limit N`.
 pub fn run(url: &str, limit: usize, json: bool) -> Result<ExitCode, CliError> {
-    let opened = open(url)?;
+    let opened = open(url, Mode::Existing)?;
     let transactions = opened.storage.transactions(TimeStamp::MAX, limit)?;
     if json {
         let list: Vec<_> = transactions

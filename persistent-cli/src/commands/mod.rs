@@ -1,10 +1,15 @@
 //! The subcommands, one per file, each with a `run` that prints its output and returns the
 //! exit code.
 
+pub mod copy;
 pub mod history;
 pub mod info;
 pub mod log;
+pub mod migrate;
+pub mod pack;
+pub mod referrers;
 pub mod show;
+pub mod stats;
 pub mod verify;
 
 use persistent::Tid;

@@ -42,6 +42,8 @@ pub(crate) struct CacheShared {
     pub(crate) table: RefCell<Table>,
     pub(crate) limits: std::cell::Cell<CacheLimits>,
     pub(crate) sweeping: std::cell::Cell<bool>,
+    /// Objects made ghosts by this cache's sweeps so far (`Cache::evictions`).
+    pub(crate) evictions: std::cell::Cell<u64>,
     /// Objects dropped while the table was borrowed, removed at the next operation. (No user
     /// code runs while the table is borrowed, so this stays empty; it is the safe answer for
     /// a `Drop`, which must not panic.)
@@ -230,6 +232,7 @@ impl Cache {
             table: RefCell::new(Table::default()),
             limits: std::cell::Cell::new(limits),
             sweeping: std::cell::Cell::new(false),
+            evictions: std::cell::Cell::new(0),
             dropped: RefCell::new(Vec::new()),
         });
         jar.0.cache.set(shared.clone()).map_err(|_| CacheError::JarHasCache)?;
@@ -347,6 +350,14 @@ impl Cache {
     #[must_use]
     pub fn non_ghost_count(&self) -> usize {
         self.ring_len()
+    }
+
+    /// How many objects this cache's sweeps (`incrgc`, `full_sweep`, `minimize`) made ghosts
+    /// since the cache was created. Invalidations, `remove` and dropping the cache are not
+    /// counted. A counter of the cache, not of its objects.
+    #[must_use]
+    pub fn evictions(&self) -> u64 {
+        self.shared.evictions.get()
     }
 
     /// Sum of the accounted estimated sizes of the ring members, in bytes.

@@ -13,6 +13,9 @@
 //! later one can). The walk's position lives in the table (`walk_next`, `walk_last`) and
 //! `unlink` keeps it on ring members whatever leaves the ring meanwhile.
 //!
+//! Each sweep adds what it evicted to the cache's `evictions` and, when that is not zero,
+//! reports it as a `sweep` event at debug level once the table is released.
+//!
 //! When its walk is over, a sweep gives back the memory of a past peak: a table far below
 //! its capacity is rebuilt at its size (`Table::shrink_if_sparse`; amortised over the
 //! removals that emptied it, so the sweep's cost stays proportional to its work).
@@ -58,7 +61,10 @@ impl Cache {
         // (otherwise the cache would never sweep again).
         let _running = Running(&self.shared);
         self.shared.table().begin_walk();
+        let mut evictions = 0u64;
         while let Some(evicted) = self.evict_next(target, target_bytes) {
+            evictions += 1;
+            self.shared.evictions.set(self.shared.evictions.get().wrapping_add(1));
             // The table is free: the state's `Drop` may use this cache.
             evicted.erased().drop_state();
             // Dropping the last handle drops the object (already out of the map).
@@ -68,6 +74,12 @@ impl Cache {
         table.end_walk();
         // Gives back the memory of a peak (after a large transaction), amortised.
         table.shrink_if_sparse();
+        let loaded = table.ring_len;
+        // A subscriber is user code: the table is released before the event.
+        drop(table);
+        if evictions > 0 {
+            tracing::debug!(target: crate::trace::TARGET, evicted = evictions, loaded, "sweep");
+        }
     }
 
     /// Under the table: walks on to the next clean member, unless the limits are met or the

@@ -12,6 +12,7 @@ fn shared() -> CacheShared {
         table: RefCell::new(Table::default()),
         limits: Cell::new(CacheLimits::default()),
         sweeping: Cell::new(false),
+        evictions: Cell::new(0),
         dropped: RefCell::new(Vec::new()),
     }
 }

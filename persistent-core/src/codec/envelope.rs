@@ -87,6 +87,16 @@ pub fn references_of(oid: Oid, record: &[u8]) -> Result<Vec<Oid>> {
     decode_record(oid, record).map(|found| found.references())
 }
 
+/// The encoded state a stored record of `oid` holds (format 1 or 2), after checking the
+/// record's checksum: the bytes the type's `decode_state` or a schema's fields read. For
+/// tools that show a record without its Rust type (the `persistent` command-line tool).
+///
+/// # Errors
+/// `Error::CorruptRecord` naming `oid` for a damaged or unknown record.
+pub fn state_of(oid: Oid, record: &[u8]) -> Result<&[u8]> {
+    decode_record(oid, record).map(|found| found.state)
+}
+
 /// Builds a format-2 record of `type_name` written under schema number `schema` (0: none)
 /// with `state`, listing `references` (sorted and without repeats by the caller, or as they
 /// come: the list is kept as given).
@@ -213,6 +223,15 @@ mod tests {
     fn a_record_without_references_costs_six_bytes_more_than_format_1() {
         let record = encode_record("app::Row", 0, &[], &[9; 20]);
         assert_eq!(record.len(), 1 + 1 + "app::Row".len() + 20 + 6);
+    }
+
+    #[test]
+    fn the_state_is_what_was_encoded() {
+        let record = encode_record("app::Account", 3, &[Oid(3), Oid(300)], &[1, 2, 3]);
+        assert_eq!(state_of(Oid(1), &record).unwrap(), [1, 2, 3]);
+        let mut bad = record.clone();
+        bad[2] ^= 1;
+        assert!(matches!(state_of(Oid(1), &bad), Err(Error::CorruptRecord { .. })));
     }
 
     #[test]

@@ -53,6 +53,65 @@ impl Schema {
     fn field(&self, name: &str) -> Option<&FieldSchema> {
         self.fields.iter().find(|field| field.name == name)
     }
+
+    /// Reads a state written under this schema without its Rust type: each field's name and
+    /// [`Value`], in stored order, up to the first field whose shape holds an opaque one
+    /// (only its own Rust type knows how long its bytes are), whose bytes and every later
+    /// byte are returned unread. For tools that show records (the `persistent`
+    /// command-line tool); a program reads its own records through its types.
+    ///
+    /// # Errors
+    /// `Error::Decode` naming the type and field when the bytes do not match the schema, or
+    /// when bytes are left after the last field.
+    pub fn read_fields(&self, state: &[u8]) -> Result<ReadFields> {
+        let mut input = state;
+        let mut fields = Vec::with_capacity(self.fields.len());
+        for field in &self.fields {
+            if field.shape.has_opaque() {
+                let unread = UnreadFields {
+                    field: field.name.clone(),
+                    shape: field.shape.clone(),
+                    bytes: input.to_vec(),
+                };
+                return Ok(ReadFields { fields, unread: Some(unread) });
+            }
+            fields
+                .push((field.name.clone(), read_field_value(&self.type_name, field, &mut input)?));
+        }
+        super::fields::finish_decode(&self.type_name, input)?;
+        Ok(ReadFields { fields, unread: None })
+    }
+}
+
+/// A state read by [`Schema::read_fields`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ReadFields {
+    /// The fields read, by name, in stored order.
+    pub fields: Vec<(String, Value)>,
+    /// What could not be read, from the first field of an opaque shape on (`None`: every
+    /// field was read).
+    pub unread: Option<UnreadFields>,
+}
+
+/// The bytes of a state from its first field of an opaque shape on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UnreadFields {
+    /// The name of the first field not read.
+    pub field: String,
+    /// Its shape (holding an opaque one).
+    pub shape: Shape,
+    /// Its bytes and those of every later field.
+    pub bytes: Vec<u8>,
+}
+
+/// Reads the value of stored field `field` of `type_name` from the front of `input`.
+fn read_field_value(type_name: &str, field: &FieldSchema, input: &mut &[u8]) -> Result<Value> {
+    value::read(&field.shape, input).map_err(|message| Error::Decode {
+        type_name: type_name.to_string(),
+        message: format!("field {:?}: {message}", field.name),
+    })
 }
 
 /// The shape of a field of type `F`, traced once per type (generated code calls it).
@@ -189,10 +248,7 @@ impl StoredField<'_, '_> {
                     .to_string(),
             });
         }
-        value::read(&schema.shape, &mut self.fields.input).map_err(|message| Error::Decode {
-            type_name: type_name.to_string(),
-            message: format!("field {:?}: {message}", schema.name),
-        })
+        read_field_value(type_name, schema, &mut self.fields.input)
     }
 }
 
@@ -304,5 +360,65 @@ pub trait MissingIsError<F> {
 impl<F> MissingIsError<F> for &Missing<F> {
     fn missing_field(&self, type_name: &str, field: &str) -> Result<F> {
         Err(Error::MissingField { type_name: type_name.to_string(), field: field.to_string() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::encode_field;
+
+    fn state(name: &str, count: u32, target: u64, tail: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_field("t", name, &mut out).unwrap();
+        encode_field("t", &count, &mut out).unwrap();
+        encode_field("t", &target, &mut out).unwrap();
+        out.extend_from_slice(tail);
+        out
+    }
+
+    #[test]
+    fn read_fields_names_every_value() {
+        let schema = Schema::new(
+            "app::Note",
+            1,
+            vec![
+                ("name".into(), Shape::Str),
+                ("count".into(), Shape::UInt(32)),
+                ("next".into(), Shape::Reference),
+            ],
+        );
+        let read = schema.read_fields(&state("x", 7, 12, &[])).unwrap();
+        assert_eq!(
+            read.fields,
+            [
+                ("name".to_string(), Value::Str("x".into())),
+                ("count".to_string(), Value::UInt(7)),
+                ("next".to_string(), Value::Reference(12)),
+            ]
+        );
+        assert_eq!(read.unread, None);
+        // Trailing bytes and truncated bytes are errors, not values.
+        assert!(matches!(schema.read_fields(&state("x", 7, 12, &[0])), Err(Error::Decode { .. })));
+        assert!(matches!(schema.read_fields(&[3, b'a']), Err(Error::Decode { .. })));
+    }
+
+    #[test]
+    fn read_fields_stops_at_an_opaque_field() {
+        let schema = Schema::new(
+            "app::Note",
+            1,
+            vec![
+                ("name".into(), Shape::Str),
+                ("when".into(), Shape::Opaque("chrono::DateTime".into())),
+                ("count".into(), Shape::UInt(32)),
+            ],
+        );
+        let bytes = state("x", 7, 12, &[]);
+        let read = schema.read_fields(&bytes).unwrap();
+        assert_eq!(read.fields, [("name".to_string(), Value::Str("x".into()))]);
+        let unread = read.unread.unwrap();
+        assert_eq!(unread.field, "when");
+        assert_eq!(unread.bytes, bytes[2..]);
     }
 }

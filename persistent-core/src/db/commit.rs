@@ -2,10 +2,11 @@
 //! object in one storage transaction, or nothing), `abort` (drop changes, forget new
 //! objects) and the start of the next transaction (invalidations, then `incrgc`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::connection::{Connection, ConnectionInner, TransactionNote};
 use super::resolve::Resolutions;
+use super::stats::bump;
 use crate::any_object::{AnyObject, ObjectRef};
 use crate::codec::envelope::encode_record;
 use crate::error::{Error, Result};
@@ -33,7 +34,9 @@ impl Connection {
     /// failure writes nothing and dooms the transaction: only `abort` is accepted then. Once
     /// the storage has made the commit durable, `commit` returns `Ok`.
     pub fn commit(&self) -> Result<Tid> {
-        self.inner.commit()
+        let result = self.inner.commit();
+        self.inner.flush_stats();
+        result
     }
 
     /// Aborts the transaction: changed objects become ghosts (reloaded on next access), new
@@ -47,7 +50,9 @@ impl Connection {
     /// transaction can fail too: a storage error listing the changes, or
     /// `Error::SnapshotBlocked` when an object to invalidate is borrowed.
     pub fn abort(&self) -> Result<()> {
-        self.inner.abort()
+        let result = self.inner.abort();
+        self.inner.flush_stats();
+        result
     }
 }
 
@@ -62,6 +67,7 @@ pub(super) struct Pending {
 
 impl ConnectionInner {
     fn commit(&self) -> Result<Tid> {
+        let started = std::time::Instant::now();
         self.check_open()?;
         if self.txn.borrow().doomed {
             return Err(Error::TransactionDoomed);
@@ -100,22 +106,36 @@ impl ConnectionInner {
             read_current,
         };
         let snapshot = self.txn.borrow().snapshot;
+        let span = tracing::debug_span!(
+            target: crate::trace::TARGET,
+            "commit",
+            oids = data.writes.len(),
+            tid = tracing::field::Empty
+        );
+        let _entered = span.enter();
         let mut resolutions = Resolutions::default();
         let outcome = loop {
-            match self.db.storage.commit(&data) {
+            let error = match self.db.storage.commit(&data) {
                 Ok(outcome) => break outcome,
-                // A conflict the object's type merges: its write is replaced by the merged
-                // state, expected at the committed serial, and the commit is tried again.
-                Err(error) if self.resolve(&error, &mut data, &mut pending, &mut resolutions) => {}
-                Err(error) => {
-                    self.txn.borrow_mut().doomed = true;
-                    return Err(error);
-                }
+                Err(error) => error,
+            };
+            if let Error::Conflict { oid, .. } = error {
+                bump(&self.counters.conflicts);
+                tracing::info!(target: crate::trace::TARGET, oid = %oid, "conflict");
+            }
+            // A conflict the object's type merges: its write is replaced by the merged
+            // state, expected at the committed serial, and the commit is tried again.
+            if !self.resolve(&error, &mut data, &mut pending, &mut resolutions) {
+                self.txn.borrow_mut().doomed = true;
+                tracing::debug!(target: crate::trace::TARGET, error = %error, "commit failed");
+                return Err(error);
             }
         };
         // From here on the commit is durable: nothing below may report it as failed.
         let tid = outcome.tid;
-        self.conflicts_resolved.set(self.conflicts_resolved.get() + resolutions.count());
+        span.record("tid", tracing::field::display(tid));
+        let counters = &self.counters;
+        counters.conflicts_resolved.set(counters.conflicts_resolved.get() + resolutions.count());
         let mut written: HashSet<Oid, BuildOidHasher> = HashSet::default();
         for Pending { obj, size, merged_from } in pending {
             obj.p_set_serial(tid);
@@ -159,6 +179,16 @@ impl ConnectionInner {
             // would make a caller retry a commit that landed.
             let _not_reported = self.begin(Some(&(tid, written)));
         }
+        let took = started.elapsed();
+        self.counters.commit_landed(data.writes.len(), took);
+        tracing::debug!(
+            target: crate::trace::TARGET,
+            tid = %tid,
+            oids = data.writes.len(),
+            resolved = resolutions.count(),
+            duration_us = crate::trace::micros(took),
+            "commit"
+        );
         Ok(tid)
     }
 
@@ -301,6 +331,7 @@ impl ConnectionInner {
                 kept.push(obj);
             }
         }
+        let registered_count = registered.len();
         for obj in registered {
             if obj.header().state.get() == PState::Changed && obj.p_invalidate().is_err() {
                 kept.push(obj);
@@ -316,6 +347,12 @@ impl ConnectionInner {
             });
         }
         self.txn.borrow_mut().doomed = false;
+        tracing::debug!(
+            target: crate::trace::TARGET,
+            invalidated = registered_count,
+            forgotten = added.len(),
+            "abort"
+        );
         if self.closed.get() {
             return Ok(());
         }
@@ -372,7 +409,10 @@ impl ConnectionInner {
     /// Starts the next transaction at `snapshot` (stale objects already invalidated), then
     /// sweeps the cache.
     fn start_at(&self, snapshot: Tid) {
-        self.txn.borrow_mut().snapshot = snapshot;
+        let mut txn = self.txn.borrow_mut();
+        txn.snapshot = snapshot;
+        txn.prefetched = HashMap::default();
+        drop(txn);
         self.cache.incrgc();
     }
 }

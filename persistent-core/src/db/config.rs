@@ -1,5 +1,7 @@
 //! `DatabaseConfig`: settings every connection of a database starts with, with a builder.
 
+use std::time::Duration;
+
 use crate::cache::CacheLimits;
 
 /// Settings of a database's connections.
@@ -23,6 +25,10 @@ pub struct DatabaseConfig {
     /// How many oids a connection reserves from the storage at a time, at least (a
     /// transaction that adds many objects reserves more at once). Default: 256.
     pub oid_batch: usize,
+    /// A storage load that takes longer than this is reported as a `slow load` event at
+    /// warn level, naming the oid and the time (docs/spec.md §6.2). Default: 100 ms.
+    /// `Duration::MAX` reports none.
+    pub slow_load_threshold: Duration,
 }
 
 impl Default for DatabaseConfig {
@@ -31,6 +37,7 @@ impl Default for DatabaseConfig {
             cache: CacheLimits::default().with_cache_size(10_000),
             max_attempts: 50,
             oid_batch: 256,
+            slow_load_threshold: Duration::from_millis(100),
         }
     }
 }
@@ -48,6 +55,14 @@ impl DatabaseConfig {
     #[must_use]
     pub fn with_max_attempts(mut self, attempts: usize) -> DatabaseConfig {
         self.max_attempts = attempts;
+        self
+    }
+
+    /// This configuration with storage loads slower than `threshold` reported as `slow load`
+    /// events (`Duration::MAX`: never).
+    #[must_use]
+    pub fn with_slow_load_threshold(mut self, threshold: Duration) -> DatabaseConfig {
+        self.slow_load_threshold = threshold;
         self
     }
 

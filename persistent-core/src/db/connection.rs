@@ -9,6 +9,7 @@ use std::rc::{Rc, Weak};
 use super::database::Database;
 use super::savepoint::Spill;
 use super::schemas::ReadPlans;
+use super::stats::{bump, ConnectionStats, Counters};
 use crate::any_object::ObjectRef;
 use crate::cache::Cache;
 use crate::error::{Error, Result, StorageErrorKind};
@@ -17,7 +18,7 @@ use crate::oid::hash::BuildOidHasher;
 use crate::oid::Oid;
 use crate::persistent::Persistent;
 use crate::state::PState;
-use crate::storage::RevisionInfo;
+use crate::storage::{RevisionInfo, VisibleRecord};
 use crate::timestamp::Tid;
 use crate::P;
 
@@ -54,8 +55,8 @@ pub(crate) struct ConnectionInner {
     pub(crate) schema_ids: RefCell<HashMap<usize, u64>>,
     /// How records are read, for each reader schema (by address) and stored schema number.
     pub(crate) read_plans: RefCell<ReadPlans>,
-    /// The conflicts merged by this connection's commits (docs/spec.md §8).
-    pub(crate) conflicts_resolved: Cell<u64>,
+    /// What this connection did (docs/spec.md §6.1); the evictions are its cache's.
+    pub(crate) counters: Counters,
     /// Set for a historical connection (docs/spec.md §11): its snapshot never moves and it
     /// refuses every write with `Error::ReadOnly`.
     pub(crate) historical: bool,
@@ -83,6 +84,9 @@ pub(crate) struct TransactionState {
     pub(crate) note: TransactionNote,
     /// The savepoints and the states they spilled (docs/spec.md §13).
     pub(crate) spill: Spill,
+    /// Records read ahead at the snapshot by `Connection::prefetch`, each taken by its
+    /// object's load; dropped when the snapshot moves.
+    pub(crate) prefetched: HashMap<Oid, VisibleRecord, BuildOidHasher>,
     /// The id of the newest savepoint taken by this connection (never reset, so an old
     /// savepoint's id is never reused).
     pub(crate) next_savepoint: u64,
@@ -102,6 +106,7 @@ impl Connection {
     }
 
     fn open_inner(db: Database, snapshot: Tid, historical: bool) -> Connection {
+        db.totals.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let limits = db.config.cache;
         let inner = Rc::new_cyclic(|this: &Weak<ConnectionInner>| {
             let jar = Jar(Rc::new(crate::jar::JarInner {
@@ -120,7 +125,7 @@ impl Connection {
                 references: RefCell::new(Vec::new()),
                 schema_ids: RefCell::default(),
                 read_plans: RefCell::default(),
-                conflicts_resolved: Cell::new(0),
+                counters: Counters::default(),
                 historical,
             }
         });
@@ -215,12 +220,14 @@ impl Connection {
     pub fn get<T: Persistent>(&self, oid: Oid) -> Result<P<T>> {
         self.inner.check_open()?;
         if let Some(obj) = self.inner.cache.get(oid) {
+            bump(&self.inner.counters.cache_hits);
             return obj.downcast::<T>().ok_or_else(|| Error::TypeMismatch {
                 oid,
                 expected: T::stored_type_name().to_string(),
                 found: obj.type_name().to_string(),
             });
         }
+        bump(&self.inner.counters.cache_misses);
         let ghost = P::<T>::uninitialized();
         self.inner.cache.new_ghost(oid, &ghost)?;
         match ghost.as_object().p_activate() {
@@ -291,7 +298,17 @@ impl Connection {
     /// counts twice. A statistic, not an error.
     #[must_use]
     pub fn conflicts_resolved(&self) -> u64 {
-        self.inner.conflicts_resolved.get()
+        self.inner.counters.conflicts_resolved.get()
+    }
+
+    /// What this connection did since it was opened: loads, stores, cache hits and misses,
+    /// evictions, conflicts seen and resolved, `transact` retries, commits and their total
+    /// time (docs/spec.md §6.1, where each count's rule is). The counts are kept always and
+    /// cost a cell increment where they happen, never on a field access. The database's
+    /// totals ([`Database::stats`]) receive them at each transaction boundary.
+    #[must_use]
+    pub fn stats(&self) -> ConnectionStats {
+        self.inner.stats()
     }
 
     /// Whether the transaction has changes to commit.
@@ -330,7 +347,16 @@ impl Connection {
                     let retry = error.is_conflict() && attempt < attempts;
                     if retry {
                         // Pause first: the abort then starts the retry at a fresh snapshot.
-                        std::thread::sleep(retry_pause(attempt));
+                        let pause = retry_pause(attempt);
+                        bump(&self.inner.counters.retries);
+                        tracing::info!(
+                            target: crate::trace::TARGET,
+                            attempt,
+                            pause_us = crate::trace::micros(pause),
+                            error = %error,
+                            "retry"
+                        );
+                        std::thread::sleep(pause);
                     }
                     if let Err(abort) = self.abort() {
                         return Err(Error::AbortFailed {
@@ -372,6 +398,17 @@ impl Connection {
 const MAX_OID_BATCH: usize = 65_536;
 
 impl ConnectionInner {
+    /// The counts so far (`Connection::stats`).
+    pub(crate) fn stats(&self) -> ConnectionStats {
+        self.counters.snapshot(self.cache.evictions())
+    }
+
+    /// Adds what was counted since the last flush to the database's totals: at every
+    /// transaction boundary, at `close` and when the connection is dropped.
+    pub(crate) fn flush_stats(&self) {
+        self.counters.flush(self.stats(), &self.db.totals);
+    }
+
     /// `Error::ReadOnly` naming `operation` on a historical connection.
     pub(crate) fn check_writable(&self, operation: &'static str) -> Result<()> {
         if self.historical {
@@ -451,6 +488,13 @@ impl ConnectionInner {
         txn.added.push(obj.clone());
         txn.added_oids.insert(oid);
         Ok(())
+    }
+}
+
+/// A dropped connection's counts reach its database's totals.
+impl Drop for ConnectionInner {
+    fn drop(&mut self) {
+        self.flush_stats();
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::config::DatabaseConfig;
 use super::connection::Connection;
 use super::schemas::SchemaRegistry;
+use super::stats::{DatabaseStats, Totals};
 use crate::error::Result;
 use crate::storage::Storage;
 
@@ -20,6 +21,8 @@ pub struct Database {
     /// Unique in the process, shared by clones: what weak references compare besides the
     /// oid (docs/spec.md §12).
     pub(crate) id: u64,
+    /// What its connections did (docs/spec.md §6.1), shared by clones.
+    pub(crate) totals: Arc<Totals>,
 }
 
 /// The source of `Database::id`.
@@ -44,7 +47,7 @@ impl Database {
     pub fn open_with(storage: Arc<dyn Storage>, config: DatabaseConfig) -> Result<Database> {
         storage.last_transaction()?;
         let id = NEXT_DATABASE_ID.fetch_add(1, Ordering::Relaxed);
-        Ok(Database { storage, config, schemas: Arc::default(), id })
+        Ok(Database { storage, config, schemas: Arc::default(), id, totals: Arc::default() })
     }
 
     /// The storage.
@@ -57,6 +60,15 @@ impl Database {
     #[must_use]
     pub fn config(&self) -> DatabaseConfig {
         self.config
+    }
+
+    /// What the connections of this database (and of its clones) did since it was opened:
+    /// loads, stores, cache hits and misses, evictions, conflicts, retries, commits and
+    /// their time (docs/spec.md §6.1). Each connection adds its counts at every transaction
+    /// boundary, at `close` and when dropped, so a transaction still running is not in it.
+    #[must_use]
+    pub fn stats(&self) -> DatabaseStats {
+        self.totals.snapshot()
     }
 
     /// Opens a connection (a data manager with its own cache) in a new transaction that

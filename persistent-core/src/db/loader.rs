@@ -3,9 +3,11 @@
 //! cached objects or ghosts and new reachable objects into added ones.
 
 use std::rc::Rc;
+use std::time::Instant;
 
 use super::connection::ConnectionInner;
 use super::schemas::ReadPlan;
+use super::stats::bump;
 use crate::any_object::{AnyObject, ObjectRef};
 use crate::codec::envelope::decode_record;
 use crate::codec::reference::{with_context, ReferenceContext};
@@ -26,6 +28,30 @@ impl ConnectionInner {
         if limit > 0 && self.cache.ring_len() > limit.saturating_mul(2) {
             self.cache.incrgc();
         }
+    }
+
+    /// The storage's `load_visible`, timed while a subscriber listens to warnings of this
+    /// crate: a load slower than the database's `slow_load_threshold` is then reported as a
+    /// `slow load` event (docs/spec.md §6.2). Without such a subscriber the load is not
+    /// timed (a pair of clock reads costs about 50 ns here, a quarter of a load from memory;
+    /// docs/benchmarks.md), and the one cost added is tracing's check of its level filter.
+    fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<crate::storage::VisibleRecord>> {
+        if !tracing::enabled!(target: crate::trace::TARGET, tracing::Level::WARN) {
+            return self.db.storage.load_visible(oid, before);
+        }
+        let started = Instant::now();
+        let visible = self.db.storage.load_visible(oid, before);
+        let took = started.elapsed();
+        if took > self.db.config.slow_load_threshold {
+            tracing::warn!(
+                target: crate::trace::TARGET,
+                oid = %oid,
+                duration_us = crate::trace::micros(took),
+                storage = %self.db.storage.name(),
+                "slow load"
+            );
+        }
+        visible
     }
 
     /// Runs `f` with this connection as the thread's reference context.
@@ -94,12 +120,15 @@ impl DataManager for ConnectionInner {
         self.check_open()?;
         let oid = obj.p_oid().ok_or(Error::ForeignObject { oid: None })?;
         // A state spilled by a savepoint of this transaction comes first (docs/spec.md §13).
+        let prefetched = self.txn.borrow_mut().prefetched.remove(&oid);
         let (record, serial) = if let Some(spilled) = self.spilled_record(oid)? {
             spilled
+        } else if let Some(visible) = prefetched {
+            (visible.data, visible.serial)
         } else {
             let snapshot = self.txn.borrow().snapshot;
             let before = TimeStamp::from_u64(snapshot.as_u64().saturating_add(1));
-            let Some(visible) = self.db.storage.load_visible(oid, before)? else {
+            let Some(visible) = self.load_visible(oid, before)? else {
                 return Err(Error::Dangling { oid, referrer: self.referrer_of(oid, before) });
             };
             (visible.data, visible.serial)
@@ -122,6 +151,7 @@ impl DataManager for ConnectionInner {
         }
         obj.p_set_serial(serial);
         obj.p_set_estimated_size(record.len() as u64);
+        bump(&self.counters.loads);
         self.sweep_if_far_over();
         Ok(())
     }
@@ -160,8 +190,11 @@ impl ReferenceContext for ConnectionInner {
         Ok(oid)
     }
 
+    /// The cached object (a cache hit) or `None` (a miss: the codec then makes a ghost).
     fn lookup(&self, oid: Oid) -> Option<ObjectRef> {
-        self.cache.get(oid)
+        let found = self.cache.get(oid);
+        bump(if found.is_some() { &self.counters.cache_hits } else { &self.counters.cache_misses });
+        found
     }
 
     fn adopt_ghost(&self, oid: Oid, obj: &ObjectRef) -> Result<()> {

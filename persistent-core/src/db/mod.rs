@@ -10,9 +10,11 @@ mod database;
 mod loader;
 mod migrate;
 mod pack;
+mod prefetch;
 mod resolve;
 mod savepoint;
-mod schemas;
+pub(crate) mod schemas;
+mod stats;
 mod undo;
 
 pub use config::DatabaseConfig;
@@ -20,3 +22,4 @@ pub use connection::{Connection, TransactionNote};
 pub use database::Database;
 pub use migrate::MigrationProgress;
 pub use savepoint::Savepoint;
+pub use stats::{ConnectionStats, DatabaseStats};

@@ -1,5 +1,6 @@
 //! `Database::pack`: removing old history and unreachable objects (docs/spec.md §10). The
-//! work is the storage's (`Storage::pack`); the database only picks the bound.
+//! work is the storage's (`Storage::pack`); the database only picks the bound and reports
+//! the pack as a `pack` span with progress events (docs/spec.md §6.2).
 
 use std::time::Duration;
 
@@ -22,7 +23,40 @@ impl Database {
     /// The storage's error; whatever was removed before it stays removed, and packing again
     /// finishes the work.
     pub fn pack(&self, before: Tid, progress: &mut dyn FnMut(&PackProgress)) -> Result<PackReport> {
-        self.storage.pack(before, progress)
+        let span = tracing::info_span!(target: crate::trace::TARGET, "pack", before = %before);
+        let _entered = span.enter();
+        let started = std::time::Instant::now();
+        let mut report_progress = |now: &PackProgress| {
+            tracing::debug!(
+                target: crate::trace::TARGET,
+                phase = ?now.phase,
+                done = now.done,
+                objects_removed = now.removed.objects_removed,
+                revisions_removed = now.removed.revisions_removed,
+                "pack progress"
+            );
+            progress(now);
+        };
+        let result = self.storage.pack(before, &mut report_progress);
+        let duration_us = crate::trace::micros(started.elapsed());
+        match &result {
+            Ok(report) => tracing::info!(
+                target: crate::trace::TARGET,
+                objects_removed = report.objects_removed,
+                revisions_removed = report.revisions_removed,
+                bytes_removed = report.bytes_removed,
+                transactions_removed = report.transactions_removed,
+                duration_us,
+                "pack"
+            ),
+            Err(error) => tracing::warn!(
+                target: crate::trace::TARGET,
+                error = %error,
+                duration_us,
+                "pack failed"
+            ),
+        }
+        result
     }
 
     /// Packs to `age` before now ([`pack`](Self::pack) with that bound): keeps the history

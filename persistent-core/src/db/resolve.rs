@@ -91,6 +91,7 @@ impl ConnectionInner {
         };
         *merges += 1;
         resolutions.total += 1;
+        tracing::info!(target: crate::trace::TARGET, oid = %oid, "conflict resolved");
         entry.size = record.len();
         entry.merged_from.get_or_insert(obj.p_serial());
         data.writes[index] =

@@ -116,21 +116,33 @@ impl SchemaRegistry {
     }
 }
 
+/// The schemas a record of the registry (the object at [`Oid::SCHEMAS`]) holds, in
+/// registration order: schema number `n` is at index `n - 1`. For tools that read records
+/// without the program's types (the `persistent` command-line tool); a database reads its
+/// registry through this function too.
+///
+/// # Errors
+/// `Error::CorruptRecord` for a damaged record, `Error::TypeMismatch` for a record that is
+/// not a registry, `Error::Decode` for a registry state that does not decode.
+pub fn decode_schema_registry(record: &[u8]) -> Result<Vec<Schema>> {
+    let record = decode_record(Oid::SCHEMAS, record)?;
+    if record.type_name != REGISTRY_TYPE {
+        return Err(Error::TypeMismatch {
+            oid: Oid::SCHEMAS,
+            expected: REGISTRY_TYPE.to_string(),
+            found: record.type_name.to_string(),
+        });
+    }
+    decode_value(REGISTRY_TYPE, record.state)
+}
+
 impl Known {
     /// Reads the newest registry record.
     fn reload(&mut self, storage: &dyn Storage) -> Result<()> {
         let Some(visible) = storage.load_visible(Oid::SCHEMAS, TimeStamp::MAX)? else {
             return Ok(());
         };
-        let record = decode_record(Oid::SCHEMAS, &visible.data)?;
-        if record.type_name != REGISTRY_TYPE {
-            return Err(Error::TypeMismatch {
-                oid: Oid::SCHEMAS,
-                expected: REGISTRY_TYPE.to_string(),
-                found: record.type_name.to_string(),
-            });
-        }
-        let schemas: Vec<Schema> = decode_value(REGISTRY_TYPE, record.state)?;
+        let schemas = decode_schema_registry(&visible.data)?;
         let by_id: Vec<Arc<Schema>> = schemas.into_iter().map(Arc::new).collect();
         self.ids = by_id.iter().zip(1..).map(|(schema, id)| (Arc::clone(schema), id)).collect();
         self.by_id = by_id;

@@ -335,6 +335,16 @@ pub trait Storage: Send + Sync + 'static {
     /// oid twice; a storage failure (nothing written).
     fn restore(&self, batch: &[StoredTransaction]) -> Result<()>;
 
+    /// What `load_visible` gives for each of `oids`, in the same order, in as few round trips
+    /// as the storage can (ZODB's `prefetch`): `Connection::prefetch` reads many ghosts'
+    /// records at once. Provided: one `load_visible` per oid.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn load_visible_many(&self, oids: &[Oid], before: Tid) -> Result<Vec<Option<VisibleRecord>>> {
+        oids.iter().map(|oid| self.load_visible(*oid, before)).collect()
+    }
+
     /// The current revision of `oid`.
     ///
     /// # Errors
