@@ -136,12 +136,24 @@ impl dyn AnyObject {
 #[doc(hidden)]
 pub trait ErasedCell: 'static {
     fn erased(&self) -> &dyn AnyObject;
+    /// The object's header (one dynamic call, for the cache's hot loops).
+    fn header(&self) -> &Header;
+    /// Whether the object's data is borrowed (one dynamic call).
+    fn is_borrowed(&self) -> bool;
     fn into_any_rc(self: Rc<Self>) -> Rc<dyn Any>;
 }
 
 impl<O: ObjectCell> ErasedCell for O {
     fn erased(&self) -> &dyn AnyObject {
         self.object()
+    }
+
+    fn header(&self) -> &Header {
+        &self.object().header
+    }
+
+    fn is_borrowed(&self) -> bool {
+        self.object().is_borrowed()
     }
 
     fn into_any_rc(self: Rc<Self>) -> Rc<dyn Any> {

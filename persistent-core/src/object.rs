@@ -1,4 +1,4 @@
-//! `PObject<T>`: one persistent object, a header of persistence metadata plus the state cell
+//! `PObject<T>`: one persistent object, a header of persistence metadata plus the boxed state cell
 //! (empty while the object is a ghost, except a ghost made by `Cache::new_ghost` from an
 //! object that had data: it keeps that data until it is loaded), and the whole `p_*` protocol of docs/spec.md §2.
 //! The cache side (ring, counters) lives in `cache`; representation in `repr`.
@@ -23,16 +23,19 @@ use crate::timestamp::TimeStamp;
 /// `update`/`write` change it (registering the object with its data manager once).
 pub struct PObject<T> {
     pub(crate) header: Header,
-    pub(crate) data: RefCell<Option<T>>,
+    /// The state, boxed so that a ghost keeps one pointer (and the borrow flag) rather
+    /// than room for a whole `T`.
+    pub(crate) data: RefCell<Option<Box<T>>>,
 }
 
 impl<T: Persistent> PObject<T> {
     /// A new unsaved object holding `value`: no jar, no oid, serial zero, size 0.
     pub fn new(value: T) -> PObject<T> {
-        PObject { header: Header::new(PState::UpToDate), data: RefCell::new(Some(value)) }
+        PObject { header: Header::new(PState::UpToDate), data: RefCell::new(Some(Box::new(value))) }
     }
 
     /// An object shell without state, to be made a ghost by `Cache::new_ghost`.
+    #[must_use]
     pub fn uninitialized() -> PObject<T> {
         PObject { header: Header::new(PState::Ghost), data: RefCell::new(None) }
     }
@@ -41,7 +44,7 @@ impl<T: Persistent> PObject<T> {
 
     /// The object id, if one was assigned.
     pub fn p_oid(&self) -> Option<Oid> {
-        self.header.oid.get()
+        self.header.oid()
     }
 
     /// Sets the oid. In a cache, only the same value is accepted (a no-op);
@@ -51,10 +54,10 @@ impl<T: Persistent> PObject<T> {
     ///
     /// `Error::CachedOidChange` when the object is in a cache and `oid` is not its oid.
     pub fn p_set_oid(&self, oid: Option<Oid>) -> Result<()> {
-        if self.header.cache_key.get().is_some() && self.header.oid.get() != oid {
+        if self.header.cache_key.get().is_some() && self.header.oid() != oid {
             return Err(Error::CachedOidChange);
         }
-        self.header.oid.set(oid);
+        self.header.set_oid(oid);
         Ok(())
     }
 
@@ -139,7 +142,7 @@ impl<T: Persistent> PObject<T> {
 
     /// The estimated size in bytes: 0 by default, else a multiple of 64 (see docs/spec.md §2.7).
     pub fn p_estimated_size(&self) -> u64 {
-        match self.header.size_units.get() {
+        match self.header.size_units() {
             0 => 0,
             units => units_to_size(units),
         }
@@ -148,10 +151,11 @@ impl<T: Persistent> PObject<T> {
     /// Sets the estimated size, stored as 24 bits of 64-byte units; a cached non-ghost's
     /// accounted size follows.
     pub fn p_set_estimated_size(&self, size: u64) {
-        self.header.size_units.set(size_to_units(size));
+        let old_units = self.header.size_units();
+        self.header.set_size_units(size_to_units(size));
         if self.header.state.get() != PState::Ghost {
             if let Some((cache, key)) = self.header.cache_link() {
-                cache.resize(key, self.p_estimated_size());
+                cache.size_changed(key, old_units);
             }
         }
     }
@@ -295,7 +299,7 @@ impl<T: Persistent> PObject<T> {
     pub fn p_getstate_into(&self, out: &mut Vec<u8>) -> Result<()> {
         self.accessed()?;
         let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
-        let value = data.as_ref().ok_or(Error::NoStateLoaded { oid: self.p_oid() })?;
+        let value = data.as_deref().ok_or(Error::NoStateLoaded { oid: self.p_oid() })?;
         value.encode_state(out)
     }
 
@@ -334,7 +338,7 @@ impl<T: Persistent> PObject<T> {
     /// `Error::AlreadyBorrowed` while a guard on the data is alive.
     pub fn p_set_state_value(&self, value: T) -> Result<()> {
         let mut data = self.data.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
-        let old = data.replace(value);
+        let old = data.replace(Box::new(value));
         drop(data);
         drop(old);
         Ok(())
@@ -352,7 +356,7 @@ impl<T: Persistent> PObject<T> {
     pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> Result<R> {
         self.accessed()?;
         let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
-        match &*data {
+        match data.as_deref() {
             Some(value) => Ok(f(value)),
             None => Err(Error::NoStateLoaded { oid: self.p_oid() }),
         }
@@ -408,7 +412,7 @@ impl<T: Persistent> PObject<T> {
     pub fn read(&self) -> Result<Ref<'_, T>> {
         self.accessed()?;
         let data = self.data.try_borrow().map_err(|_| Error::AlreadyBorrowed)?;
-        Ref::filter_map(data, Option::as_ref)
+        Ref::filter_map(data, Option::as_deref)
             .map_err(|_| Error::NoStateLoaded { oid: self.p_oid() })
     }
 
@@ -420,7 +424,7 @@ impl<T: Persistent> PObject<T> {
         if self.header.state.get() == PState::Ghost {
             return None;
         }
-        Ref::filter_map(self.data.try_borrow().ok()?, Option::as_ref).ok()
+        Ref::filter_map(self.data.try_borrow().ok()?, Option::as_deref).ok()
     }
 
     /// A write guard on the state: loads, touches and marks the object changed when taken
@@ -437,7 +441,7 @@ impl<T: Persistent> PObject<T> {
         }
         self.p_mark_changed()?;
         let data = self.data.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
-        RefMut::filter_map(data, Option::as_mut)
+        RefMut::filter_map(data, Option::as_deref_mut)
             .map_err(|_| Error::NoStateLoaded { oid: self.p_oid() })
     }
 
@@ -481,10 +485,14 @@ impl<T: Persistent> PObject<T> {
 
     #[inline]
     fn accessed(&self) -> Result<()> {
+        if self.header.is_recent() {
+            // The MRU member of its ring: loaded, and already where a touch would put it.
+            return Ok(());
+        }
         if self.header.state.get() == PState::Ghost {
             self.load()
         } else {
-            self.header.touch();
+            self.header.touch_not_recent();
             Ok(())
         }
     }
@@ -492,7 +500,7 @@ impl<T: Persistent> PObject<T> {
     #[inline]
     fn modify<R>(&self, f: impl FnOnce(&mut T) -> R) -> Result<R> {
         let mut data = self.data.try_borrow_mut().map_err(|_| Error::AlreadyBorrowed)?;
-        match &mut *data {
+        match data.as_deref_mut() {
             Some(value) => Ok(f(value)),
             None => Err(Error::NoStateLoaded { oid: self.p_oid() }),
         }
@@ -528,7 +536,7 @@ impl<T: Persistent> PObject<T> {
         drop(self.take_state());
         self.header.state.set(PState::Changed);
         if let Some((cache, key)) = self.header.cache_link() {
-            cache.join_ring(key, self.p_estimated_size());
+            cache.join_ring(key);
         }
         // If the data manager panics (a field's `Deserialize` that panics, say), the guard
         // undoes the load while the panic unwinds: the object is a ghost again, never a
@@ -579,7 +587,7 @@ impl<T: Persistent> PObject<T> {
 
     /// Takes the state out of the cell (`None` if there is none or it is borrowed); the
     /// caller decides when it is dropped (after any cache table borrow ends).
-    pub(crate) fn take_state(&self) -> Option<T> {
+    pub(crate) fn take_state(&self) -> Option<Box<T>> {
         self.data.try_borrow_mut().ok().and_then(|mut data| data.take())
     }
 
@@ -592,7 +600,7 @@ impl<T: Persistent> PObject<T> {
 /// A dropped object leaves its cache's identity map (ghosts are held weakly there).
 impl<T> Drop for PObject<T> {
     fn drop(&mut self) {
-        let (Some(key), Some(oid)) = (self.header.cache_key.get(), self.header.oid.get()) else {
+        let (Some(key), Some(oid)) = (self.header.cache_key.get(), self.header.oid()) else {
             return;
         };
         if let Some(cache) = self.header.jar.get_mut().as_ref().and_then(Jar::cache) {

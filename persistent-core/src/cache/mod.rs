@@ -13,9 +13,11 @@
 //! `Error::AlreadyBorrowed`; and an object dropped meanwhile (its `Drop` must not panic)
 //! is queued and forgotten at the next operation.
 
+mod index;
 mod limits;
 pub(crate) mod recent;
 mod ring;
+mod slab;
 mod sweep;
 #[cfg(test)]
 mod tests;
@@ -25,6 +27,7 @@ use std::rc::Rc;
 
 pub use limits::CacheLimits;
 use ring::{Holder, Table};
+pub(crate) use slab::CacheKey;
 
 use crate::any_object::ObjectRef;
 use crate::any_object::Strong;
@@ -33,11 +36,6 @@ use crate::jar::Jar;
 use crate::oid::Oid;
 use crate::size::{size_to_units, units_to_size};
 use crate::state::PState;
-
-slotmap::new_key_type! {
-    /// An object's slot in its cache.
-    pub(crate) struct CacheKey;
-}
 
 /// The shared cache state, reached by objects through their jar.
 pub(crate) struct CacheShared {
@@ -76,18 +74,12 @@ impl CacheShared {
         }
     }
 
-    /// A ghost starts loading: it joins the ring (held strongly) with `size` bytes.
-    pub(crate) fn join_ring(&self, key: CacheKey, size: u64) {
+    /// A ghost starts loading: it joins the ring (held strongly), accounting its estimated
+    /// size.
+    pub(crate) fn join_ring(&self, key: CacheKey) {
         let mut table = self.borrow_table();
-        let Some(entry) = table.entries.get(key) else {
-            return;
-        };
-        let strong = match &entry.holder {
-            Holder::Ghost(weak) => weak.upgrade(),
-            Holder::InRing(_) => None,
-        };
-        match strong {
-            Some(strong) => table.join(key, strong, size),
+        match table.ghost_object(key) {
+            Some(strong) => table.join(key, strong),
             None => table.touch(key),
         }
     }
@@ -99,9 +91,10 @@ impl CacheShared {
         self.borrow_table().leave(key)
     }
 
-    /// A ring member's estimated size changed.
-    pub(crate) fn resize(&self, key: CacheKey, size: u64) {
-        self.borrow_table().resize(key, size);
+    /// A ring member's own estimated size changed from `old_units` (64-byte units): it
+    /// accounts for the new one.
+    pub(crate) fn size_changed(&self, key: CacheKey, old_units: u32) {
+        self.borrow_table().header_size_changed(key, old_units);
     }
 
     /// An object of this cache was dropped (only ghosts can be): forget its entry, at once
@@ -109,7 +102,9 @@ impl CacheShared {
     pub(crate) fn forget_dropped(&self, oid: Oid, key: CacheKey) {
         match self.table.try_borrow_mut() {
             Ok(mut table) => {
-                table.remove(key);
+                if table.is_dead_ghost(key) {
+                    table.remove(key, oid);
+                }
             }
             Err(_) => self.dropped.borrow_mut().push((oid, key)),
         }
@@ -121,16 +116,9 @@ impl CacheShared {
         if dropped.is_empty() {
             return;
         }
-        for (_, key) in dropped.drain(..) {
-            let dead = match table.entries.get(key) {
-                Some(entry) => match &entry.holder {
-                    Holder::Ghost(weak) => weak.strong_count() == 0,
-                    Holder::InRing(_) => false,
-                },
-                None => false,
-            };
-            if dead {
-                table.remove(key);
+        for (oid, key) in dropped.drain(..) {
+            if table.is_dead_ghost(key) {
+                table.remove(key, oid);
             }
         }
     }
@@ -152,14 +140,14 @@ impl CacheShared {
     /// `Cache::get`, reached from a jar.
     pub(crate) fn get(&self, oid: Oid) -> Option<ObjectRef> {
         let table = self.table();
-        let key = *table.index.get(&oid)?;
-        entry_object(&table, key)
+        let key = table.key_of(oid)?;
+        table.object(key)
     }
 
     /// `Cache::new_ghost` for the cache of `jar` (reached from a jar, without the owner).
     pub(crate) fn new_ghost(&self, jar: &Jar, oid: Oid, obj: &ObjectRef) -> Result<()> {
         let header = obj.header();
-        if header.oid.get().is_some() {
+        if header.oid().is_some() {
             return Err(CacheError::HasOid.into());
         }
         if header.has_jar() {
@@ -169,16 +157,16 @@ impl CacheShared {
             return Err(Error::Borrowed { operation: "make the object a ghost" });
         }
         let mut table = self.try_table()?;
-        if let Some(&key) = table.index.get(&oid) {
-            if entry_object(&table, key).is_some() {
+        if let Some(key) = table.key_of(oid) {
+            if table.object(key).is_some() {
                 return Err(CacheError::Duplicate(oid).into());
             }
-            table.remove(key);
+            table.remove(key, oid);
         }
         header.state.set(PState::Ghost);
-        header.oid.set(Some(oid));
+        header.set_oid(Some(oid));
         drop(header.replace_jar(Some(jar.clone())));
-        let key = table.add(oid, Holder::Ghost(obj.downgrade()), 0);
+        let key = table.add(oid, Holder::Ghost(obj.downgrade()));
         header.cache_key.set(Some(key));
         Ok(())
     }
@@ -186,9 +174,9 @@ impl CacheShared {
     /// `Cache::remove`, reached from a jar.
     pub(crate) fn remove(&self, oid: Oid) -> Option<ObjectRef> {
         let mut table = self.table();
-        let key = *table.index.get(&oid)?;
-        let obj = entry_object(&table, key);
-        table.remove(key);
+        let key = table.key_of(oid)?;
+        let obj = table.object(key);
+        table.remove(key, oid);
         drop(table);
         if let Some(obj) = &obj {
             obj.header().cache_key.set(None);
@@ -281,8 +269,8 @@ impl Cache {
     pub fn insert(&self, oid: Oid, obj: impl Into<ObjectRef>) -> Result<()> {
         let obj: ObjectRef = obj.into();
         let header = obj.header();
-        if header.oid.get() != Some(oid) {
-            return Err(CacheError::OidMismatch { key: oid, object: header.oid.get() }.into());
+        if header.oid() != Some(oid) {
+            return Err(CacheError::OidMismatch { key: oid, object: header.oid() }.into());
         }
         match header.jar() {
             None => return Err(CacheError::NoJar.into()),
@@ -290,13 +278,13 @@ impl Cache {
             Some(_) => {}
         }
         let mut table = self.shared.try_table()?;
-        if let Some(&key) = table.index.get(&oid) {
-            return match entry_object(&table, key) {
+        if let Some(key) = table.key_of(oid) {
+            return match table.object(key) {
                 Some(existing) if existing.ptr_eq(&obj) => Ok(()),
                 Some(_) => Err(CacheError::Duplicate(oid).into()),
                 None => {
                     // A dead ghost whose drop notice is pending: replace it.
-                    table.remove(key);
+                    table.remove(key, oid);
                     drop(table);
                     self.insert(oid, obj)
                 }
@@ -310,7 +298,7 @@ impl Cache {
         } else {
             Holder::InRing(obj.0.clone())
         };
-        let key = table.add(oid, holder, obj.p_estimated_size());
+        let key = table.add(oid, holder);
         header.cache_key.set(Some(key));
         Ok(())
     }
@@ -343,7 +331,7 @@ impl Cache {
     /// Number of entries (ghosts included).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.shared.table().entries.len()
+        self.shared.table().slab.len()
     }
 
     /// Whether the cache holds no entry.
@@ -383,9 +371,12 @@ impl Cache {
     pub fn items(&self) -> Vec<(Oid, ObjectRef)> {
         let table = self.shared.table();
         table
-            .entries
+            .slab
             .iter()
-            .filter_map(|(key, entry)| Some((entry.oid, entry_object(&table, key)?)))
+            .filter_map(|(key, _)| {
+                let obj = table.object(key)?;
+                Some((obj.header().oid()?, obj))
+            })
             .collect()
     }
 
@@ -396,11 +387,11 @@ impl Cache {
         let mut out = Vec::with_capacity(table.ring_len);
         let mut cursor = table.head;
         while let Some(key) = cursor {
-            let entry = &table.entries[key];
-            if let Some(obj) = entry_object(&table, key) {
-                out.push((entry.oid, obj));
+            let member = table.slab.member(key);
+            if let Some(oid) = member.strong.header().oid() {
+                out.push((oid, ObjectRef(member.strong.clone())));
             }
-            cursor = entry.next;
+            cursor = member.next;
         }
         out
     }
@@ -490,8 +481,8 @@ impl Cache {
     /// unknown oids are ignored.
     pub fn update_object_size_estimation(&self, oid: Oid, size: u64) {
         let mut table = self.shared.table();
-        if let Some(&key) = table.index.get(&oid) {
-            table.resize(key, units_to_size(size_to_units(size)));
+        if let Some(key) = table.key_of(oid) {
+            table.set_accounted(key, units_to_size(size_to_units(size)));
         }
     }
 }
@@ -509,14 +500,7 @@ impl Drop for Cache {
         let old = std::mem::take(&mut *table);
         recent::clear();
         drop(table);
-        let live: Vec<ObjectRef> = old
-            .entries
-            .iter()
-            .filter_map(|(_, entry)| match &entry.holder {
-                Holder::InRing(strong) => Some(ObjectRef(strong.clone())),
-                Holder::Ghost(weak) => weak.upgrade().map(ObjectRef),
-            })
-            .collect();
+        let live: Vec<ObjectRef> = old.slab.iter().filter_map(|(key, _)| old.object(key)).collect();
         drop(old);
         for obj in &live {
             let header = obj.header();
@@ -527,13 +511,5 @@ impl Drop for Cache {
             }
         }
         drop(live);
-    }
-}
-
-/// The live object of an entry, if it still exists.
-fn entry_object(table: &Table, key: CacheKey) -> Option<ObjectRef> {
-    match &table.entries.get(key)?.holder {
-        Holder::InRing(strong) => Some(ObjectRef(strong.clone())),
-        Holder::Ghost(weak) => weak.upgrade().map(ObjectRef),
     }
 }

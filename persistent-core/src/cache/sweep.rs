@@ -20,6 +20,7 @@
 //! its capacity is rebuilt at its size (`Table::shrink_if_sparse`; amortised over the
 //! removals that emptied it, so the sweep's cost stays proportional to its work).
 
+use super::slab::Slot;
 use super::{Cache, CacheShared, Holder, Table};
 use crate::any_object::Strong;
 use crate::state::PState;
@@ -91,16 +92,18 @@ impl Cache {
                 return None;
             }
             let key = table.walk_step()?;
-            let Holder::InRing(strong) = &table.entries[key].holder else { return None };
-            let obj = strong.erased();
-            if obj.header().state.get() != PState::UpToDate || obj.is_borrowed() {
+            let Some(Slot::Member(member)) = table.slab.get(key) else { return None };
+            let strong = &member.strong;
+            let header = strong.header();
+            if header.state.get() != PState::UpToDate || strong.is_borrowed() {
                 continue;
             }
-            obj.header().state.set(PState::Ghost);
+            header.state.set(PState::Ghost);
             if std::rc::Rc::strong_count(strong) == 1 {
                 // Nobody else holds it: it leaves the map now.
-                obj.header().cache_key.set(None);
-                return match table.remove(key) {
+                let oid = header.oid().expect("persistent-core bug: a cached object has no oid");
+                header.cache_key.set(None);
+                return match table.remove(key, oid) {
                     Some(Holder::InRing(strong)) => Some(strong),
                     _ => None,
                 };

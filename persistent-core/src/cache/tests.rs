@@ -22,7 +22,7 @@ fn shared() -> CacheShared {
 fn touch_with_the_table_borrowed_is_not_skipped() {
     let shared = shared();
     let _held = shared.table.borrow_mut();
-    shared.touch(CacheKey::default(), 0);
+    shared.touch(CacheKey::from_index(0), 0);
 }
 
 #[test]
@@ -30,15 +30,15 @@ fn touch_with_the_table_borrowed_is_not_skipped() {
 fn join_ring_with_the_table_borrowed_is_not_skipped() {
     let shared = shared();
     let _held = shared.table.borrow_mut();
-    shared.join_ring(CacheKey::default(), 64);
+    shared.join_ring(CacheKey::from_index(0));
 }
 
 #[test]
 #[should_panic(expected = "cache table is borrowed")]
-fn resize_with_the_table_borrowed_is_not_skipped() {
+fn size_changed_with_the_table_borrowed_is_not_skipped() {
     let shared = shared();
     let _held = shared.table.borrow_mut();
-    shared.resize(CacheKey::default(), 64);
+    shared.size_changed(CacheKey::from_index(0), 1);
 }
 
 #[test]
@@ -46,7 +46,7 @@ fn resize_with_the_table_borrowed_is_not_skipped() {
 fn leave_ring_with_the_table_borrowed_is_not_skipped() {
     let shared = shared();
     let _held = shared.table.borrow_mut();
-    drop(shared.leave_ring(CacheKey::default()));
+    drop(shared.leave_ring(CacheKey::from_index(0)));
 }
 
 #[test]
@@ -54,7 +54,7 @@ fn an_object_dropped_with_the_table_borrowed_is_forgotten_at_the_next_operation(
     let shared = shared();
     {
         let _held = shared.table.borrow_mut();
-        shared.forget_dropped(Oid(1), CacheKey::default());
+        shared.forget_dropped(Oid(1), CacheKey::from_index(0));
     }
     assert_eq!(shared.dropped.borrow().len(), 1, "queued, not skipped");
     drop(shared.table());
@@ -103,7 +103,7 @@ fn cached_unit(cache: &super::Cache, n: u64) -> crate::P<Unit> {
 /// (slot map capacity, index capacity) of `cache`.
 fn capacities(cache: &super::Cache) -> (usize, usize) {
     let table = cache.shared.table.borrow();
-    (table.entries.capacity(), table.index.capacity())
+    (table.slab.capacity(), table.index.capacity())
 }
 
 /// After a large transaction the cache holds few objects; a sweep gives back the memory of
@@ -211,7 +211,7 @@ fn a_load_that_fails_after_the_table_was_rebuilt_leaves_the_ring() {
     assert_eq!(ring, vec![1], "the failed object left the ring");
     assert_eq!(cache.ring_len(), 1);
     assert_eq!(cache.len(), 2);
-    assert!(cache.shared.table.borrow().entries.capacity() < 1024, "the table was rebuilt");
+    assert!(cache.shared.table.borrow().slab.capacity() < 1024, "the table was rebuilt");
 }
 
 /// Accepts every load without setting any state.
@@ -242,4 +242,38 @@ fn the_data_a_new_ghost_kept_is_not_a_loaded_state() {
     assert!(matches!(loaded, Err(crate::Error::NoStateLoaded { .. })), "{loaded:?}");
     assert_eq!(p.p_state(), PState::Ghost);
     assert_eq!(cache.ring_len(), 0);
+}
+
+/// A member accounts its own estimate unless `update_object_size_estimation` set another
+/// size: that size survives touches and sweeps that pass it, is replaced when the object's
+/// own estimate is set again, and leaves with the object (a reload accounts the estimate).
+#[test]
+fn an_accounted_size_set_by_the_cache_lasts_until_the_estimate_is_set_or_the_object_leaves() {
+    let dm = std::rc::Rc::new(UnitDm);
+    let jar = crate::Jar::new(&dm);
+    let cache = super::Cache::new(&jar).unwrap();
+    let first = cached_unit(&cache, 1); // 100 bytes: 128 accounted
+    let second = cached_unit(&cache, 2);
+    assert_eq!(cache.total_estimated_size(), 256);
+    cache.update_object_size_estimation(Oid(1), 1000); // 1024
+    assert_eq!(cache.total_estimated_size(), 1024 + 128);
+    first.p_accessed().unwrap(); // a touch keeps it
+    second.p_accessed().unwrap();
+    second.p_set_changed(Some(true)).unwrap();
+    first.p_set_changed(Some(true)).unwrap();
+    cache.full_sweep(); // passes over Changed objects
+    assert_eq!(cache.total_estimated_size(), 1024 + 128);
+    first.p_set_estimated_size(200); // its own estimate again: 256
+    assert_eq!(cache.total_estimated_size(), 256 + 128);
+    cache.update_object_size_estimation(Oid(1), 5000); // 5056
+    assert_eq!(cache.total_estimated_size(), 5056 + 128);
+    first.p_set_changed(Some(false)).unwrap();
+    first.p_deactivate(); // leaves with 5056
+    assert_eq!(cache.total_estimated_size(), 128);
+    first.p_activate().unwrap(); // back with its own estimate
+    assert_eq!(cache.total_estimated_size(), 256 + 128);
+    cache.update_object_size_estimation(Oid(1), 0); // 64, then removed with the object
+    assert_eq!(cache.total_estimated_size(), 64 + 128);
+    drop(cache.remove(Oid(1)));
+    assert_eq!(cache.total_estimated_size(), 128);
 }

@@ -297,7 +297,7 @@ impl ConnectionInner {
         }
         let header = obj.header();
         drop(header.replace_jar(None));
-        header.oid.set(None);
+        header.set_oid(None);
         if header.state.get() != PState::Ghost {
             header.state.set(PState::UpToDate);
         }

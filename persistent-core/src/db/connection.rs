@@ -474,10 +474,10 @@ impl ConnectionInner {
         if header.jar().is_some() {
             return Err(Error::ForeignObject { oid: obj.p_oid() });
         }
-        header.oid.set(Some(oid));
+        header.set_oid(Some(oid));
         drop(header.replace_jar(Some(self.jar.clone())));
         if let Err(error) = self.cache.insert(oid, obj.clone()) {
-            header.oid.set(None);
+            header.set_oid(None);
             drop(header.replace_jar(None));
             return Err(error);
         }
