@@ -323,7 +323,7 @@ fn errors_exit_2_with_a_message() {
     let missing = dir.join("absent.db");
     let missing = missing.to_str().unwrap();
     let cases: [(&str, Vec<&str>); 8] = [
-        ("bad_scheme", vec!["stats", "postgres://localhost/db"]),
+        ("bad_scheme", vec!["stats", "mysql://localhost/db"]),
         ("empty_url", vec!["info", "sqlite:"]),
         ("missing_file", vec!["stats", missing]),
         ("bad_oid", vec!["show", &url, "twelve"]),
