@@ -103,22 +103,23 @@ fn many_transactions(count: i64) -> Backend {
 
 #[test]
 fn an_interrupted_copy_goes_on_where_it_stopped() {
-    // 150 transactions: three batches of at most 64; the second batch's restore fails.
+    // 150 small transactions: batches of 1, 2, 4, ... (the size doubles while batches stay
+    // small); the fourth batch's restore fails.
     let source = many_transactions(150);
     let from = source.storage();
     let target = Backend::sqlite();
     let flaky = FlakyStorage::new(target.storage());
-    flaky.fail_after(Call::Restore, 1, 1);
+    flaky.fail_after(Call::Restore, 3, 1);
     let error = copy_transactions(&*from, &flaky, &mut |_| {}).unwrap_err();
     assert!(matches!(error, Error::Storage { kind: StorageErrorKind::Io, .. }), "{error}");
     let partial = everything(&*target.storage());
     let original = everything(&*from);
     assert_eq!(original.len(), 150);
-    assert_eq!(partial, original[..64], "the first batch was copied, whole");
+    assert_eq!(partial, original[..7], "the first three batches were copied, whole");
 
     let report = copy_transactions(&*from, &*target.storage(), &mut |_| {}).unwrap();
-    assert_eq!(report.skipped, 64, "the copy counts what the first run copied");
-    assert_eq!(report.transactions, 150 - 64);
+    assert_eq!(report.skipped, 7, "the copy counts what the first run copied");
+    assert_eq!(report.transactions, 150 - 7);
     assert_eq!(everything(&*target.storage()), original);
     let again = copy_transactions(&*from, &*target.storage(), &mut |_| {}).unwrap();
     assert_eq!(again.transactions, 0, "a finished copy has nothing left to do");

@@ -9,8 +9,14 @@ use crate::timestamp::{Tid, TimeStamp};
 
 use super::Storage;
 
-/// How many transactions one call to [`Storage::transactions_after`] asks for.
-const TRANSACTIONS_PER_BATCH: usize = 64;
+/// The most transactions one call to [`Storage::transactions_after`] asks for.
+const MAX_TRANSACTIONS_PER_BATCH: usize = 64;
+
+/// The revisions a batch should stay under: the number of transactions asked for doubles
+/// (from 1, up to [`MAX_TRANSACTIONS_PER_BATCH`]) while batches stay under it, and halves
+/// when one goes over, so that a copy holds about this many revisions at a time (or one
+/// transaction, when a single one is larger).
+const REVISIONS_PER_BATCH: usize = 50_000;
 
 /// One revision as a storage keeps it: what [`Storage::transactions_after`] reads and
 /// [`Storage::restore`] writes.
@@ -132,7 +138,7 @@ pub struct CopyProgress {
 
 /// Copies every transaction of `from` that `to` does not hold yet into `to`, oldest first,
 /// each with its tid, user, description, extension and revisions (with their reference
-/// lists), through [`Storage::restore`] (one batch of 64 transactions per call); then, when `from` was packed, packs `to` at the same
+/// lists), through [`Storage::restore`] (one batch of up to 64 transactions per call); then, when `from` was packed, packs `to` at the same
 /// bound so that both refuse the same undos. `progress` is called after each transaction.
 ///
 /// Restartable: `to` must be empty or hold a prefix of `from`'s transactions (what an
@@ -140,8 +146,10 @@ pub struct CopyProgress {
 /// that already holds other transactions is refused, and so is a source written meanwhile
 /// under a tid the target already passed.
 ///
-/// Memory: one batch of transactions at a time (64), each held whole. Each batch is
-/// written atomically, so an interrupted copy leaves a prefix of whole transactions.
+/// Memory: one batch of transactions at a time, each held whole; the batch size adapts so
+/// that a batch holds about 50,000 revisions (one transaction when a single one holds more).
+/// Each batch is written atomically, so an interrupted copy leaves a prefix of whole
+/// transactions.
 ///
 /// # Errors
 /// `Error::Storage` of kind `Invalid` when `to` holds a transaction `from` does not have;
@@ -157,8 +165,9 @@ pub fn copy_transactions(
         check_prefix(from, to, done.last_tid)?;
         done.skipped = count_transactions_up_to(from, done.last_tid)?;
     }
+    let mut limit = 1;
     loop {
-        let batch = from.transactions_after(done.last_tid, TRANSACTIONS_PER_BATCH)?;
+        let batch = from.transactions_after(done.last_tid, limit)?;
         let Some(last) = batch.last() else { break };
         debug_assert!(last.tid > done.last_tid, "transactions_after gave an old transaction");
         to.restore(&batch)?;
@@ -169,6 +178,12 @@ pub fn copy_transactions(
             done.last_tid = txn.tid;
             progress(&done);
         }
+        let revisions: usize = batch.iter().map(|txn| txn.revisions.len()).sum();
+        limit = if revisions > REVISIONS_PER_BATCH {
+            (limit / 2).max(1)
+        } else {
+            (limit * 2).min(MAX_TRANSACTIONS_PER_BATCH)
+        };
     }
     let packed = from.packed_before()?;
     if packed > to.packed_before()? {
