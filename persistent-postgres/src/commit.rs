@@ -28,10 +28,10 @@ use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid, TimeStamp};
 
 use postgres::error::SqlState;
 
-use crate::convert::{oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
 use crate::pg_error::connection_lost;
 use crate::pool::Session;
 use crate::storage::PostgresStorage;
+use persistent_core::storage::sql_int::{oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
 
 /// Step 2: locks the rows and returns those whose serial is not the expected one.
 const CHECK: &str = "WITH locked AS MATERIALIZED ( \
@@ -207,7 +207,7 @@ fn attempt(
             );
             return match taken {
                 Ok(Some(row)) => Ok(Err(Error::Conflict {
-                    oid: crate::convert::oid_from_sql(row.get(0)),
+                    oid: persistent_core::storage::sql_int::oid_from_sql(row.get(0)),
                     expected: TimeStamp::ZERO,
                     actual: tid_from_sql(row.get(1)),
                 })),

@@ -6,8 +6,10 @@
 use persistent_core::storage::{check_restorable, StoredRevision, StoredTransaction};
 use persistent_core::{Error, Result, Tid};
 
-use crate::convert::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
 use crate::storage::PostgresStorage;
+use persistent_core::storage::sql_int::{
+    oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql,
+};
 
 /// The transactions after `$1`, at most `$2`, each row one revision (or none) with its
 /// reference list: one statement, so one view.

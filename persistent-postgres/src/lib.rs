@@ -15,10 +15,8 @@
 //! * `tls.rs`: rustls set up after libpq's `sslmode`.
 //! * `options.rs`: `PostgresOptions`.
 //! * `pg_error.rs`: driver errors as `persistent_core::Error::Storage` with a kind.
-//! * `convert.rs`: oids and tids to and from `int8`.
 
 mod commit;
-mod convert;
 mod copy;
 mod options;
 mod pack;

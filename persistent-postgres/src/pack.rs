@@ -20,8 +20,8 @@ use persistent_core::storage::{pack_horizon, PackPhase, PackProgress, PackReport
 use persistent_core::{Oid, Result, Tid};
 use postgres::Client;
 
-use crate::convert::{oid_to_sql, tid_bound, tid_from_sql};
 use crate::storage::PostgresStorage;
+use persistent_core::storage::sql_int::{oid_to_sql, tid_bound, tid_from_sql};
 
 /// Objects examined per sweep transaction.
 const BATCH: i64 = 1_000;

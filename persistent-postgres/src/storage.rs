@@ -14,13 +14,13 @@ use persistent_core::storage::{
 use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid, TimeStamp};
 use postgres::config::SslMode as DriverSslMode;
 
-use crate::convert::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql};
 use crate::options::PostgresOptions;
 use crate::pg_error::{connection_lost, pg_error};
 use crate::pool::{Pool, Session};
 use crate::read_ahead::{self, Known, ReadAhead};
 use crate::schema::ensure_schema;
 use crate::url::{self, SslMode};
+use persistent_core::storage::sql_int::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql};
 
 /// A history-preserving storage in a PostgreSQL database (RelStorage's layout).
 ///
@@ -213,7 +213,7 @@ impl Storage for PostgresStorage {
 
     fn load_serial(&self, oid: Oid, serial: Tid) -> Result<Vec<u8>> {
         const SQL: &str = "SELECT state FROM object_state WHERE zoid = $1 AND tid = $2";
-        let Ok(tid) = crate::convert::tid_to_sql(serial) else {
+        let Ok(tid) = persistent_core::storage::sql_int::tid_to_sql(serial) else {
             return Err(Error::NotFound(oid));
         };
         let found = self.read("loading a revision", |s| {

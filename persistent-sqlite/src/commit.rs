@@ -12,7 +12,7 @@ use persistent_core::storage::TransactionData;
 use persistent_core::{Error, Oid, Tid, TimeStamp};
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::convert::{oid_to_sql, tid_bound, tid_from_sql};
+use persistent_core::storage::sql_int::{oid_to_sql, tid_bound, tid_from_sql};
 
 /// Rows per multi-row `INSERT`: larger chunks gain little, and each size is one prepared
 /// statement (this one, and the single-row one for the rest).

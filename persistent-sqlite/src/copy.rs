@@ -7,8 +7,10 @@ use persistent_core::storage::{check_restorable, StoredRevision, StoredTransacti
 use persistent_core::{Oid, Tid};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use crate::convert::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
 use crate::storage::last_tid;
+use persistent_core::storage::sql_int::{
+    oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql,
+};
 
 /// Why a copy call failed: an SQLite error while doing the named step, or a rule of
 /// `restore` the transaction breaks.

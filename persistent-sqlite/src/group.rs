@@ -39,9 +39,9 @@ use persistent_core::storage::{CommitOutcome, TransactionData};
 use persistent_core::{Error, Result, StorageErrorKind, Tid, TimeStamp};
 
 use crate::commit::{write_transaction, WriteError};
-use crate::convert::tid_to_sql;
 use crate::sql_error::sql_error;
 use crate::storage::{last_tid, Writer};
+use persistent_core::storage::sql_int::tid_to_sql;
 
 /// The most transactions one group commits: a bound on how long the first member waits.
 const MAX_MEMBERS: usize = 64;

@@ -12,12 +12,10 @@
 //! * `load_many.rs`: many records visible at a snapshot under one lock and read view.
 //! * `held_read.rs`: the read transaction kept open between loads, and what bounds it.
 //! * `busy.rs`: how a connection waits (up to about 30 s) for another one's write lock.
-//! * `convert.rs`: oids and tids to and from SQLite integers.
 //! * `sql_error.rs`: turning rusqlite errors into `persistent_core::Error::Storage`.
 
 mod busy;
 mod commit;
-mod convert;
 mod copy;
 mod group;
 mod held_read;

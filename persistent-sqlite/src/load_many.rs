@@ -8,7 +8,7 @@ use persistent_core::storage::VisibleRecord;
 use persistent_core::{Oid, Tid};
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::convert::{oid_to_sql, tid_bound, tid_from_sql};
+use persistent_core::storage::sql_int::{oid_to_sql, tid_bound, tid_from_sql};
 
 /// The statement of one lookup: the newest revision of `?1` older than `?2`.
 pub(crate) const VISIBLE: &str =

@@ -28,9 +28,9 @@ use rusqlite::OptionalExtension;
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::busy::wait_for_lock;
-use crate::convert::{oid_from_sql, oid_to_sql, tid_bound};
 use crate::sql_error::sql_error;
 use crate::storage::last_tid;
+use persistent_core::storage::sql_int::{oid_from_sql, oid_to_sql, tid_bound};
 
 /// Objects examined per sweep transaction.
 const BATCH: i64 = 500;
@@ -381,5 +381,6 @@ pub(crate) fn packed_before(conn: &Connection) -> rusqlite::Result<Tid> {
             |row| row.get(0),
         )
         .optional()?;
-    Ok(value.map_or(persistent_core::TimeStamp::ZERO, crate::convert::tid_from_sql))
+    Ok(value
+        .map_or(persistent_core::TimeStamp::ZERO, persistent_core::storage::sql_int::tid_from_sql))
 }

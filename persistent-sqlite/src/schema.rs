@@ -10,8 +10,8 @@ use persistent_core::Error;
 use persistent_core::StorageErrorKind;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use crate::convert::{oid_from_sql, oid_to_sql};
 use crate::sql_error::sql_error;
+use persistent_core::storage::sql_int::{oid_from_sql, oid_to_sql};
 
 /// The schema version this library writes and reads, recorded in the `schema_info` table.
 /// Version 2 added `object_ref`; version 3 replaced the index on `object_state (tid)` by

@@ -18,12 +18,14 @@ use persistent_core::{Error, Oid, Result, StorageErrorKind, Tid, TimeStamp};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::busy::wait_for_lock;
-use crate::convert::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql};
 use crate::copy::{self, CopyError};
 use crate::held_read::{self, end_read, HeldRead};
 use crate::options::{create_private, SqliteOptions};
 use crate::schema::ensure_schema;
 use crate::sql_error::sql_error;
+use persistent_core::storage::sql_int::{
+    oid_from_sql, oid_to_sql, tid_bound, tid_from_sql, tid_to_sql,
+};
 
 /// How many oids one trip to the allocator table reserves for this connection.
 const OID_BLOCK: i64 = 32;

@@ -2,11 +2,12 @@
 //! oid and transaction id. Implementations: [`MemoryStorage`] here, SQLite in
 //! `persistent-sqlite`. What lives in a record (the envelope) is the connection's business.
 //! Copying between storages (`copy_transactions`) lives in `copy.rs`, pack's reports in
-//! `pack.rs`.
+//! `pack.rs`; oids and tids as SQL integers (for SQL backends) in `sql_int.rs`.
 
 mod copy;
 mod memory;
 mod pack;
+pub mod sql_int;
 
 pub use copy::{
     check_restorable, copy_transactions, CopyProgress, StoredRevision, StoredTransaction,

@@ -1,36 +1,44 @@
-//! Oids and tids as PostgreSQL `int8` values (signed 64-bit). Oids are stored bit for bit (an oid of
+//! Oids and tids as signed 64-bit SQL integers (SQLite `INTEGER`, PostgreSQL `int8`), for
+//! storages that keep them in SQL. Oids are stored bit for bit (an oid of
 //! 2^63 or more becomes negative and comes back unchanged); tids must stay below
 //! `i64::MAX` so that their order in SQL is their order as timestamps.
 
-use persistent_core::StorageErrorKind;
-use persistent_core::{Error, Oid, Tid, TimeStamp};
+use crate::error::{Error, StorageErrorKind};
+use crate::oid::Oid;
+use crate::timestamp::{Tid, TimeStamp};
 
-/// The `int8` for `oid` (bit-for-bit).
+/// The SQL integer for `oid` (bit-for-bit).
 #[allow(clippy::cast_possible_wrap, reason = "oids are stored bit for bit")]
-pub(crate) fn oid_to_sql(oid: Oid) -> i64 {
+#[must_use]
+pub fn oid_to_sql(oid: Oid) -> i64 {
     oid.0 as i64
 }
 
 /// The oid stored as `value`.
 #[allow(clippy::cast_sign_loss, reason = "oids are stored bit for bit")]
-pub(crate) fn oid_from_sql(value: i64) -> Oid {
+#[must_use]
+pub fn oid_from_sql(value: i64) -> Oid {
     Oid(value as u64)
 }
 
-/// The `int8` for a tid being written; an error for a tid of `i64::MAX` or more.
-pub(crate) fn tid_to_sql(tid: Tid) -> Result<i64, Error> {
+/// The SQL integer for a tid being written.
+///
+/// # Errors
+/// `Error::Storage` of kind `Invalid` for a tid of `i64::MAX` or more.
+pub fn tid_to_sql(tid: Tid) -> Result<i64, Error> {
     match i64::try_from(tid.as_u64()) {
         Ok(value) if value < i64::MAX => Ok(value),
         _ => Err(Error::storage(
             StorageErrorKind::Invalid,
-            format!("tid {tid:?} is too large to store in PostgreSQL (must be below 2^63 - 1)"),
+            format!("tid {tid:?} is too large to store as a signed 64-bit SQL integer (must be below 2^63 - 1)"),
         )),
     }
 }
 
-/// The `int8` to compare stored tids with `tid`: tids of `i64::MAX` or more are
+/// The SQL integer to compare stored tids with `tid`: tids of `i64::MAX` or more are
 /// clamped to `i64::MAX`, which no stored tid reaches, so `<` and `>` keep their meaning.
-pub(crate) fn tid_bound(tid: Tid) -> i64 {
+#[must_use]
+pub fn tid_bound(tid: Tid) -> i64 {
     i64::try_from(tid.as_u64()).unwrap_or(i64::MAX)
 }
 
@@ -39,7 +47,8 @@ pub(crate) fn tid_bound(tid: Tid) -> i64 {
     clippy::cast_sign_loss,
     reason = "stored tids are written by `tid_to_sql`, so never negative"
 )]
-pub(crate) fn tid_from_sql(value: i64) -> Tid {
+#[must_use]
+pub fn tid_from_sql(value: i64) -> Tid {
     TimeStamp::from_u64(value as u64)
 }
 
