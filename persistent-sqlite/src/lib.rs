@@ -9,7 +9,7 @@
 //! * `copy.rs`: reading whole transactions and restoring them (copying between storages).
 //! * `pack.rs`: `Storage::pack` (marking in a temporary table, sweeping in batches).
 //! * `options.rs`: `SqliteOptions` (permissions of a new file).
-//! * `load_many.rs`: many records visible at a snapshot under one lock and read view.
+//! * `load_many.rs`: ghost loads: one record, or many under one lock and read view.
 //! * `held_read.rs`: the read transaction kept open between loads, and what bounds it.
 //! * `busy.rs`: how a connection waits (up to about 30 s) for another one's write lock.
 //! * `sql_error.rs`: turning rusqlite errors into `persistent_core::Error::Storage`.

@@ -294,20 +294,8 @@ impl Storage for SqliteStorage {
         // `load_before` without the successor subquery (half the cost of a ghost load).
         let mut inner = self.lock_keeping_read();
         self.read_view(&mut inner, before)?;
-        let found = inner
-            .conn
-            .prepare_cached(crate::load_many::VISIBLE)
-            .and_then(|mut stmt| {
-                stmt.query_row((oid_to_sql(oid), tid_bound(before)), |row| {
-                    Ok(VisibleRecord::new(
-                        row.get::<_, Vec<u8>>(1)?,
-                        tid_from_sql(row.get::<_, i64>(0)?),
-                    ))
-                })
-                .optional()
-            })
-            .map_err(|e| self.err("loading a revision before a tid", e))?;
-        Ok(found.filter(|record| !record.data.is_empty()))
+        crate::load_many::load_visible(&inner.conn, oid, before)
+            .map_err(|e| self.err("loading a revision before a tid", e))
     }
 
     fn load_visible_many(&self, oids: &[Oid], before: Tid) -> Result<Vec<Option<VisibleRecord>>> {

@@ -11,6 +11,7 @@ use persistent_tests::{for_each_backend, Backend, Item, Node};
 
 for_each_backend!(
     prefetched_objects_load_without_the_storage,
+    a_failed_prefetch_keeps_nothing,
     prefetch_keeps_the_snapshot_and_ends_with_it,
     prefetch_skips_loaded_and_missing_objects,
 );
@@ -86,4 +87,18 @@ fn prefetch_skips_loaded_and_missing_objects(backend: &Backend) {
     // A closed connection refuses.
     conn.close().unwrap();
     assert!(matches!(conn.prefetch(oids), Err(Error::ConnectionClosed)));
+}
+
+fn a_failed_prefetch_keeps_nothing(backend: &Backend) {
+    let oids = items(&backend.open(), 1_200);
+    let (storage, db) = flaky(backend);
+    let conn = db.connect().unwrap();
+    // Three calls of 512 oids: the first succeeds, the second fails.
+    storage.fail_after(Call::LoadVisible, 1, 1);
+    assert!(matches!(conn.prefetch(oids.iter().copied()), Err(Error::Storage { .. })));
+    // Nothing from the first call was kept: a load still calls the storage (which fails).
+    storage.fail(Call::LoadVisible, 1);
+    let failed = conn.get::<Item>(oids[0]).and_then(|item| item.with(|i| i.n));
+    assert!(matches!(failed, Err(Error::Storage { .. })), "{failed:?}");
+    assert_eq!(conn.get::<Item>(oids[0]).unwrap().with(|i| i.n).unwrap(), 0);
 }

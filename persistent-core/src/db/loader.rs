@@ -120,7 +120,7 @@ impl DataManager for ConnectionInner {
         self.check_open()?;
         let oid = obj.p_oid().ok_or(Error::ForeignObject { oid: None })?;
         // A state spilled by a savepoint of this transaction comes first (docs/spec.md §13).
-        let prefetched = self.txn.borrow_mut().prefetched.remove(&oid);
+        let prefetched = self.take_prefetched(oid);
         let (record, serial) = if let Some(spilled) = self.spilled_record(oid)? {
             spilled
         } else if let Some(visible) = prefetched {

@@ -3,10 +3,11 @@
 //! the transaction state; `setstate` (loader.rs) takes an object's record from there instead
 //! of calling the storage. Nothing here decodes a record.
 
-use super::connection::Connection;
+use super::connection::{Connection, ConnectionInner};
 use crate::error::Result;
 use crate::oid::Oid;
 use crate::state::PState;
+use crate::storage::VisibleRecord;
 use crate::timestamp::TimeStamp;
 
 /// How many oids one `Storage::load_visible_many` call asks for.
@@ -33,17 +34,28 @@ impl Connection {
             .filter(|oid| inner.cache.get(*oid).is_none_or(|obj| obj.p_state() == PState::Ghost))
             .collect();
         let before = TimeStamp::from_u64(inner.txn.borrow().snapshot.as_u64().saturating_add(1));
-        let mut read = 0;
+        let mut read = Vec::with_capacity(wanted.len());
         for chunk in wanted.chunks(OIDS_PER_CALL) {
             let records = inner.db.storage.load_visible_many(chunk, before)?;
-            let mut txn = inner.txn.borrow_mut();
-            for (oid, record) in chunk.iter().zip(records) {
-                if let Some(record) = record {
-                    txn.prefetched.insert(*oid, record);
-                    read += 1;
-                }
-            }
+            read.extend(
+                chunk.iter().zip(records).filter_map(|(oid, record)| Some((*oid, record?))),
+            );
         }
-        Ok(read)
+        let count = read.len();
+        inner.txn.borrow_mut().prefetched.extend(read);
+        Ok(count)
+    }
+}
+
+impl ConnectionInner {
+    /// The record read ahead for `oid`, taken (a record serves one load); `None` at once
+    /// when nothing was read ahead, so a load without `prefetch` does not hash its oid.
+    pub(crate) fn take_prefetched(&self, oid: Oid) -> Option<VisibleRecord> {
+        let mut txn = self.txn.borrow_mut();
+        if txn.prefetched.is_empty() {
+            None
+        } else {
+            txn.prefetched.remove(&oid)
+        }
     }
 }
