@@ -3,8 +3,9 @@
 //! `transact` retry, a sweep, a pack (span and progress), a slow load. A small subscriber
 //! of this file records them (no subscriber crate needed).
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use persistent::prelude::*;
@@ -25,11 +26,18 @@ struct Seen {
     fields: Vec<String>,
 }
 
-/// A subscriber that records every span and event.
+/// The global subscriber of this test binary: it records every span and event of a
+/// thread inside `recorded` into that thread's list. Global rather than scoped per test:
+/// tracing caches each callsite's interest across threads, and scoped subscribers coming and
+/// going on parallel test threads left events unrecorded now and then.
 #[derive(Default)]
 struct Recorder {
-    seen: Arc<Mutex<Vec<Seen>>>,
     next_id: AtomicU64,
+}
+
+thread_local! {
+    /// What this thread's `recorded` call has seen so far (`None` outside `recorded`).
+    static SEEN: RefCell<Option<Vec<Seen>>> = const { RefCell::new(None) };
 }
 
 /// Collects the message and the other fields of an event or span.
@@ -51,12 +59,17 @@ impl Visit for Fields {
 
 impl Recorder {
     fn push(&self, kind: &'static str, metadata: &Metadata<'_>, name: String, fields: Vec<String>) {
-        self.seen.lock().unwrap().push(Seen {
+        let seen = Seen {
             kind,
             level: *metadata.level(),
             target: metadata.target().to_string(),
             name,
             fields,
+        };
+        SEEN.with(|list| {
+            if let Some(list) = list.borrow_mut().as_mut() {
+                list.push(seen);
+            }
         });
     }
 }
@@ -88,12 +101,16 @@ impl Subscriber for Recorder {
     fn exit(&self, _: &Id) {}
 }
 
-/// Runs `work` with a recording subscriber on this thread; what it recorded.
+/// Runs `work` on this thread, recording its spans and events; what it recorded.
 fn recorded(work: impl FnOnce()) -> Vec<Seen> {
-    let recorder = Recorder::default();
-    let seen = recorder.seen.clone();
-    tracing::subscriber::with_default(recorder, work);
-    let seen = seen.lock().unwrap().clone();
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        tracing::subscriber::set_global_default(Recorder::default())
+            .expect("no other global subscriber in this test binary");
+    });
+    SEEN.with(|list| *list.borrow_mut() = Some(Vec::new()));
+    work();
+    let seen = SEEN.with(|list| list.borrow_mut().take()).unwrap_or_default();
     assert!(seen.iter().all(|s| s.target == "persistent"), "{seen:#?}");
     seen
 }
