@@ -58,7 +58,7 @@ impl Visit for Fields {
 }
 
 impl Recorder {
-    fn push(&self, kind: &'static str, metadata: &Metadata<'_>, name: String, fields: Vec<String>) {
+    fn push(kind: &'static str, metadata: &Metadata<'_>, name: String, fields: Vec<String>) {
         let seen = Seen {
             kind,
             level: *metadata.level(),
@@ -82,7 +82,7 @@ impl Subscriber for Recorder {
     fn new_span(&self, span: &Attributes<'_>) -> Id {
         let mut fields = Fields::default();
         span.record(&mut fields);
-        self.push("span", span.metadata(), span.metadata().name().to_string(), fields.fields);
+        Recorder::push("span", span.metadata(), span.metadata().name().to_string(), fields.fields);
         Id::from_u64(self.next_id.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
@@ -93,7 +93,7 @@ impl Subscriber for Recorder {
     fn event(&self, event: &Event<'_>) {
         let mut fields = Fields::default();
         event.record(&mut fields);
-        self.push("event", event.metadata(), fields.message, fields.fields);
+        Recorder::push("event", event.metadata(), fields.message, fields.fields);
     }
 
     fn enter(&self, _: &Id) {}
