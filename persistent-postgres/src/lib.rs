@@ -10,7 +10,6 @@
 //! * `copy.rs`: `transactions_after` and `restore`, for copying between storages.
 //! * `schema.rs`: the tables, their creation, and the check of an existing database.
 //! * `pool.rs`: the small connection pool and its prepared statements.
-//! * `read_ahead.rs`: the records of the next oids, fetched with a ghost load.
 //! * `url.rs`: connection strings: TLS settings taken out, passwords redacted.
 //! * `tls.rs`: rustls set up after libpq's `sslmode`.
 //! * `options.rs`: `PostgresOptions`.
@@ -22,7 +21,6 @@ mod options;
 mod pack;
 mod pg_error;
 mod pool;
-mod read_ahead;
 mod schema;
 mod storage;
 mod tls;

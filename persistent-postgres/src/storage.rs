@@ -17,9 +17,9 @@ use postgres::config::SslMode as DriverSslMode;
 use crate::options::PostgresOptions;
 use crate::pg_error::{connection_lost, pg_error};
 use crate::pool::{Pool, Session};
-use crate::read_ahead::{self, Known, ReadAhead};
 use crate::schema::ensure_schema;
 use crate::url::{self, SslMode};
+use persistent_core::storage::read_ahead::{self, Known, ReadAhead};
 use persistent_core::storage::sql_int::{oid_from_sql, oid_to_sql, tid_bound, tid_from_sql};
 
 /// A history-preserving storage in a PostgreSQL database (RelStorage's layout).
@@ -157,7 +157,7 @@ impl Storage for PostgresStorage {
     }
 
     fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<VisibleRecord>> {
-        // The revision asked for and the visible ones of the next oids (`read_ahead.rs`),
+        // The revision asked for and the visible ones of the next oids (`persistent_core::storage::read_ahead`),
         // with the newest committed tid of the same view.
         const SQL: &str = "SELECT k.tid, b.zoid, b.tid, \
                CASE WHEN b.zoid = $1 OR length(b.state) <= $4 THEN b.state END \
@@ -188,9 +188,8 @@ impl Storage for PostgresStorage {
             .iter()
             .find(|row| row.0 == zoid)
             .map(|(_, tid, state)| (*tid, state.clone().unwrap_or_default()));
-        if bound <= newest.saturating_add(1) {
-            self.read_ahead.keep(read_ahead::Block { before: bound, lo: zoid, hi, rows: block });
-        }
+        self.read_ahead
+            .keep(read_ahead::Block { before: bound, lo: zoid, hi, rows: block }, newest);
         Ok(found.and_then(|(tid, data)| visible(tid, data)))
     }
 

@@ -58,6 +58,11 @@ pub(crate) fn read_view(
     }
 }
 
+/// The newest committed tid of the held read's view, if a read is held.
+pub(crate) fn view_newest(inner: &Inner) -> Option<Tid> {
+    inner.held_read.as_ref().map(|held| held.newest)
+}
+
 /// Ends any open transaction (the held read, or one a panic left open).
 pub(crate) fn end_read(inner: &mut Inner) {
     inner.held_read = None;

@@ -9,7 +9,8 @@
 //! * `copy.rs`: reading whole transactions and restoring them (copying between storages).
 //! * `pack.rs`: `Storage::pack` (marking in a temporary table, sweeping in batches).
 //! * `options.rs`: `SqliteOptions` (permissions of a new file).
-//! * `load_many.rs`: ghost loads: one record, or many under one lock and read view.
+//! * `visible.rs`: ghost loads: one record (reading ahead when loads walk the oids in order),
+//!   or many under one lock and read view (range scans over runs of nearby oids).
 //! * `held_read.rs`: the read transaction kept open between loads, and what bounds it.
 //! * `busy.rs`: how a connection waits (up to about 30 s) for another one's write lock.
 //! * `sql_error.rs`: turning rusqlite errors into `persistent_core::Error::Storage`.
@@ -19,13 +20,13 @@ mod commit;
 mod copy;
 mod group;
 mod held_read;
-mod load_many;
 mod oid_list;
 mod options;
 mod pack;
 mod schema;
 mod sql_error;
 mod storage;
+mod visible;
 
 pub use group::CommitCounts;
 pub use options::SqliteOptions;

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::group::{CommitCounts, CommitQueue, OpenGroup};
 
+use persistent_core::storage::read_ahead::ReadAhead;
 use persistent_core::storage::{
     Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
     StoredTransaction, TransactionData, TransactionInfo, VisibleRecord,
@@ -50,6 +51,8 @@ pub struct SqliteStorage {
     committing: Arc<AtomicUsize>,
     /// Concurrent commits share one write transaction (group commit).
     queue: CommitQueue,
+    /// Records of the oids after the last ones loaded, read ahead (`visible.rs`).
+    read_ahead: ReadAhead,
 }
 
 /// Counts a thread inside `commit` while it lives.
@@ -75,6 +78,9 @@ pub(crate) struct Inner {
     pub(crate) held_read: Option<HeldRead>,
     /// Whether a reaper thread watches the held read (see `held_read.rs`).
     pub(crate) reaper_running: bool,
+    /// The oid of the last `load_visible`, as an SQL integer: a load of the one after it
+    /// walks the oids in order, and reads ahead (`visible.rs`).
+    last_load: i64,
 }
 
 /// The write connection, the commit group open on it, and the oids reserved for this
@@ -151,7 +157,9 @@ impl SqliteStorage {
                 conn: reader,
                 held_read: None,
                 reaper_running: false,
+                last_load: i64::MIN,
             })),
+            read_ahead: ReadAhead::default(),
             writer: Mutex::new(Writer { conn, group: None, next_oid: 1, reserved_end: 0 }),
         })
     }
@@ -291,17 +299,25 @@ impl Storage for SqliteStorage {
     }
 
     fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<VisibleRecord>> {
-        // `load_before` without the successor subquery (half the cost of a ghost load).
+        // `load_before` without the successor subquery (half the cost of a ghost load),
+        // reading ahead when the loads walk the oids in order (`visible.rs`).
         let mut inner = self.lock_keeping_read();
+        let zoid = oid_to_sql(oid);
+        let walking = zoid == inner.last_load.wrapping_add(1);
+        inner.last_load = zoid;
+        if let Some(known) = self.read_ahead.lookup(zoid, tid_bound(before)) {
+            return Ok(crate::visible::from_known(known));
+        }
         self.read_view(&mut inner, before)?;
-        crate::load_many::load_visible(&inner.conn, oid, before)
+        let walk_newest = if walking { held_read::view_newest(&inner) } else { None };
+        crate::visible::load_visible(&inner.conn, &self.read_ahead, oid, before, walk_newest)
             .map_err(|e| self.err("loading a revision before a tid", e))
     }
 
     fn load_visible_many(&self, oids: &[Oid], before: Tid) -> Result<Vec<Option<VisibleRecord>>> {
         let mut inner = self.lock_keeping_read();
         self.read_view(&mut inner, before)?;
-        crate::load_many::load_visible_many(&inner.conn, oids, before)
+        crate::visible::load_visible_many(&inner.conn, oids, before)
             .map_err(|e| self.err("loading revisions before a tid", e))
     }
 

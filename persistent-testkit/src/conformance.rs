@@ -58,6 +58,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("restore_keeps_the_tid", check_restore_keeps_the_tid),
     ("restore_refuses_what_it_cannot_write", check_restore_refuses_what_it_cannot_write),
     ("load_visible_many_agrees_with_load_visible", check_load_visible_many_agrees),
+    ("loads_in_oid_order_see_their_snapshot", check_loads_in_oid_order_see_their_snapshot),
 ];
 
 /// Runs every check in [`CHECKS`], each on a new storage from `factory`, and panics on the
@@ -959,4 +960,59 @@ pub fn check_load_visible_many_agrees(storage: &dyn Storage) {
         }
     }
     assert!(storage.load_visible_many(&[], TimeStamp::MAX).unwrap().is_empty());
+}
+
+/// Loads that walk the oids in order (which a storage may answer by reading ahead) give, at
+/// each snapshot, what `load_before` gives: before and after later commits, with a commit
+/// landing in the middle of a walk, across oids never stored and an absent revision, and
+/// one oid at a time or many at once.
+pub fn check_loads_in_oid_order_see_their_snapshot(storage: &dyn Storage) {
+    let oids = storage.new_oids(300).unwrap();
+    // Every fifth oid is allocated but never stored.
+    let stored: Vec<Oid> = oids.iter().copied().filter(|oid| oid.0 % 5 != 0).collect();
+    let first: Vec<ObjectWrite> =
+        stored.iter().map(|oid| write(*oid, None, format!("first {oid}").as_bytes())).collect();
+    let t1 = commit_ok(storage, &transaction("store", first), "store");
+    let walk = |before: Tid, stop: usize| -> Vec<Option<(Vec<u8>, Tid)>> {
+        oids[..stop]
+            .iter()
+            .map(|oid| {
+                let got = storage.load_visible(*oid, before).unwrap().map(|r| (r.data, r.serial));
+                let expected =
+                    storage.load_before(*oid, before).unwrap().map(|r| (r.data, r.serial));
+                assert_eq!(got, expected, "{oid} before {before:?}");
+                got
+            })
+            .collect()
+    };
+    let at_t1 = TimeStamp::from_u64(t1.as_u64() + 1);
+    let newest_before = walk(TimeStamp::MAX, oids.len());
+    let old = walk(at_t1, 150);
+    // A commit lands in the middle of the walk: the rest of the walk at the old snapshot
+    // still sees the old records.
+    let changed: Vec<ObjectWrite> = stored
+        .iter()
+        .step_by(2)
+        .map(|oid| write(*oid, Some(t1), format!("second {oid}").as_bytes()))
+        .collect();
+    let t2 = commit_ok(storage, &transaction("change half", changed), "change");
+    let gone = stored[3];
+    let serial = storage.load(gone).unwrap().serial;
+    let t3 =
+        commit_ok(storage, &transaction("absent", vec![write(gone, Some(serial), b"")]), "absent");
+    let old_again = walk(at_t1, oids.len());
+    assert_eq!(old_again[..150], old[..], "the old snapshot is unchanged");
+    let new = walk(TimeStamp::from_u64(t3.as_u64() + 1), oids.len());
+    assert_eq!(walk(TimeStamp::MAX, oids.len()), new, "the newest records, walked again");
+    assert_ne!(newest_before, new);
+    assert!(new.iter().flatten().any(|(_, serial)| *serial == t2), "the change is seen");
+    let gone_at = oids.iter().position(|oid| *oid == gone).unwrap();
+    assert_eq!(new[gone_at], None, "the absent revision is seen");
+    for before in [at_t1, TimeStamp::from_u64(t2.as_u64() + 1), TimeStamp::MAX] {
+        let many = storage.load_visible_many(&oids, before).unwrap();
+        for (oid, got) in oids.iter().zip(many) {
+            let expected = storage.load_before(*oid, before).unwrap().map(|r| (r.data, r.serial));
+            assert_eq!(got.map(|r| (r.data, r.serial)), expected, "{oid} many before {before:?}");
+        }
+    }
 }

@@ -173,16 +173,33 @@ fn load_ghosts_prefetched_sqlite(bencher: Bencher) {
     load_ghosts_prefetched(bencher, Kind::Sqlite);
 }
 
-/// The storage alone: the 100,000 rows' records read at the newest snapshot one
-/// `load_visible` call each, or `load_visible_many` calls of 512 oids (no decoding).
-fn storage_reads(bencher: Bencher, many: bool) {
-    let (backend, oids) = first_release_rows(Kind::Sqlite);
+/// How `storage_reads` asks for the records.
+#[derive(Clone, Copy)]
+enum Reads {
+    /// One `load_visible` per oid, in oid order (SQLite reads ahead).
+    InOrder,
+    /// One `load_visible` per oid, in a fixed shuffled order (no read-ahead).
+    Shuffled,
+    /// `load_visible_many` calls of 512 oids.
+    Many,
+}
+
+/// The storage alone: the 100,000 rows' records read at the newest snapshot as `reads`
+/// says (no decoding).
+fn storage_reads(bencher: Bencher, reads: Reads) {
+    let (backend, mut oids) = first_release_rows(Kind::Sqlite);
+    if let Reads::Shuffled = reads {
+        // A fixed permutation: index i goes to i * 7919 mod n (7919 is prime, n is not a
+        // multiple of it).
+        let n = oids.len();
+        oids = (0..n).map(|i| oids[i * 7919 % n]).collect();
+    }
     bencher.counter(ItemsCount::new(OBJECTS)).with_inputs(|| backend.storage()).bench_local_refs(
         |storage| {
             // What a connection asks for: just after its snapshot, the newest tid.
             let before = TimeStamp::from_u64(storage.last_transaction().unwrap().as_u64() + 1);
             let mut bytes = 0;
-            if many {
+            if let Reads::Many = reads {
                 for chunk in oids.chunks(512) {
                     let records = storage.load_visible_many(chunk, before).unwrap();
                     bytes += records.iter().flatten().map(|r| r.data.len()).sum::<usize>();
@@ -197,16 +214,22 @@ fn storage_reads(bencher: Bencher, many: bool) {
     );
 }
 
-/// 100,000 `SqliteStorage::load_visible` calls (per record).
+/// 100,000 `SqliteStorage::load_visible` calls in oid order (per record).
 #[divan::bench(sample_size = 1, sample_count = 10)]
 fn storage_load_visible_sqlite(bencher: Bencher) {
-    storage_reads(bencher, false);
+    storage_reads(bencher, Reads::InOrder);
+}
+
+/// The same calls in a shuffled order, where reading ahead would not pay (per record).
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn storage_load_visible_shuffled_sqlite(bencher: Bencher) {
+    storage_reads(bencher, Reads::Shuffled);
 }
 
 /// The same records through `SqliteStorage::load_visible_many`, 512 oids a call.
 #[divan::bench(sample_size = 1, sample_count = 10)]
 fn storage_load_visible_many_sqlite(bencher: Bencher) {
-    storage_reads(bencher, true);
+    storage_reads(bencher, Reads::Many);
 }
 
 /// Commits 100,000 new rows (referenced from the new root list) in one transaction.

@@ -7,6 +7,7 @@
 mod copy;
 mod memory;
 mod pack;
+pub mod read_ahead;
 pub mod sql_int;
 
 pub use copy::{
