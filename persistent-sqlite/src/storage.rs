@@ -78,8 +78,8 @@ pub(crate) struct Inner {
     pub(crate) held_read: Option<HeldRead>,
     /// Whether a reaper thread watches the held read (see `held_read.rs`).
     pub(crate) reaper_running: bool,
-    /// The oid of the last `load_visible`, as an SQL integer: a load of the one after it
-    /// walks the oids in order, and reads ahead (`visible.rs`).
+    /// The oid of the last `load_visible`, as an SQL integer: a load of one shortly after
+    /// it walks the oids in order, and reads ahead (`visible.rs`).
     last_load: i64,
 }
 
@@ -303,7 +303,7 @@ impl Storage for SqliteStorage {
         // reading ahead when the loads walk the oids in order (`visible.rs`).
         let mut inner = self.lock_keeping_read();
         let zoid = oid_to_sql(oid);
-        let walking = zoid == inner.last_load.wrapping_add(1);
+        let walking = crate::visible::walks_on(inner.last_load, zoid);
         inner.last_load = zoid;
         if let Some(known) = self.read_ahead.lookup(zoid, tid_bound(before)) {
             return Ok(crate::visible::from_known(known));

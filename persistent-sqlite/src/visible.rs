@@ -13,8 +13,8 @@
 //! `load_visible_many` sorts the oids and scans each run of at least `MIN_RUN` oids whose
 //! neighbours are at most `RUN_GAP` apart; the rest are looked up. `load_visible` reads
 //! ahead (`persistent_core::storage::read_ahead`) only when loads walk the oids in order
-//! (this oid is the one after the last loaded): a block of `SPAN` oids for the price of
-//! about seven point lookups, which a random access pattern would waste. (An `IN` list of
+//! (this oid is above the last loaded, at most `RUN_GAP` after it): a block of `SPAN` oids
+//! for the price of about seven point lookups, which a random access pattern would waste. (An `IN` list of
 //! oids per statement was measured slower than point lookups: SQLite sorts the list into a
 //! temporary index first.)
 
@@ -35,6 +35,13 @@ const RANGE: &str = "SELECT zoid, tid, state FROM object_state \
 
 /// Two requested oids at most this far apart are read by one range scan.
 const RUN_GAP: i64 = 4;
+
+/// Whether a load of `zoid` after one of `last` walks the oids in order: it is above
+/// `last` and at most `RUN_GAP` after it (objects made together, maybe interleaved with a
+/// few others).
+pub(crate) fn walks_on(last: i64, zoid: i64) -> bool {
+    zoid > last && zoid.checked_sub(last).is_some_and(|distance| distance <= RUN_GAP)
+}
 
 /// The fewest oids a run needs to be scanned rather than looked up one by one.
 const MIN_RUN: usize = 4;
@@ -158,4 +165,22 @@ pub(crate) fn load_visible_many(
         start = end;
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::walks_on;
+
+    #[test]
+    fn a_walk_is_a_load_shortly_after_the_last() {
+        assert!(walks_on(10, 11));
+        assert!(walks_on(10, 14));
+        assert!(!walks_on(10, 15));
+        assert!(!walks_on(10, 10));
+        assert!(!walks_on(10, 9));
+        // No overflow at the ends of the range.
+        assert!(!walks_on(i64::MIN, i64::MAX));
+        assert!(walks_on(i64::MIN, i64::MIN + 1));
+        assert!(!walks_on(i64::MAX, i64::MIN));
+    }
 }
