@@ -144,6 +144,13 @@ impl CacheShared {
         table.object(key)
     }
 
+    /// Whether the object cached under `oid` is a ring member (loaded, not a ghost), read
+    /// from the cache's own entry without touching the object.
+    pub(crate) fn holds_loaded(&self, oid: Oid) -> bool {
+        let table = self.table();
+        table.key_of(oid).is_some_and(|key| table.is_member(key))
+    }
+
     /// `Cache::new_ghost` for the cache of `jar` (reached from a jar, without the owner).
     pub(crate) fn new_ghost(&self, jar: &Jar, oid: Oid, obj: &ObjectRef) -> Result<()> {
         let header = obj.header();
@@ -249,6 +256,12 @@ impl Cache {
     #[must_use]
     pub fn get(&self, oid: Oid) -> Option<ObjectRef> {
         self.shared.get(oid)
+    }
+
+    /// Whether the object cached under `oid` is loaded (a ring member), without touching
+    /// the object.
+    pub(crate) fn holds_loaded(&self, oid: Oid) -> bool {
+        self.shared.holds_loaded(oid)
     }
 
     /// Whether an object is cached under `oid`.

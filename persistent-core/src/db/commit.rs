@@ -2,7 +2,7 @@
 //! object in one storage transaction, or nothing), `abort` (drop changes, forget new
 //! objects) and the start of the next transaction (invalidations, then `incrgc`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::connection::{Connection, ConnectionInner, TransactionNote};
 use super::resolve::Resolutions;
@@ -411,7 +411,7 @@ impl ConnectionInner {
     fn start_at(&self, snapshot: Tid) {
         let mut txn = self.txn.borrow_mut();
         txn.snapshot = snapshot;
-        txn.prefetched = HashMap::default();
+        txn.prefetched = super::prefetch::Prefetched::default();
         drop(txn);
         self.cache.incrgc();
     }

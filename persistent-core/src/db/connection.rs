@@ -18,7 +18,7 @@ use crate::oid::hash::BuildOidHasher;
 use crate::oid::Oid;
 use crate::persistent::Persistent;
 use crate::state::PState;
-use crate::storage::{RevisionInfo, VisibleRecord};
+use crate::storage::RevisionInfo;
 use crate::timestamp::Tid;
 use crate::P;
 
@@ -86,7 +86,7 @@ pub(crate) struct TransactionState {
     pub(crate) spill: Spill,
     /// Records read ahead at the snapshot by `Connection::prefetch`, each taken by its
     /// object's load; dropped when the snapshot moves.
-    pub(crate) prefetched: HashMap<Oid, VisibleRecord, BuildOidHasher>,
+    pub(crate) prefetched: super::prefetch::Prefetched,
     /// The id of the newest savepoint taken by this connection (never reset, so an old
     /// savepoint's id is never reused).
     pub(crate) next_savepoint: u64,
