@@ -2,7 +2,8 @@
 //! oid and transaction id. Implementations: [`MemoryStorage`] here, SQLite in
 //! `persistent-sqlite`. What lives in a record (the envelope) is the connection's business.
 //! Copying between storages (`copy_transactions`) lives in `copy.rs`, pack's reports in
-//! `pack.rs`; oids and tids as SQL integers (for SQL backends) in `sql_int.rs`.
+//! `pack.rs`; for SQL backends, oids and tids as SQL integers in `sql_int.rs` and the
+//! read-ahead of ghost loads (what may be kept, and for how long) in `read_ahead.rs`.
 
 mod copy;
 mod memory;
