@@ -473,36 +473,44 @@ impl Storage for SqliteStorage {
     }
 
     fn history(&self, oid: Oid, limit: usize) -> Result<Vec<RevisionInfo>> {
-        let mut inner = self.lock();
-        let tx = inner.conn.transaction().map_err(|e| self.err("starting a read", e))?;
-        if crate::commit::current_serial(&tx, oid)
-            .map_err(|e| self.err("checking an object", e))?
-            .is_none()
-        {
+        // One statement (one read, no explicit transaction): an object has revisions exactly
+        // while it is stored, so none means never stored (or removed by a pack). The limit is
+        // applied while stepping, not as `LIMIT ?`: SQLite re-prepares a statement whose
+        // bound `LIMIT` changes, at every call (this one runs once per object in `stats`).
+        let inner = self.lock();
+        if limit == 0 {
+            let stored = crate::commit::current_serial(&inner.conn, oid)
+                .map_err(|e| self.err("checking an object", e))?;
+            return stored.map(|_| Vec::new()).ok_or(Error::NotFound(oid));
+        }
+        let revisions = inner
+            .conn
+            .prepare_cached(
+                r#"SELECT o.tid, t.username, t.description, length(o.state)
+                   FROM object_state o JOIN "transaction" t ON t.tid = o.tid
+                   WHERE o.zoid = ?1 ORDER BY o.tid DESC"#,
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([oid_to_sql(oid)], |row| {
+                    Ok(RevisionInfo {
+                        tid: tid_from_sql(row.get(0)?),
+                        user: row.get(1)?,
+                        description: row.get(2)?,
+                        #[allow(
+                            clippy::cast_possible_truncation,
+                            clippy::cast_sign_loss,
+                            reason = "sizes are stored from `usize` lengths"
+                        )]
+                        size: row.get::<_, i64>(3)? as usize,
+                    })
+                })?
+                .take(limit)
+                .collect::<rusqlite::Result<Vec<RevisionInfo>>>()
+            })
+            .map_err(|e| self.err("reading the history", e))?;
+        if revisions.is_empty() {
             return Err(Error::NotFound(oid));
         }
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        tx.prepare_cached(
-            r#"SELECT o.tid, t.username, t.description, length(o.state)
-               FROM object_state o JOIN "transaction" t ON t.tid = o.tid
-               WHERE o.zoid = ?1 ORDER BY o.tid DESC LIMIT ?2"#,
-        )
-        .and_then(|mut stmt| {
-            stmt.query_map((oid_to_sql(oid), limit), |row| {
-                Ok(RevisionInfo {
-                    tid: tid_from_sql(row.get(0)?),
-                    user: row.get(1)?,
-                    description: row.get(2)?,
-                    #[allow(
-                        clippy::cast_possible_truncation,
-                        clippy::cast_sign_loss,
-                        reason = "sizes are stored from `usize` lengths"
-                    )]
-                    size: row.get::<_, i64>(3)? as usize,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<RevisionInfo>>>()
-        })
-        .map_err(|e| self.err("reading the history", e))
+        Ok(revisions)
     }
 }

@@ -266,6 +266,14 @@ pub fn check_revisions_and_history(storage: &dyn Storage) {
     let limited = storage.history(oid, 2).unwrap();
     let limited_tids: Vec<Tid> = limited.iter().map(|e| e.tid).collect();
     assert_eq!(limited_tids, vec![tids[4], tids[3]], "history limit keeps the newest");
+    assert_eq!(storage.history(oid, 0).unwrap(), vec![], "a limit of 0 lists nothing");
+    let never = storage.new_oid().unwrap();
+    for limit in [0, 1, usize::MAX] {
+        assert!(
+            matches!(storage.history(never, limit), Err(Error::NotFound(o)) if o == never),
+            "the history of an object never stored is NotFound (limit {limit})"
+        );
+    }
 }
 
 /// `load_before(oid, t)` gives the newest revision with tid < t and its next serial, and
