@@ -157,8 +157,8 @@ impl Storage for PostgresStorage {
     }
 
     fn load_visible(&self, oid: Oid, before: Tid) -> Result<Option<VisibleRecord>> {
-        // The revision asked for and the visible ones of the next oids (`persistent_core::storage::read_ahead`),
-        // with the newest committed tid of the same view.
+        // The revision asked for and the visible ones of the next oids, with the newest
+        // committed tid of the same view (`persistent_core::storage::read_ahead`).
         const SQL: &str = "SELECT k.tid, b.zoid, b.tid, \
                CASE WHEN b.zoid = $1 OR length(b.state) <= $4 THEN b.state END \
              FROM tid_clock k LEFT JOIN LATERAL ( \
