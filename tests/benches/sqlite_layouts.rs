@@ -12,7 +12,9 @@
 //! * `history_free`: the `"transaction"` row and the object's one revision replaced in place.
 //!
 //! Before timing, each layout's WAL frames per commit are counted over 1,000 commits (WAL
-//! checkpoints off) and printed. Run: `cargo bench -p persistent-tests --bench sqlite_layouts`.
+//! checkpoints off) and printed. Run: `cargo bench -p persistent-tests --bench sqlite_layouts`;
+//! `PERSISTENT_BENCH_PAGE_SIZE=1024` (or another power of two) sets the files' page size
+//! (SQLite's default is 4,096).
 
 use divan::counter::ItemsCount;
 use divan::Bencher;
@@ -52,6 +54,10 @@ CREATE TABLE rows (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 fn database(dir: &TempDir) -> Connection {
     let conn = Connection::open(dir.join("layouts.db")).expect("open");
     conn.pragma_update(None, "auto_vacuum", "INCREMENTAL").expect("auto_vacuum");
+    if let Ok(size) = std::env::var("PERSISTENT_BENCH_PAGE_SIZE") {
+        let size: i64 = size.parse().expect("PERSISTENT_BENCH_PAGE_SIZE is a number");
+        conn.pragma_update(None, "page_size", size).expect("page_size");
+    }
     let mode: String =
         conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).expect("WAL");
     assert_eq!(mode, "wal");
