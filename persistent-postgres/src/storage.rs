@@ -169,12 +169,15 @@ impl Storage for PostgresStorage {
         let visible = |tid: i64, data: Vec<u8>| {
             Some(VisibleRecord::new(data, tid_from_sql(tid))).filter(|r| !r.data.is_empty())
         };
-        match self.read_ahead.lookup(zoid, bound) {
+        // A record a block covers but was too large to keep is read alone, not with the
+        // next oids again.
+        let span = match self.read_ahead.lookup(zoid, bound) {
             Some(Known::Record(tid, data)) => return Ok(visible(tid, data)),
             Some(Known::Absent) => return Ok(None),
-            None => {}
-        }
-        let hi = zoid.saturating_add(read_ahead::SPAN - 1);
+            Some(Known::NotKept) => 1,
+            None => read_ahead::SPAN,
+        };
+        let hi = zoid.saturating_add(span - 1);
         let rows = self.read("loading a revision before a tid", |s| {
             let statement = s.prepare(SQL)?;
             s.client.query(&statement, &[&zoid, &hi, &bound, &read_ahead::MAX_KEPT])
@@ -188,8 +191,10 @@ impl Storage for PostgresStorage {
             .iter()
             .find(|row| row.0 == zoid)
             .map(|(_, tid, state)| (*tid, state.clone().unwrap_or_default()));
-        self.read_ahead
-            .keep(read_ahead::Block { before: bound, lo: zoid, hi, rows: block }, newest);
+        if span > 1 {
+            self.read_ahead
+                .keep(read_ahead::Block { before: bound, lo: zoid, hi, rows: block }, newest);
+        }
         Ok(found.and_then(|(tid, data)| visible(tid, data)))
     }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::group::{CommitCounts, CommitQueue, OpenGroup};
 
-use persistent_core::storage::read_ahead::ReadAhead;
+use persistent_core::storage::read_ahead::{Known, ReadAhead};
 use persistent_core::storage::{
     Changes, CommitOutcome, PackProgress, PackReport, Revision, RevisionInfo, Storage,
     StoredTransaction, TransactionData, TransactionInfo, VisibleRecord,
@@ -303,10 +303,14 @@ impl Storage for SqliteStorage {
         // reading ahead when the loads walk the oids in order (`visible.rs`).
         let mut inner = self.lock_keeping_read();
         let zoid = oid_to_sql(oid);
-        let walking = crate::visible::walks_on(inner.last_load, zoid);
+        let mut walking = crate::visible::walks_on(inner.last_load, zoid);
         inner.last_load = zoid;
-        if let Some(known) = self.read_ahead.lookup(zoid, tid_bound(before)) {
-            return Ok(crate::visible::from_known(known));
+        match self.read_ahead.lookup(zoid, tid_bound(before)) {
+            Some(Known::Record(tid, data)) => return Ok(crate::visible::visible(tid, data)),
+            Some(Known::Absent) => return Ok(None),
+            // A record too large to keep: read it alone, not the next oids again.
+            Some(Known::NotKept) => walking = false,
+            None => {}
         }
         self.read_view(&mut inner, before)?;
         let walk_newest = if walking { held_read::view_newest(&inner) } else { None };

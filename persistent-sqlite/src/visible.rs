@@ -18,7 +18,7 @@
 //! oids per statement was measured slower than point lookups: SQLite sorts the list into a
 //! temporary index first.)
 
-use persistent_core::storage::read_ahead::{self, Block, Known, ReadAhead};
+use persistent_core::storage::read_ahead::{self, Block, ReadAhead};
 use persistent_core::storage::sql_int::{oid_to_sql, tid_bound, tid_from_sql};
 use persistent_core::storage::VisibleRecord;
 use persistent_core::{Oid, Tid};
@@ -47,16 +47,8 @@ pub(crate) fn walks_on(last: i64, zoid: i64) -> bool {
 const MIN_RUN: usize = 4;
 
 /// A record as loads return it: an empty state is an undone creation, an absent object.
-fn visible(tid: i64, data: Vec<u8>) -> Option<VisibleRecord> {
+pub(crate) fn visible(tid: i64, data: Vec<u8>) -> Option<VisibleRecord> {
     Some(VisibleRecord::new(data, tid_from_sql(tid))).filter(|record| !record.data.is_empty())
-}
-
-/// What a kept read-ahead block says of an oid, as a load returns it.
-pub(crate) fn from_known(known: Known) -> Option<VisibleRecord> {
-    match known {
-        Known::Record(tid, data) => visible(tid, data),
-        Known::Absent => None,
-    }
 }
 
 /// One point lookup with the prepared `VISIBLE` statement.

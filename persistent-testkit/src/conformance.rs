@@ -972,14 +972,21 @@ pub fn check_load_visible_many_agrees(storage: &dyn Storage) {
 
 /// Loads that walk the oids in order (which a storage may answer by reading ahead) give, at
 /// each snapshot, what `load_before` gives: before and after later commits, with a commit
-/// landing in the middle of a walk, across oids never stored and an absent revision, and
-/// one oid at a time or many at once.
+/// landing in the middle of a walk, across oids never stored, an absent revision and
+/// records larger than a read-ahead keeps, and one oid at a time or many at once.
 pub fn check_loads_in_oid_order_see_their_snapshot(storage: &dyn Storage) {
     let oids = storage.new_oids(300).unwrap();
-    // Every fifth oid is allocated but never stored.
+    // Every fifth oid is allocated but never stored; every seventh record is 9,000 bytes.
     let stored: Vec<Oid> = oids.iter().copied().filter(|oid| oid.0 % 5 != 0).collect();
+    let record = |oid: Oid, what: &str| -> Vec<u8> {
+        let mut data = format!("{what} {oid}").into_bytes();
+        if oid.0 % 7 == 3 {
+            data.resize(9_000, b'.');
+        }
+        data
+    };
     let first: Vec<ObjectWrite> =
-        stored.iter().map(|oid| write(*oid, None, format!("first {oid}").as_bytes())).collect();
+        stored.iter().map(|oid| write(*oid, None, &record(*oid, "first"))).collect();
     let t1 = commit_ok(storage, &transaction("store", first), "store");
     let walk = |before: Tid, stop: usize| -> Vec<Option<(Vec<u8>, Tid)>> {
         oids[..stop]
@@ -1001,7 +1008,7 @@ pub fn check_loads_in_oid_order_see_their_snapshot(storage: &dyn Storage) {
     let changed: Vec<ObjectWrite> = stored
         .iter()
         .step_by(2)
-        .map(|oid| write(*oid, Some(t1), format!("second {oid}").as_bytes()))
+        .map(|oid| write(*oid, Some(t1), &record(*oid, "second")))
         .collect();
     let t2 = commit_ok(storage, &transaction("change half", changed), "change");
     let gone = stored[3];

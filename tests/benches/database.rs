@@ -232,6 +232,34 @@ fn storage_load_visible_many_sqlite(bencher: Bencher) {
     storage_reads(bencher, Reads::Many);
 }
 
+/// 5,000 records of 9,000 bytes (over what a read-ahead block keeps), stored straight
+/// through a `SqliteStorage`, read back one `load_visible` each in oid order: a walk, so
+/// the storage reads ahead, and reads each large record alone (per record).
+#[divan::bench(sample_size = 1, sample_count = 10)]
+fn storage_load_visible_large_sqlite(bencher: Bencher) {
+    const LARGE: usize = 5_000;
+    let backend = Kind::Sqlite.backend();
+    let storage = backend.storage();
+    let oids = storage.new_oids(LARGE).expect("oids");
+    let writes = oids
+        .iter()
+        .map(|oid| persistent::storage::ObjectWrite::new(*oid, None, vec![7u8; 9_000]))
+        .collect();
+    let txn = persistent::storage::TransactionData { writes, ..Default::default() };
+    storage.commit(&txn).expect("store the records");
+    drop(storage);
+    bencher.counter(ItemsCount::new(LARGE)).with_inputs(|| backend.storage()).bench_local_refs(
+        |storage| {
+            let before = TimeStamp::from_u64(storage.last_transaction().unwrap().as_u64() + 1);
+            let mut bytes = 0;
+            for oid in &oids {
+                bytes += storage.load_visible(*oid, before).unwrap().unwrap().data.len();
+            }
+            black_box(bytes)
+        },
+    );
+}
+
 /// Commits 100,000 new rows (referenced from the new root list) in one transaction.
 fn commit_new_objects(bencher: Bencher, kind: Kind) {
     bencher

@@ -62,6 +62,9 @@ pub enum Known {
     Record(i64, Vec<u8>),
     /// No revision is visible.
     Absent,
+    /// A block covers the oid but did not keep its record (over [`MAX_KEPT`] bytes): read
+    /// that one record alone rather than reading ahead again.
+    NotKept,
 }
 
 impl ReadAhead {
@@ -72,7 +75,7 @@ impl ReadAhead {
         match block.rows.binary_search_by_key(&zoid, |row| row.0) {
             Ok(at) => match &block.rows[at] {
                 (_, tid, Some(state)) => Some(Known::Record(*tid, state.clone())),
-                (_, _, None) => None,
+                (_, _, None) => Some(Known::NotKept),
             },
             Err(_) => Some(Known::Absent),
         }
@@ -106,8 +109,8 @@ mod tests {
         ahead.keep(block(10, 1, 4, vec![(1, 5, Some(vec![1])), (3, 7, None)]), 9);
         assert_eq!(ahead.lookup(1, 10), Some(Known::Record(5, vec![1])));
         assert_eq!(ahead.lookup(2, 10), Some(Known::Absent));
-        // Too large to keep: the caller fetches it.
-        assert_eq!(ahead.lookup(3, 10), None);
+        // Too large to keep: the caller fetches it alone.
+        assert_eq!(ahead.lookup(3, 10), Some(Known::NotKept));
         // Outside the range, or another snapshot.
         assert_eq!(ahead.lookup(5, 10), None);
         assert_eq!(ahead.lookup(1, 11), None);
