@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Issue 15's rows side by side, back to back, in rounds (docs/benchmarks.md, "Issue 15: every
 # row in one run"): the peers' fsync probe and their bulk / read / durable-transaction
-# workloads (../shared/bench-peers, built), ours (the database and cache benchmarks), then the
-# Python reference (../shared/bench-python). Usage, from the repository's root:
+# workloads, ours (the database and cache benchmarks), then the Python reference. Usage, from
+# the repository's root:
 #
 #   PEERS=/tmp/bench-peers PYREF=/tmp/bench-python tests/benches/issue15_round.sh [ROUNDS]
 #
-# PEERS and PYREF are copies of ../shared/bench-peers (with `cargo build --release` run in
-# it) and ../shared/bench-python (its run_all.sh makes its own venv); the shared directory
-# itself is read-only.
+# PEERS is a built checkout (`cargo build --release`) of the peers' benchmark program
+# (`peers-bench`: redb, plain rusqlite and fjall on the same row shape); PYREF one of the
+# Python reference suite (`run_all.sh`, Python's `persistent` and ZODB; it makes its own
+# venv). Both are kept outside this repository.
 set -u
 ROUNDS="${1:-2}"
 PEERS="${PEERS:?set PEERS to a built copy of bench-peers}"
