@@ -27,8 +27,7 @@
 mod common;
 
 use persistent_testkit::TempDir;
-use std::io::{BufRead, BufReader, Write};
-use std::sync::mpsc;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use persistent_core::storage::{ObjectWrite, Storage, TransactionData};
@@ -177,29 +176,9 @@ fn kill_writer_on_one_file(rounds: usize, rng: &mut common::XorShift) -> usize {
     let mut all_reported: Vec<(TimeStamp, u64)> = Vec::new();
     let mut seq = 0;
     for round in 0..rounds {
-        let mut child = common::spawn_self("crash_child_entry", &[(CHILD_ENV, &path_text)]);
-        let stdout = child.0.stdout.take().unwrap();
-        let (lines_tx, lines_rx) = mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        loop {
-            let line =
-                lines_rx.recv_timeout(Duration::from_secs(20)).expect("child never got ready");
-            if line == "READY" {
-                break;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(rng.between(1, 150)));
-        child.0.kill().expect("SIGKILL the child");
-        child.0.wait().unwrap();
-        reader.join().unwrap();
-        let reported: Vec<(TimeStamp, u64)> = lines_rx
-            .try_iter()
+        let lines = common::kill_after_ready("crash_child_entry", &[(CHILD_ENV, &path_text)], rng);
+        let reported: Vec<(TimeStamp, u64)> = lines
+            .iter()
             .filter_map(|line| {
                 let rest = line.strip_prefix("COMMITTED ")?;
                 let (tid, seq) = rest.split_once(' ')?;
@@ -333,30 +312,13 @@ fn kill_grouped_writers(rounds: usize) {
         let mut all: Vec<(u64, TimeStamp, u64)> = Vec::new();
         let mut seqs = vec![0; THREADS as usize];
         for round in 0..on_this_file {
-            let mut child =
-                common::spawn_self("grouped_crash_child_entry", &[(GROUPED_CHILD_ENV, &path_text)]);
-            let stdout = child.0.stdout.take().unwrap();
-            let (lines_tx, lines_rx) = mpsc::channel();
-            let reader = std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    if lines_tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            loop {
-                let line =
-                    lines_rx.recv_timeout(Duration::from_secs(20)).expect("child never got ready");
-                if line == "READY" {
-                    break;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(rng.between(1, 150)));
-            child.0.kill().expect("SIGKILL the child");
-            child.0.wait().unwrap();
-            reader.join().unwrap();
-            let acknowledged: Vec<(u64, TimeStamp, u64)> = lines_rx
-                .try_iter()
+            let lines = common::kill_after_ready(
+                "grouped_crash_child_entry",
+                &[(GROUPED_CHILD_ENV, &path_text)],
+                &mut rng,
+            );
+            let acknowledged: Vec<(u64, TimeStamp, u64)> = lines
+                .iter()
                 .filter_map(|line| {
                     let mut words = line.strip_prefix("COMMITTED ")?.split(' ');
                     let thread = words.next()?.parse().ok()?;

@@ -5,7 +5,10 @@
 #![allow(clippy::cast_possible_truncation, reason = "test code: small test values")]
 #![allow(dead_code)] // each test binary uses a different subset
 
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// A child process killed (SIGKILL) and reaped when dropped, so a failing parent never
 /// leaves it running.
@@ -31,6 +34,33 @@ pub fn spawn_self(test_name: &str, envs: &[(&str, &str)]) -> ChildGuard {
         command.env(key, value);
     }
     ChildGuard(command.spawn().expect("spawn child test process"))
+}
+
+/// Runs the test `test_name` as a child (`spawn_self` with `envs`), waits until it prints
+/// the line `READY`, lets it run 1 to 150 ms more (drawn from `rng`), kills it (SIGKILL)
+/// and returns every line it printed after `READY`.
+pub fn kill_after_ready(test_name: &str, envs: &[(&str, &str)], rng: &mut XorShift) -> Vec<String> {
+    let mut child = spawn_self(test_name, envs);
+    let stdout = child.0.stdout.take().expect("the child's stdout is piped");
+    let (lines_tx, lines_rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    loop {
+        let line = lines_rx.recv_timeout(Duration::from_secs(20)).expect("child never got ready");
+        if line == "READY" {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(rng.between(1, 150)));
+    child.0.kill().expect("SIGKILL the child");
+    child.0.wait().expect("reap the child");
+    reader.join().expect("the reader thread");
+    lines_rx.try_iter().collect()
 }
 
 /// A xorshift64 generator (no rand crate), seeded from the clock.
