@@ -85,7 +85,11 @@ fn root_list(conn: &Connection) -> PersistentList<P<Row>> {
 /// `TRANSACTIONS` durable commits of one changed row, one client.
 #[divan::bench(sample_size = 1, sample_count = 5)]
 fn transactions_1k_1_client(bencher: Bencher) {
-    let db = open(&server().fresh_database());
+    one_client_transactions(bencher, &open(&server().fresh_database()));
+}
+
+/// `TRANSACTIONS` commits of the root row through one connection to `db`.
+fn one_client_transactions(bencher: Bencher, db: &Database) {
     let conn = db.connect().expect("connect");
     let row = conn.root::<Row>().expect("the root row");
     conn.commit().expect("store the root row");
@@ -142,15 +146,7 @@ fn transactions_1k_1_client_group_commit(bencher: Bencher) {
         &server().fresh_database(),
         PostgresOptions::default().with_visible_before_durable(true),
     );
-    let conn = db.connect().expect("connect");
-    let row = conn.root::<Row>().expect("the root row");
-    conn.commit().expect("store the root row");
-    bencher.counter(ItemsCount::new(TRANSACTIONS)).bench_local(|| {
-        for n in 0..TRANSACTIONS {
-            row.set_n(n as i64).expect("change the row");
-            conn.commit().expect("commit");
-        }
-    });
+    one_client_transactions(bencher, &db);
 }
 
 /// 100,000 new rows (referenced from the root list) committed in one transaction.
