@@ -1,10 +1,11 @@
 //! The oids a transaction wrote, as stored in its `"transaction"` row (schema version 3):
-//! ascending, each written as its distance from the one before (the first from 0) in
-//! LEB128, seven bits a byte. 100,000 consecutive oids take 100 KB; one oid a few bytes.
-//! The list replaces an index on `object_state (tid)`, which cost a B-tree entry per
+//! ascending, each written as its distance from the one before (the first from 0) as a
+//! varint (`persistent_core::codec::varint`, seven bits a byte). 100,000 consecutive oids
+//! take 100 KB; one oid a few bytes. The list replaces an index on `object_state (tid)`, which cost a B-tree entry per
 //! revision (and a page per commit) to answer the two questions the list answers: what a
 //! transaction wrote (`transactions`) and what changed after a tid (`changes_since`).
 
+use persistent_core::codec::varint;
 use persistent_core::{Error, Oid, StorageErrorKind};
 
 /// The stored form of `oids` (any order; duplicates are kept once).
@@ -15,18 +16,8 @@ pub(crate) fn encode(oids: impl IntoIterator<Item = Oid>) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(sorted.len() * 2);
     let mut previous = 0u64;
     for oid in sorted {
-        let mut delta = oid - previous;
+        varint::write(&mut bytes, oid - previous);
         previous = oid;
-        loop {
-            #[allow(clippy::cast_possible_truncation, reason = "the low seven bits")]
-            let low = (delta & 0x7f) as u8;
-            delta >>= 7;
-            if delta == 0 {
-                bytes.push(low);
-                break;
-            }
-            bytes.push(low | 0x80);
-        }
     }
     bytes
 }
@@ -43,27 +34,16 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Vec<Oid>, Error> {
         )
     };
     let mut oids = Vec::with_capacity(bytes.len());
-    let (mut previous, mut delta, mut shift) = (0u64, 0u64, 0u32);
-    let mut first = true;
-    for &byte in bytes {
-        if shift > 63 {
-            return Err(corrupt());
-        }
-        delta |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 != 0 {
-            shift += 7;
-            continue;
-        }
+    let mut rest = bytes;
+    let mut previous = 0u64;
+    while !rest.is_empty() {
+        let delta = varint::read(&mut rest).ok_or_else(corrupt)?;
         // After the first oid every distance is at least 1 (ascending, no duplicates).
-        if !first && delta == 0 {
+        if !oids.is_empty() && delta == 0 {
             return Err(corrupt());
         }
         previous = previous.checked_add(delta).ok_or_else(corrupt)?;
         oids.push(Oid(previous));
-        (delta, shift, first) = (0, 0, false);
-    }
-    if shift != 0 {
-        return Err(corrupt());
     }
     Ok(oids)
 }

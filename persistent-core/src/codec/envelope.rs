@@ -14,6 +14,7 @@
 //! Format 1 (read only, what the first release wrote): `[1] [varint n][type name] [state]`,
 //! no references, no checksum.
 
+use super::varint;
 use crate::error::{Error, Result};
 use crate::oid::Oid;
 
@@ -43,7 +44,7 @@ impl Record<'_> {
     /// The oids the state references, in the order they were listed.
     pub(crate) fn references(&self) -> Vec<Oid> {
         let mut input = self.references;
-        (0..self.reference_count).map_while(|_| read_varint(&mut input).map(Oid)).collect()
+        (0..self.reference_count).map_while(|_| varint::read(&mut input).map(Oid)).collect()
     }
 }
 
@@ -109,12 +110,12 @@ pub(crate) fn encode_record(
     let mut out =
         Vec::with_capacity(1 + 2 + type_name.len() + 2 + 3 * references.len() + 4 + state.len());
     out.push(FORMAT_VERSION);
-    write_varint(&mut out, type_name.len() as u64);
+    varint::write(&mut out, type_name.len() as u64);
     out.extend_from_slice(type_name.as_bytes());
-    write_varint(&mut out, schema);
-    write_varint(&mut out, references.len() as u64);
+    varint::write(&mut out, schema);
+    varint::write(&mut out, references.len() as u64);
     for oid in references {
-        write_varint(&mut out, oid.0);
+        varint::write(&mut out, oid.0);
     }
     out.extend_from_slice(state);
     let checksum = crc32c::crc32c(&out);
@@ -161,11 +162,11 @@ pub(crate) fn decode_record(oid: Oid, record: &[u8]) -> Result<Record<'_>> {
         return Err(corrupt("truncated checksum"));
     }
     let mut rest = &rest[..rest.len() - 4];
-    let schema = read_varint(&mut rest).ok_or_else(|| corrupt("truncated header"))?;
+    let schema = varint::read(&mut rest).ok_or_else(|| corrupt("truncated header"))?;
     let reference_count = read_length(&mut rest).ok_or_else(|| corrupt("truncated header"))?;
     let references_start = rest;
     for _ in 0..reference_count {
-        read_varint(&mut rest).ok_or_else(|| corrupt("truncated reference list"))?;
+        varint::read(&mut rest).ok_or_else(|| corrupt("truncated reference list"))?;
     }
     let references = &references_start[..references_start.len() - rest.len()];
     let state = rest;
@@ -173,36 +174,9 @@ pub(crate) fn decode_record(oid: Oid, record: &[u8]) -> Result<Record<'_>> {
     Ok(Record { format: FORMAT_VERSION, type_name, schema, references, reference_count, state })
 }
 
-/// Appends `value` as a LEB128 varint (7 bits per byte, high bit set on all but the last).
-fn write_varint(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-/// Reads a LEB128 varint from the front of `input`; `None` if truncated or over 64 bits.
-fn read_varint(input: &mut &[u8]) -> Option<u64> {
-    let mut value: u64 = 0;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = input.split_first()?;
-        *input = rest;
-        value |= u64::from(byte & 0x7f).checked_shl(shift)?;
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
-}
-
 /// A varint that must fit a length (below 2^32).
 fn read_length(input: &mut &[u8]) -> Option<usize> {
-    read_varint(input).filter(|&n| n < 1 << 32).and_then(|n| usize::try_from(n).ok())
+    varint::read(input).filter(|&n| n < 1 << 32).and_then(|n| usize::try_from(n).ok())
 }
 
 #[cfg(test)]

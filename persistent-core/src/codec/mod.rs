@@ -3,7 +3,8 @@
 //! inside a state is stored as its oid), the nesting limit for decoding (`depth`: a hostile
 //! record is an error, not a stack overflow) and for encoding (`depth_ser`: what is stored
 //! can be loaded), and the record envelope (`envelope`: format version, type name, state),
-//! which only the connection reads and writes. For tools that show records without the
+//! which only the connection reads and writes; `varint`, the LEB128 numbers of the
+//! envelope (and of other byte formats of the project's storages). For tools that show records without the
 //! program's types (the `persistent` command-line tool): [`record_info`], [`state_of`],
 //! [`decode_schema_registry`] and [`Schema::read_fields`].
 
@@ -16,6 +17,7 @@ pub(crate) mod schema;
 #[cfg(test)]
 mod schema_props;
 pub(crate) mod shape;
+pub mod varint;
 
 pub use crate::db::schemas::decode_schema_registry;
 pub use crate::weak::weak_reference_oid;
